@@ -1,0 +1,49 @@
+#include "redis_toolkit/errors.hpp"
+
+namespace redis_toolkit {
+namespace {
+
+std::string compose(const std::string& kind, const std::string& context, const std::string& reason) {
+  std::string text = kind;
+  text += ": ";
+  if (!context.empty()) {
+    text += context;
+    text += ": ";
+  }
+  text += reason;
+  return text;
+}
+
+std::string quoted_key(const std::string& key) {
+  return key.empty() ? std::string{} : "key '" + key + "'";
+}
+
+} // namespace
+
+RedisToolkitError::RedisToolkitError(const std::string& kind, const std::string& context,
+                                     std::string reason)
+    : std::runtime_error(compose(kind, context, reason)), reason_(std::move(reason)) {}
+
+SerializationError::SerializationError(std::string reason, std::string key)
+    : RedisToolkitError("SerializationError", quoted_key(key), std::move(reason)),
+      key_(std::move(key)) {}
+
+ValidationError::ValidationError(std::string reason, std::string subject)
+    : RedisToolkitError("ValidationError", quoted_key(subject), std::move(reason)),
+      subject_(std::move(subject)) {}
+
+ConnectionError::ConnectionError(std::string server, std::string operation, std::string reason)
+    : RedisToolkitError("ConnectionError", server + " " + operation, std::move(reason)),
+      server_(std::move(server)), operation_(std::move(operation)) {}
+
+CommandError::CommandError(std::string server, std::string operation, std::string reply)
+    : RedisToolkitError("CommandError", server + " " + operation, std::move(reply)),
+      server_(std::move(server)), operation_(std::move(operation)) {}
+
+ClusterError::ClusterError(std::string reason, std::string node)
+    : RedisToolkitError("ClusterError", node, std::move(reason)), node_(std::move(node)) {}
+
+ValueTypeError::ValueTypeError(std::string reason)
+    : RedisToolkitError("ValueTypeError", {}, std::move(reason)) {}
+
+} // namespace redis_toolkit
