@@ -1,0 +1,54 @@
+#include "connection_setup.hpp"
+
+#include "resp.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/send.hpp>
+
+namespace redis_toolkit::detail {
+
+CommandBatch login_commands(const ConnectionSettings& settings) {
+  CommandBatch batch;
+  if (settings.password) {
+    if (settings.username)
+      resp::append_command(batch.encoded, {"AUTH", *settings.username, *settings.password});
+    else
+      resp::append_command(batch.encoded, {"AUTH", *settings.password});
+    ++batch.count;
+  }
+  if (settings.db != 0) {
+    resp::append_command(batch.encoded, {"SELECT", std::to_string(settings.db)});
+    ++batch.count;
+  }
+  if (settings.readonly) {
+    resp::append_command(batch.encoded, {"READONLY"});
+    ++batch.count;
+  }
+  resp::append_command(batch.encoded, {"PING"});
+  ++batch.count;
+  return batch;
+}
+
+std::string login_failure(const std::vector<Reply>& replies) {
+  for (const Reply& reply : replies) {
+    // Redis' own error texts (WRONGPASS, NOAUTH, ERR DB index is out of range) name no secret.
+    if (reply.is_error()) return "login refused: " + reply.text;
+    if (reply.is_failure()) return reply.text;
+  }
+  return {};
+}
+
+void connect_in_background(const caf::actor& owner, const ConnectionSettings& settings,
+                           std::uint64_t attempt) {
+  auto& system = owner->home_system();
+  system.spawn<caf::detached>(
+      [owner, host = settings.host, port = settings.port, timeout = settings.connect_timeout,
+       keepalive = settings.keepalive, attempt](caf::event_based_actor* self) {
+        ConnectOutcome outcome = connect_tcp(host, port, timeout, keepalive);
+        self->send(owner, connected_atom::value, std::move(outcome), attempt);
+        self->quit();
+      });
+}
+
+} // namespace redis_toolkit::detail

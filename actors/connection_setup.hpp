@@ -1,0 +1,49 @@
+#pragma once
+// What a node connection and a subscriber connection share: where to connect, how to log in, and the
+// off-thread connect that hands a ready socket back to the broker.
+
+#include "redis_toolkit/actor_protocol.hpp"
+#include "socket_connect.hpp"
+
+#include <caf/actor.hpp>
+#include <caf/atom.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace redis_toolkit::detail {
+
+/// Everything one connection needs to reach and log in to one server.
+struct ConnectionSettings {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 6379;
+  int db = 0;
+  std::optional<std::string> username;
+  std::optional<std::string> password;
+  std::chrono::milliseconds connect_timeout{5000};
+  std::chrono::milliseconds socket_timeout{5000};
+  bool keepalive = true;
+  bool readonly = false; ///< send READONLY after login (cluster replicas)
+
+  std::string server() const { return host + ":" + std::to_string(port); }
+};
+
+/// AUTH, SELECT, READONLY and a PING, as one pipeline sent first on every new connection.
+CommandBatch login_commands(const ConnectionSettings& settings);
+
+/// The first error among the login replies, described without credentials; empty when all is well.
+std::string login_failure(const std::vector<Reply>& replies);
+
+using connected_atom = caf::atom_constant<caf::atom("rtk_conn")>;
+using tick_atom = caf::atom_constant<caf::atom("rtk_tick")>;
+
+/// Connects on a short-lived detached actor and sends (connected_atom, ConnectOutcome, attempt)
+/// to `owner`, so that a slow or unreachable server never blocks the I/O thread.
+void connect_in_background(const caf::actor& owner, const ConnectionSettings& settings,
+                           std::uint64_t attempt);
+
+} // namespace redis_toolkit::detail
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(redis_toolkit::detail::ConnectOutcome)

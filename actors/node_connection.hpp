@@ -1,0 +1,19 @@
+#pragma once
+// The node connection actor: one socket to one Redis server, many requests in flight.
+//
+// It receives (exec_atom, CommandBatch) and answers std::vector<Reply>, one reply per command, in
+// the order Redis answers (Redis answers in order, so pipelining costs nothing). It connects on first
+// use, logs in (AUTH, SELECT) before anything else, and when the socket drops or the oldest request
+// waits longer than the socket timeout, it fails everything in flight (Reply::Type::connection_failed
+// or timed_out) and connects again on the next request. Retrying is the router's business.
+
+#include "connection_setup.hpp"
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+
+namespace redis_toolkit::detail {
+
+caf::actor spawn_node_connection(caf::actor_system& system, ConnectionSettings settings);
+
+} // namespace redis_toolkit::detail

@@ -1,0 +1,312 @@
+#include "subscriber.hpp"
+
+#include "resp.hpp"
+
+#include "redis_toolkit/logging.hpp"
+#include "redis_toolkit/wire_format.hpp"
+
+#include <caf/all.hpp>
+#include <caf/io/all.hpp>
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+namespace redis_toolkit::detail {
+namespace {
+
+using Clock = std::chrono::system_clock;
+using reconnect_atom = caf::atom_constant<caf::atom("rtk_recon")>;
+using expiry_atom = caf::atom_constant<caf::atom("rtk_expire")>;
+
+struct Channel {
+  std::vector<caf::actor> handlers;
+  ChannelStatistics statistics;
+};
+
+/// A subscribe request waiting until Redis confirmed each of its channels.
+struct PendingConfirmation {
+  caf::response_promise promise;
+  std::set<std::string> channels;
+};
+
+enum class Phase { disconnected, connecting, connected };
+
+struct SubscriberState {
+  SubscriberSettings settings;
+  Phase phase = Phase::disconnected;
+  caf::io::connection_handle handle;
+  resp::ReplyDecoder decoder;
+  std::uint32_t login_replies_expected = 0;
+  std::vector<Reply> login_replies;
+  std::map<std::string, Channel> channels;
+  std::vector<PendingConfirmation> confirmations;
+  std::uint64_t connect_attempt = 0;
+  bool reconnect_scheduled = false;
+  SubscriptionStatistics statistics;
+  static inline const char* name = "rtk_subscriber";
+};
+
+using Subscriber = caf::io::stateful_broker<SubscriberState>;
+
+void connect(Subscriber* self) {
+  auto& state = self->state;
+  if (state.phase != Phase::disconnected) return;
+  state.phase = Phase::connecting;
+  connect_in_background(caf::actor_cast<caf::actor>(self), state.settings.connection,
+                        ++state.connect_attempt);
+}
+
+void schedule_reconnect(Subscriber* self) {
+  auto& state = self->state;
+  if (state.reconnect_scheduled) return;
+  state.reconnect_scheduled = true;
+  self->delayed_send(self,
+                     std::chrono::duration_cast<std::chrono::milliseconds>(state.settings.retry_delay),
+                     reconnect_atom::value);
+}
+
+void send_channel_command(Subscriber* self, std::string_view command,
+                          const std::vector<std::string>& channels) {
+  if (self->state.phase != Phase::connected || channels.empty()) return;
+  std::vector<std::string_view> arguments{command};
+  arguments.insert(arguments.end(), channels.begin(), channels.end());
+  std::string encoded;
+  resp::append_command(encoded, arguments);
+  self->write(self->state.handle, encoded.size(), encoded.data());
+  self->flush(self->state.handle);
+}
+
+std::vector<std::string> all_channel_names(const SubscriberState& state) {
+  std::vector<std::string> names;
+  for (const auto& entry : state.channels) names.push_back(entry.first);
+  return names;
+}
+
+void connection_lost(Subscriber* self, const std::string& reason) {
+  auto& state = self->state;
+  if (state.phase == Phase::connected) {
+    RTK_LOG_WARN("subscriber connection to " << state.settings.connection.server()
+                                             << " lost: " << reason << "; reconnecting");
+    self->close(state.handle);
+    ++state.statistics.reconnects;
+  }
+  state.phase = Phase::disconnected;
+  state.decoder.reset();
+  schedule_reconnect(self);
+}
+
+void confirm(Subscriber* self, const std::string& channel) {
+  auto& pending = self->state.confirmations;
+  for (auto& entry : pending) entry.channels.erase(channel);
+  auto done = std::stable_partition(pending.begin(), pending.end(),
+                                    [](const PendingConfirmation& p) { return !p.channels.empty(); });
+  for (auto it = done; it != pending.end(); ++it) it->promise.deliver(caf::ok_atom::value);
+  pending.erase(done, pending.end());
+}
+
+void deliver(Subscriber* self, const std::string& channel, const std::string& payload) {
+  auto found = self->state.channels.find(channel);
+  if (found == self->state.channels.end()) return; // unsubscribed meanwhile
+  Channel& entry = found->second;
+  Value value;
+  try {
+    value = deserialize_value(payload, channel);
+  } catch (const std::exception& problem) {
+    ++entry.statistics.decode_errors;
+    RTK_LOG_WARN("dropped a damaged message on '" << channel << "': " << problem.what());
+    return;
+  }
+  ++entry.statistics.messages;
+  ++self->state.statistics.messages;
+  entry.statistics.last_message_at = Clock::now();
+  for (const auto& handler : entry.handlers) self->send(handler, message_atom::value, channel, value);
+}
+
+void on_push(Subscriber* self, Reply& reply) {
+  if (reply.type != Reply::Type::array || reply.elements.empty()) return;
+  const std::string& kind = reply.elements[0].text;
+  if (kind == "message" && reply.elements.size() >= 3)
+    deliver(self, reply.elements[1].text, reply.elements[2].text);
+  else if (kind == "subscribe" && reply.elements.size() >= 2)
+    confirm(self, reply.elements[1].text);
+}
+
+void on_login_complete(Subscriber* self) {
+  auto& state = self->state;
+  std::string failure = login_failure(state.login_replies);
+  state.login_replies.clear();
+  if (!failure.empty()) {
+    RTK_LOG_ERROR("subscriber " << state.settings.connection.server() << ": " << failure);
+    connection_lost(self, failure);
+    return;
+  }
+  send_channel_command(self, "SUBSCRIBE", all_channel_names(state));
+}
+
+void on_data(Subscriber* self, const caf::io::new_data_msg& message) {
+  auto& state = self->state;
+  try {
+    state.decoder.feed(message.buf.data(), message.buf.size());
+    Reply reply;
+    while (state.phase == Phase::connected && state.decoder.next(reply)) {
+      if (state.login_replies_expected > 0) {
+        state.login_replies.push_back(std::move(reply));
+        if (--state.login_replies_expected == 0) on_login_complete(self);
+        continue;
+      }
+      on_push(self, reply);
+    }
+  } catch (const std::exception& problem) {
+    connection_lost(self, problem.what());
+  }
+}
+
+void on_connected(Subscriber* self, ConnectOutcome& outcome) {
+  auto& state = self->state;
+  if (!outcome.socket) {
+    state.phase = Phase::disconnected;
+    RTK_LOG_DEBUG("subscriber connect to " << state.settings.connection.server()
+                                           << " failed: " << outcome.error);
+    schedule_reconnect(self);
+    return;
+  }
+  state.handle = self->add_scribe(outcome.socket->release());
+  self->configure_read(state.handle, caf::io::receive_policy::at_most(64 * 1024));
+  state.phase = Phase::connected;
+  state.statistics.connected = true;
+  CommandBatch login = login_commands(state.settings.connection);
+  state.login_replies_expected = login.count;
+  self->write(state.handle, login.encoded.size(), login.encoded.data());
+  self->flush(state.handle);
+}
+
+bool remove_handler(Subscriber* self, const std::string& channel, const caf::actor& handler) {
+  auto found = self->state.channels.find(channel);
+  if (found == self->state.channels.end()) return false;
+  auto& handlers = found->second.handlers;
+  if (handler) handlers.erase(std::remove(handlers.begin(), handlers.end(), handler), handlers.end());
+  else handlers.clear();
+  if (!handlers.empty()) return true;
+  self->state.channels.erase(found);
+  return true;
+}
+
+void check_expiry(Subscriber* self) {
+  auto& state = self->state;
+  const auto now = Clock::now();
+  std::vector<std::string> expired;
+  for (auto& [name, channel] : state.channels)
+    if (channel.statistics.dynamic && now - channel.statistics.last_message_at > state.settings.expire_after)
+      expired.push_back(name);
+  for (const auto& name : expired) {
+    RTK_LOG_INFO("dynamic subscription '" << name << "' expired");
+    state.channels.erase(name);
+    ++state.statistics.expired_channels;
+  }
+  send_channel_command(self, "UNSUBSCRIBE", expired);
+  self->delayed_send(self, state.settings.check_interval, expiry_atom::value);
+}
+
+caf::behavior subscriber(Subscriber* self, SubscriberSettings settings) {
+  self->state.settings = std::move(settings);
+  self->state.statistics.server = self->state.settings.connection.server();
+  self->delayed_send(self, self->state.settings.check_interval, expiry_atom::value);
+  auto stop = [self] {
+    if (self->state.phase == Phase::connected) self->close(self->state.handle);
+    self->state.phase = Phase::disconnected;
+    self->quit();
+  };
+  self->set_exit_handler([stop](caf::exit_msg&) { stop(); });
+  return {
+      [self](subscribe_atom, std::vector<std::string>& channels, caf::actor& handler, bool dynamic) {
+        auto& state = self->state;
+        std::vector<std::string> fresh;
+        PendingConfirmation pending{self->make_response_promise(), {}};
+        for (auto& name : channels) {
+          auto [it, inserted] = state.channels.try_emplace(name);
+          Channel& channel = it->second;
+          if (inserted) {
+            channel.statistics.channel = name;
+            channel.statistics.subscribed_at = channel.statistics.last_message_at = Clock::now();
+            fresh.push_back(name);
+          }
+          channel.statistics.dynamic = channel.statistics.dynamic || dynamic;
+          if (std::find(channel.handlers.begin(), channel.handlers.end(), handler) ==
+              channel.handlers.end())
+            channel.handlers.push_back(handler);
+          pending.channels.insert(name);
+        }
+        // Channels already confirmed by Redis need no new confirmation.
+        for (auto& name : channels)
+          if (std::find(fresh.begin(), fresh.end(), name) == fresh.end() && state.phase == Phase::connected &&
+              state.login_replies_expected == 0)
+            pending.channels.erase(name);
+        if (pending.channels.empty()) {
+          pending.promise.deliver(caf::ok_atom::value);
+        } else {
+          state.confirmations.push_back(std::move(pending));
+        }
+        if (state.phase == Phase::connected && state.login_replies_expected == 0)
+          send_channel_command(self, "SUBSCRIBE", fresh);
+        connect(self);
+      },
+      [self](unsubscribe_atom, std::vector<std::string>& channels, caf::actor& handler) {
+        std::vector<std::string> emptied;
+        bool any = false;
+        for (auto& name : channels) {
+          any = remove_handler(self, name, handler) || any;
+          if (self->state.channels.count(name) == 0) emptied.push_back(name);
+        }
+        send_channel_command(self, "UNSUBSCRIBE", emptied);
+        return any;
+      },
+      [self](stats_atom) {
+        auto statistics = self->state.statistics;
+        statistics.connected = self->state.phase == Phase::connected;
+        for (const auto& [name, channel] : self->state.channels) {
+          statistics.channels.push_back(channel.statistics);
+          statistics.channels.back().handlers = channel.handlers.size();
+        }
+        return statistics;
+      },
+      [self](connected_atom, ConnectOutcome& outcome, std::uint64_t attempt) {
+        if (attempt != self->state.connect_attempt || self->state.phase != Phase::connecting) return;
+        on_connected(self, outcome);
+      },
+      [self](reconnect_atom) {
+        self->state.reconnect_scheduled = false;
+        connect(self);
+      },
+      [self](expiry_atom) { check_expiry(self); },
+      [self](const caf::io::new_data_msg& message) { on_data(self, message); },
+      [self](const caf::io::connection_closed_msg&) {
+        connection_lost(self, "connection closed by the server");
+      },
+      [stop](shutdown_atom) { stop(); },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_subscriber(caf::actor_system& system, SubscriberSettings settings) {
+  return system.middleman().spawn_broker(subscriber, std::move(settings));
+}
+
+caf::actor spawn_function_handler(caf::actor_system& system, MessageHandler handler) {
+  return system.spawn([handler = std::move(handler)](caf::event_based_actor*) -> caf::behavior {
+    return {
+        [handler](message_atom, const std::string& channel, const Value& value) {
+          try {
+            handler(channel, value);
+          } catch (const std::exception& problem) {
+            RTK_LOG_ERROR("message handler for '" << channel << "' threw: " << problem.what());
+          } catch (...) {
+            RTK_LOG_ERROR("message handler for '" << channel << "' threw a non-standard exception");
+          }
+        },
+    };
+  });
+}
+
+} // namespace redis_toolkit::detail

@@ -1,0 +1,34 @@
+#pragma once
+// The subscriber actor: one connection in subscribe mode. It decodes each message from the wire
+// format and sends (message_atom, channel, Value) to every handler actor of that channel. After the
+// connection drops it connects again (subscriber_retry_delay) and subscribes every channel again.
+// Dynamic channels that get no message for the expiry time are unsubscribed by it.
+//
+// Messages: (subscribe_atom, channels, handler, dynamic) -> ok_atom once Redis confirmed them all;
+// (unsubscribe_atom, channels, handler) -> bool (a handler that is not set removes every handler);
+// (stats_atom) -> SubscriptionStatistics; (shutdown_atom) ends it and closes the socket.
+
+#include "connection_setup.hpp"
+
+#include "redis_toolkit/pubsub.hpp"
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+
+#include <chrono>
+
+namespace redis_toolkit::detail {
+
+struct SubscriberSettings {
+  ConnectionSettings connection;
+  std::chrono::duration<double> retry_delay{5.0};
+  std::chrono::minutes expire_after{5};
+  std::chrono::seconds check_interval{30};
+};
+
+caf::actor spawn_subscriber(caf::actor_system& system, SubscriberSettings settings);
+
+/// Wraps a function handler in an actor: one message at a time; an exception is logged, not fatal.
+caf::actor spawn_function_handler(caf::actor_system& system, MessageHandler handler);
+
+} // namespace redis_toolkit::detail

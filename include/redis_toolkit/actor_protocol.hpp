@@ -1,0 +1,83 @@
+#pragma once
+// The messages redis-toolkit's actors understand, for callers that are actors themselves.
+//
+//   // inside an event-based actor that holds `router` (AsyncRedisToolkit::router()):
+//   CommandRequest request;
+//   request.add({"GET", "user:1"}, key_slot("user:1"));
+//   self->request(router, caf::infinite, exec_atom::value, std::move(request))
+//       .then([](std::vector<Reply>& replies) { /* replies[0] is the GET reply */ });
+
+#include "redis_toolkit/reply.hpp"
+#include "redis_toolkit/statistics.hpp"
+#include "redis_toolkit/value.hpp"
+
+#include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/atom.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace redis_toolkit {
+
+/// Run a CommandRequest (router) or a CommandBatch (node connection); replies std::vector<Reply>.
+using exec_atom = caf::atom_constant<caf::atom("rtk_exec")>;
+/// Ask for statistics; the router replies PoolStatistics, a subscriber SubscriptionStatistics.
+using stats_atom = caf::atom_constant<caf::atom("rtk_stats")>;
+/// Subscribe / unsubscribe channels on a subscriber actor.
+using subscribe_atom = caf::atom_constant<caf::atom("rtk_sub")>;
+using unsubscribe_atom = caf::atom_constant<caf::atom("rtk_unsub")>;
+/// A pub/sub message delivered to a handler actor: (message_atom, channel, Value).
+using message_atom = caf::atom_constant<caf::atom("rtk_msg")>;
+/// Orderly shutdown of a toolkit actor: fails what is pending, closes sockets, quits.
+using shutdown_atom = caf::atom_constant<caf::atom("rtk_stop")>;
+
+/// Slot value of a command that may go to any node (no key).
+inline constexpr std::int32_t any_slot = -1;
+
+/// One command, already RESP-encoded, with the hash slot of its key for routing.
+struct Command {
+  std::string encoded;
+  std::int32_t slot = any_slot;
+};
+
+/// How often and how patiently the router retries a command whose connection failed or timed out
+/// (RedisOptions: retry_attempts, retry_delay, retry_backoff). A command that reached Redis and got
+/// an error reply is never retried.
+struct RetryPolicy {
+  int attempts = 3; ///< total attempts, the first included
+  std::chrono::duration<double> delay{0.1};
+  double backoff = 2.0;
+};
+
+/// What the router receives: commands in the caller's order. The router may split them across
+/// nodes; the replies always come back in this order, one per command.
+struct CommandRequest {
+  std::vector<Command> commands;
+  RetryPolicy retry;
+
+  /// Encodes one command and appends it.
+  void add(std::initializer_list<std::string_view> arguments, std::int32_t slot = any_slot);
+  void add(const std::vector<std::string_view>& arguments, std::int32_t slot = any_slot);
+};
+
+/// What a node connection receives: one pipeline, `count` commands back to back.
+struct CommandBatch {
+  std::string encoded;
+  std::uint32_t count = 0;
+};
+
+
+} // namespace redis_toolkit
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(redis_toolkit::Reply)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<redis_toolkit::Reply>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(redis_toolkit::CommandRequest)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(redis_toolkit::CommandBatch)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(redis_toolkit::PoolStatistics)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<redis_toolkit::PoolStatistics>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(redis_toolkit::Value)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(redis_toolkit::SubscriptionStatistics)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<std::string>)

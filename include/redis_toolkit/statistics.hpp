@@ -1,0 +1,42 @@
+#pragma once
+// Statistics the toolkit reports about its connection pools and subscriptions.
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace redis_toolkit {
+
+/// Connection statistics of one server (or cluster node) pool.
+struct PoolStatistics {
+  std::string server; ///< "host:port"
+  std::uint64_t connections_created = 0;
+  std::uint64_t connections_open = 0;
+  std::uint64_t requests_in_flight = 0; ///< pipelines sent and not yet answered
+  std::uint64_t requests_total = 0;     ///< commands answered
+  std::uint64_t retries = 0;            ///< commands sent again after a connection failure
+};
+
+/// One subscribed channel.
+struct ChannelStatistics {
+  std::string channel;
+  std::uint64_t messages = 0;       ///< delivered to handlers
+  std::uint64_t decode_errors = 0;  ///< messages whose bytes were damaged (logged, skipped)
+  std::size_t handlers = 0;
+  bool dynamic = false;             ///< subject to expiry (subscribe_dynamic)
+  std::chrono::system_clock::time_point subscribed_at;
+  std::chrono::system_clock::time_point last_message_at; ///< subscribed_at until a message came
+};
+
+/// A subscriber: its channels and its connection.
+struct SubscriptionStatistics {
+  std::string server;
+  bool connected = false;
+  std::uint64_t reconnects = 0;
+  std::uint64_t messages = 0;
+  std::uint64_t expired_channels = 0;
+  std::vector<ChannelStatistics> channels;
+};
+
+} // namespace redis_toolkit
