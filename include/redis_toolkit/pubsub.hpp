@@ -1,0 +1,47 @@
+#pragma once
+// Pub/sub handlers and the Subscription handle.
+//
+//   auto subscription = toolkit.subscribe({"orders", "alerts"},
+//       [](const std::string& channel, const Value& message) { handle(channel, message); });
+//   ...
+//   subscription.stop();   // or let it go out of scope
+
+#include "redis_toolkit/statistics.hpp"
+#include "redis_toolkit/value.hpp"
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace redis_toolkit {
+
+/// A function handler; it runs on a handler actor of its own, one message at a time, in order per
+/// channel. An exception it throws is logged and the next message is delivered as usual.
+using MessageHandler = std::function<void(const std::string& channel, const Value& message)>;
+
+namespace detail {
+class SubscriptionControl;
+}
+
+/// Owns one subscriber (its connection and handler actor). Move-only; stopping is idempotent.
+class Subscription {
+public:
+  Subscription() = default;
+  explicit Subscription(std::shared_ptr<detail::SubscriptionControl> control);
+  ~Subscription();
+  Subscription(Subscription&&) noexcept = default;
+  Subscription& operator=(Subscription&&) noexcept;
+  Subscription(const Subscription&) = delete;
+  Subscription& operator=(const Subscription&) = delete;
+
+  /// Unsubscribes, closes the connection and ends the handler actor; returns promptly.
+  void stop() noexcept;
+  bool active() const noexcept;
+  SubscriptionStatistics statistics() const;
+
+private:
+  std::shared_ptr<detail::SubscriptionControl> control_;
+};
+
+} // namespace redis_toolkit

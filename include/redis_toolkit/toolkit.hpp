@@ -1,0 +1,136 @@
+#pragma once
+// RedisToolkit: the blocking facade, for synchronous callers. Every call sends a request to the
+// toolkit's router actor and waits for its reply; many threads may share one toolkit, and their
+// requests share pipelined connections.
+//
+//   redis_toolkit::RedisConnectionConfig config;
+//   config.host = "127.0.0.1";
+//   redis_toolkit::RedisToolkit toolkit(config);
+//   toolkit.setter("user:1", Value::dict({{"name", "Ada"}, {"age", 36}}));
+//   std::optional<Value> user = toolkit.getter("user:1");       // nullopt: no such key
+//   toolkit.setter_with_ttl("session:9", "token", std::chrono::minutes(30));
+//   auto subscription = toolkit.subscribe({"news"}, [](const std::string& channel, const Value& v) {
+//     std::cout << channel << ": " << v << "\n";
+//   });
+//   toolkit.publisher("news", "hello");
+
+#include "redis_toolkit/config.hpp"
+#include "redis_toolkit/errors.hpp"
+#include "redis_toolkit/pubsub.hpp"
+#include "redis_toolkit/statistics.hpp"
+#include "redis_toolkit/typed_codec.hpp"
+#include "redis_toolkit/value.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace caf {
+class actor;
+class actor_system;
+} // namespace caf
+
+namespace redis_toolkit {
+
+namespace detail {
+class ToolkitCore;
+}
+
+/// Entries of a batch, in the caller's order.
+using KeyValues = std::vector<std::pair<std::string, Value>>;
+/// Results of batch_get: every requested key in the caller's order; nullopt for a missing key.
+using BatchGetResult = std::vector<std::pair<std::string, std::optional<Value>>>;
+
+class RedisToolkit {
+public:
+  /// Connects lazily: the first command opens the connection. Throws ValidationError for a bad
+  /// config or options.
+  explicit RedisToolkit(RedisConnectionConfig config = {}, RedisOptions options = {});
+  /// Same, on an actor system the caller owns (it must have the io middleman loaded and outlive
+  /// the toolkit).
+  RedisToolkit(caf::actor_system& system, RedisConnectionConfig config, RedisOptions options = {});
+  ~RedisToolkit();
+  RedisToolkit(RedisToolkit&&) noexcept;
+  RedisToolkit& operator=(RedisToolkit&&) noexcept;
+  RedisToolkit(const RedisToolkit&) = delete;
+  RedisToolkit& operator=(const RedisToolkit&) = delete;
+
+  /// Stores `value` in the wire format. Throws ValidationError (nothing written),
+  /// SerializationError, ConnectionError / TimeoutError after the retries, CommandError.
+  void setter(std::string_view key, const Value& value);
+  /// Stores `value` with an expiry; a non-positive TTL is a ValidationError.
+  void setter_with_ttl(std::string_view key, const Value& value, std::int64_t seconds);
+  template <typename Rep, typename Period>
+  void setter_with_ttl(std::string_view key, const Value& value,
+                       std::chrono::duration<Rep, Period> ttl) {
+    setter_with_ttl(key, value, std::chrono::duration_cast<std::chrono::seconds>(ttl).count());
+  }
+  /// The stored value, or nullopt when the key does not exist (a stored None is Value()).
+  std::optional<Value> getter(std::string_view key);
+  /// True when the key existed.
+  bool deleter(std::string_view key);
+  /// Redis TTL semantics: seconds left, -1 without expiry, -2 when the key does not exist.
+  std::int64_t get_ttl(std::string_view key);
+
+  /// Validates every entry first (nothing is sent when one is bad), then writes them in one pipeline.
+  void batch_set(const KeyValues& entries);
+  BatchGetResult batch_get(const std::vector<std::string>& keys);
+  /// How many of the keys existed.
+  std::int64_t batch_delete(const std::vector<std::string>& keys);
+
+  /// Typed C++ values through cereal (binary, for C++ readers only).
+  template <typename T>
+  void set(std::string_view key, const T& value) {
+    set_raw(key, encode_typed(value));
+  }
+  template <typename T>
+  std::optional<T> get(std::string_view key) {
+    auto stored = get_raw(key);
+    if (!stored) return std::nullopt;
+    return decode_typed<T>(*stored, key);
+  }
+  /// Raw bytes, not wrapped in the wire format (validated like any value).
+  void set_raw(std::string_view key, std::string bytes);
+  std::optional<std::string> get_raw(std::string_view key);
+
+  /// Publishes `value` in the wire format; returns how many subscribers received it.
+  std::int64_t publisher(std::string_view channel, const Value& value);
+
+  /// A subscription that delivers every message of `channels` to `handler` (run on its own handler
+  /// actor). Re-subscribes by itself after a reconnect. Stops when the Subscription is destroyed.
+  Subscription subscribe(std::vector<std::string> channels, MessageHandler handler);
+  /// The same, delivering (message_atom, channel, Value) to an actor of the caller's.
+  Subscription subscribe(std::vector<std::string> channels, const caf::actor& handler);
+
+  /// The Python toolkit's dynamic subscriptions, on one subscriber owned by the toolkit.
+  /// A channel that gets no message for subscription_expire_minutes is unsubscribed by itself.
+  void subscribe_dynamic(const std::string& channel, MessageHandler handler);
+  bool unsubscribe_dynamic(const std::string& channel);
+  /// Unsubscribes and subscribes again, resetting its statistics and expiry.
+  bool resubscribe_channel(const std::string& channel);
+  SubscriptionStatistics subscription_stats();
+
+  /// True when the server answers PING within the socket timeout; never throws.
+  bool health_check() noexcept;
+  /// Statistics of the connection pool this toolkit uses (shared with toolkits of the same server).
+  PoolStatistics pool_stats();
+  /// Stops subscribers and releases connections; later calls throw ConnectionError. Idempotent;
+  /// the destructor calls it.
+  void cleanup() noexcept;
+
+  const RedisOptions& options() const;
+  const RedisConnectionConfig& config() const;
+  /// The router actor, for callers that are actors (see actor_protocol.hpp).
+  caf::actor router() const;
+
+private:
+  std::shared_ptr<detail::ToolkitCore> core_;
+  std::unique_ptr<struct RedisToolkitDynamic> dynamic_;
+};
+
+} // namespace redis_toolkit

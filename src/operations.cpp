@@ -1,0 +1,157 @@
+#include "operations.hpp"
+
+#include "redis_toolkit/errors.hpp"
+#include "redis_toolkit/key_slot.hpp"
+#include "redis_toolkit/wire_format.hpp"
+#include "resp.hpp"
+
+namespace redis_toolkit::detail {
+namespace {
+
+RetryPolicy retry_policy(const RedisOptions& options) {
+  RetryPolicy policy;
+  policy.attempts = std::max(1, options.retry_attempts);
+  policy.delay = options.retry_delay;
+  policy.backoff = options.retry_backoff;
+  return policy;
+}
+
+CommandRequest new_request(const OperationContext& context, std::size_t expected_commands) {
+  CommandRequest request;
+  request.retry = retry_policy(context.options);
+  request.commands.reserve(expected_commands);
+  return request;
+}
+
+} // namespace
+
+std::string encode_for_key(std::string_view key, const Value& value, const RedisOptions& options) {
+  validate_key(key, options);
+  std::string stored = serialize_value(value, key);
+  validate_serialized_size(key, stored.size(), options);
+  return stored;
+}
+
+CommandRequest plan_set(const OperationContext& context, std::string_view key, std::string stored,
+                        std::optional<std::int64_t> ttl_seconds) {
+  validate_key(key, context.options);
+  validate_serialized_size(key, stored.size(), context.options);
+  CommandRequest request = new_request(context, 1);
+  const std::int32_t slot = key_slot(key);
+  if (ttl_seconds) {
+    if (*ttl_seconds <= 0)
+      throw ValidationError("TTL must be a positive number of seconds, got " +
+                                std::to_string(*ttl_seconds),
+                            std::string(key));
+    request.add({"SET", key, stored, "EX", std::to_string(*ttl_seconds)}, slot);
+  } else {
+    request.add({"SET", key, stored}, slot);
+  }
+  return request;
+}
+
+CommandRequest plan_single_key(const OperationContext& context, std::string_view command,
+                               std::string_view key) {
+  validate_key(key, context.options);
+  CommandRequest request = new_request(context, 1);
+  request.add({command, key}, key_slot(key));
+  return request;
+}
+
+CommandRequest plan_batch_set(const OperationContext& context, const KeyValues& entries) {
+  // Everything is encoded and checked before the first command is built: a bad entry sends nothing.
+  std::vector<std::string> stored;
+  stored.reserve(entries.size());
+  std::size_t total_bytes = 0;
+  for (const auto& [key, value] : entries) {
+    stored.push_back(encode_for_key(key, value, context.options));
+    total_bytes += stored.back().size();
+  }
+  validate_batch_size(total_bytes, context.options);
+  CommandRequest request = new_request(context, entries.size());
+  for (std::size_t i = 0; i < entries.size(); ++i)
+    request.add({"SET", entries[i].first, stored[i]}, key_slot(entries[i].first));
+  return request;
+}
+
+CommandRequest plan_per_key(const OperationContext& context, std::string_view command,
+                            const std::vector<std::string>& keys) {
+  for (const auto& key : keys) validate_key(key, context.options);
+  CommandRequest request = new_request(context, keys.size());
+  for (const auto& key : keys) request.add({command, key}, key_slot(key));
+  return request;
+}
+
+CommandRequest plan_publish(const OperationContext& context, std::string_view channel,
+                            const Value& value) {
+  std::string stored = serialize_value(value, channel);
+  validate_serialized_size(channel, stored.size(), context.options);
+  CommandRequest request = new_request(context, 1);
+  request.add({"PUBLISH", channel, stored}, key_slot(channel));
+  return request;
+}
+
+CommandRequest plan_ping(const OperationContext& context) {
+  CommandRequest request = new_request(context, 1);
+  request.retry.attempts = 1;
+  request.add({"PING"});
+  return request;
+}
+
+void throw_if_failed(const Reply& reply, const OperationContext& context, std::string_view operation,
+                     std::string_view key) {
+  const std::string about = key.empty() ? std::string() : " (key '" + resp::abbreviate(key) + "')";
+  switch (reply.type) {
+    case Reply::Type::timed_out:
+      throw TimeoutError(reply.server, std::string(operation), reply.text + about);
+    case Reply::Type::connection_failed:
+      throw ConnectionError(reply.server, std::string(operation), reply.text + about);
+    case Reply::Type::error:
+      throw CommandError(context.server, std::string(operation), reply.text + about);
+    default:
+      return;
+  }
+}
+
+void throw_if_any_failed(const std::vector<Reply>& replies, const OperationContext& context,
+                         std::string_view operation, const std::vector<std::string>& keys) {
+  constexpr std::size_t keys_named = 5;
+  const Reply* first = nullptr;
+  std::size_t failed = 0;
+  std::string detail;
+  for (std::size_t i = 0; i < replies.size(); ++i) {
+    const Reply& reply = replies[i];
+    if (!reply.is_failure() && !reply.is_error()) continue;
+    if (first == nullptr) first = &reply;
+    if (failed++ < keys_named)
+      detail += (detail.empty() ? "" : "; ") + std::string("key '") +
+                resp::abbreviate(i < keys.size() ? keys[i] : std::string()) + "': " + reply.text;
+  }
+  if (first == nullptr) return;
+  if (failed > keys_named) detail += "; and " + std::to_string(failed - keys_named) + " more";
+  const std::string summary = std::to_string(failed) + " of " + std::to_string(replies.size()) +
+                              " commands failed: " + detail;
+  Reply combined = *first;
+  combined.text = summary;
+  throw_if_failed(combined, context, operation, {});
+}
+
+std::optional<Value> decode_get(const Reply& reply, std::string_view key) {
+  if (reply.is_nil()) return std::nullopt;
+  return deserialize_value(reply.text, key);
+}
+
+std::optional<std::string> decode_raw_get(const Reply& reply) {
+  if (reply.is_nil()) return std::nullopt;
+  return reply.text;
+}
+
+std::int64_t decode_integer(const Reply& reply, const OperationContext& context,
+                            std::string_view operation, std::string_view key) {
+  throw_if_failed(reply, context, operation, key);
+  if (reply.type != Reply::Type::integer)
+    throw CommandError(context.server, std::string(operation), "expected an integer reply");
+  return reply.integer;
+}
+
+} // namespace redis_toolkit::detail

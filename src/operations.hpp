@@ -1,0 +1,53 @@
+#pragma once
+// The toolkit's operations as plain functions: each turns a call into a CommandRequest (validating
+// and encoding everything before anything is sent) and turns the replies back into a result or a
+// typed error. The blocking and the async fronts share these; neither adds logic of its own.
+
+#include "redis_toolkit/actor_protocol.hpp"
+#include "redis_toolkit/config.hpp"
+#include "redis_toolkit/value.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace redis_toolkit::detail {
+
+using KeyValues = std::vector<std::pair<std::string, Value>>;
+
+/// What every operation needs besides its arguments.
+struct OperationContext {
+  const RedisOptions& options;
+  std::string server; ///< "host:port" for error messages
+};
+
+/// Serializes `value` for `key`, checking the key length and the value size.
+std::string encode_for_key(std::string_view key, const Value& value, const RedisOptions& options);
+
+CommandRequest plan_set(const OperationContext& context, std::string_view key, std::string stored,
+                        std::optional<std::int64_t> ttl_seconds = std::nullopt);
+CommandRequest plan_single_key(const OperationContext& context, std::string_view command,
+                               std::string_view key);
+CommandRequest plan_batch_set(const OperationContext& context, const KeyValues& entries);
+CommandRequest plan_per_key(const OperationContext& context, std::string_view command,
+                            const std::vector<std::string>& keys);
+CommandRequest plan_publish(const OperationContext& context, std::string_view channel,
+                            const Value& value);
+CommandRequest plan_ping(const OperationContext& context);
+
+/// Throws the typed error a reply stands for (TimeoutError, ConnectionError, CommandError).
+void throw_if_failed(const Reply& reply, const OperationContext& context, std::string_view operation,
+                     std::string_view key);
+/// The same for a batch: one error naming every key that failed (up to a few) and why.
+void throw_if_any_failed(const std::vector<Reply>& replies, const OperationContext& context,
+                         std::string_view operation, const std::vector<std::string>& keys);
+
+std::optional<Value> decode_get(const Reply& reply, std::string_view key);
+std::optional<std::string> decode_raw_get(const Reply& reply);
+std::int64_t decode_integer(const Reply& reply, const OperationContext& context,
+                            std::string_view operation, std::string_view key);
+
+} // namespace redis_toolkit::detail

@@ -1,0 +1,216 @@
+#include "redis_toolkit/toolkit.hpp"
+
+#include "subscriber.hpp"
+#include "subscription_control.hpp"
+#include "toolkit_core.hpp"
+
+#include <caf/actor.hpp>
+
+#include <map>
+#include <mutex>
+
+namespace redis_toolkit {
+
+using detail::ToolkitCore;
+
+namespace {
+
+detail::SubscriberSettings subscriber_settings(const ToolkitCore& core) {
+  detail::SubscriberSettings settings;
+  settings.connection = detail::connection_settings(core.config());
+  settings.retry_delay = core.options().subscriber_retry_delay;
+  settings.expire_after = core.options().subscription_expire_minutes;
+  settings.check_interval = core.options().subscription_check_interval;
+  return settings;
+}
+
+std::shared_ptr<detail::SubscriptionControl> new_subscriber(ToolkitCore& core) {
+  const auto wait_limit = core.config().connection_timeout + core.config().socket_timeout;
+  return std::make_shared<detail::SubscriptionControl>(
+      core.runtime(), core.system(),
+      detail::spawn_subscriber(core.system(), subscriber_settings(core)), wait_limit);
+}
+
+} // namespace
+
+/// The toolkit's state beyond the shared core: its dynamic subscriber, made on first use.
+struct RedisToolkitDynamic {
+  std::mutex mutex;
+  std::shared_ptr<detail::SubscriptionControl> subscriber;
+  std::map<std::string, MessageHandler> handlers;
+};
+
+RedisToolkit::RedisToolkit(RedisConnectionConfig config, RedisOptions options)
+    : core_(std::make_shared<ToolkitCore>(nullptr, std::move(config), std::move(options))),
+      dynamic_(std::make_unique<RedisToolkitDynamic>()) {}
+
+RedisToolkit::RedisToolkit(caf::actor_system& system, RedisConnectionConfig config,
+                           RedisOptions options)
+    : core_(std::make_shared<ToolkitCore>(&system, std::move(config), std::move(options))),
+      dynamic_(std::make_unique<RedisToolkitDynamic>()) {}
+
+RedisToolkit::~RedisToolkit() { cleanup(); }
+RedisToolkit::RedisToolkit(RedisToolkit&&) noexcept = default;
+RedisToolkit& RedisToolkit::operator=(RedisToolkit&& other) noexcept {
+  if (this != &other) {
+    cleanup();
+    core_ = std::move(other.core_);
+    dynamic_ = std::move(other.dynamic_);
+  }
+  return *this;
+}
+
+void RedisToolkit::setter(std::string_view key, const Value& value) {
+  auto context = core_->context();
+  auto request = detail::plan_set(context, key, detail::encode_for_key(key, value, core_->options()));
+  auto replies = core_->execute(std::move(request), "setter");
+  detail::throw_if_failed(replies.at(0), context, "setter", key);
+}
+
+void RedisToolkit::setter_with_ttl(std::string_view key, const Value& value, std::int64_t seconds) {
+  auto context = core_->context();
+  auto request = detail::plan_set(context, key, detail::encode_for_key(key, value, core_->options()),
+                                  seconds);
+  auto replies = core_->execute(std::move(request), "setter_with_ttl");
+  detail::throw_if_failed(replies.at(0), context, "setter_with_ttl", key);
+}
+
+void RedisToolkit::set_raw(std::string_view key, std::string bytes) {
+  auto context = core_->context();
+  auto replies = core_->execute(detail::plan_set(context, key, std::move(bytes)), "set");
+  detail::throw_if_failed(replies.at(0), context, "set", key);
+}
+
+std::optional<std::string> RedisToolkit::get_raw(std::string_view key) {
+  auto context = core_->context();
+  auto replies = core_->execute(detail::plan_single_key(context, "GET", key), "get");
+  detail::throw_if_failed(replies.at(0), context, "get", key);
+  return detail::decode_raw_get(replies[0]);
+}
+
+std::optional<Value> RedisToolkit::getter(std::string_view key) {
+  auto context = core_->context();
+  auto replies = core_->execute(detail::plan_single_key(context, "GET", key), "getter");
+  detail::throw_if_failed(replies.at(0), context, "getter", key);
+  return detail::decode_get(replies[0], key);
+}
+
+bool RedisToolkit::deleter(std::string_view key) {
+  auto context = core_->context();
+  auto replies = core_->execute(detail::plan_single_key(context, "DEL", key), "deleter");
+  return detail::decode_integer(replies.at(0), context, "deleter", key) > 0;
+}
+
+std::int64_t RedisToolkit::get_ttl(std::string_view key) {
+  auto context = core_->context();
+  auto replies = core_->execute(detail::plan_single_key(context, "TTL", key), "get_ttl");
+  return detail::decode_integer(replies.at(0), context, "get_ttl", key);
+}
+
+void RedisToolkit::batch_set(const KeyValues& entries) {
+  auto context = core_->context();
+  auto replies = core_->execute(detail::plan_batch_set(context, entries), "batch_set");
+  std::vector<std::string> keys;
+  keys.reserve(entries.size());
+  for (const auto& entry : entries) keys.push_back(entry.first);
+  detail::throw_if_any_failed(replies, context, "batch_set", keys);
+}
+
+BatchGetResult RedisToolkit::batch_get(const std::vector<std::string>& keys) {
+  auto context = core_->context();
+  auto replies = core_->execute(detail::plan_per_key(context, "GET", keys), "batch_get");
+  detail::throw_if_any_failed(replies, context, "batch_get", keys);
+  BatchGetResult result;
+  result.reserve(keys.size());
+  for (std::size_t i = 0; i < keys.size(); ++i)
+    result.emplace_back(keys[i], detail::decode_get(replies[i], keys[i]));
+  return result;
+}
+
+std::int64_t RedisToolkit::batch_delete(const std::vector<std::string>& keys) {
+  auto context = core_->context();
+  auto replies = core_->execute(detail::plan_per_key(context, "DEL", keys), "batch_delete");
+  detail::throw_if_any_failed(replies, context, "batch_delete", keys);
+  std::int64_t removed = 0;
+  for (const auto& reply : replies) removed += reply.integer;
+  return removed;
+}
+
+std::int64_t RedisToolkit::publisher(std::string_view channel, const Value& value) {
+  auto context = core_->context();
+  auto replies = core_->execute(detail::plan_publish(context, channel, value), "publisher");
+  return detail::decode_integer(replies.at(0), context, "publisher", channel);
+}
+
+Subscription RedisToolkit::subscribe(std::vector<std::string> channels, MessageHandler handler) {
+  auto control = new_subscriber(*core_);
+  control->add(channels, std::move(handler), false);
+  return Subscription(std::move(control));
+}
+
+Subscription RedisToolkit::subscribe(std::vector<std::string> channels, const caf::actor& handler) {
+  auto control = new_subscriber(*core_);
+  control->add(channels, handler, false);
+  return Subscription(std::move(control));
+}
+
+void RedisToolkit::subscribe_dynamic(const std::string& channel, MessageHandler handler) {
+  std::lock_guard<std::mutex> lock(dynamic_->mutex);
+  if (!dynamic_->subscriber) dynamic_->subscriber = new_subscriber(*core_);
+  dynamic_->handlers[channel] = handler;
+  dynamic_->subscriber->add({channel}, std::move(handler), true);
+}
+
+bool RedisToolkit::unsubscribe_dynamic(const std::string& channel) {
+  std::lock_guard<std::mutex> lock(dynamic_->mutex);
+  if (!dynamic_->subscriber) return false;
+  dynamic_->handlers.erase(channel);
+  return dynamic_->subscriber->remove({channel});
+}
+
+bool RedisToolkit::resubscribe_channel(const std::string& channel) {
+  std::lock_guard<std::mutex> lock(dynamic_->mutex);
+  auto known = dynamic_->handlers.find(channel);
+  if (!dynamic_->subscriber || known == dynamic_->handlers.end()) return false;
+  dynamic_->subscriber->remove({channel});
+  dynamic_->subscriber->add({channel}, known->second, true);
+  return true;
+}
+
+SubscriptionStatistics RedisToolkit::subscription_stats() {
+  std::lock_guard<std::mutex> lock(dynamic_->mutex);
+  if (!dynamic_->subscriber) {
+    SubscriptionStatistics none;
+    none.server = core_->server();
+    return none;
+  }
+  return dynamic_->subscriber->statistics();
+}
+
+bool RedisToolkit::health_check() noexcept {
+  try {
+    auto context = core_->context();
+    auto replies = core_->execute(detail::plan_ping(context), "health_check");
+    return !replies.empty() && replies[0].type == Reply::Type::status && replies[0].text == "PONG";
+  } catch (...) {
+    return false;
+  }
+}
+
+PoolStatistics RedisToolkit::pool_stats() { return core_->pool_statistics(); }
+
+void RedisToolkit::cleanup() noexcept {
+  if (dynamic_) {
+    std::lock_guard<std::mutex> lock(dynamic_->mutex);
+    if (dynamic_->subscriber) dynamic_->subscriber->stop();
+    dynamic_->subscriber.reset();
+    dynamic_->handlers.clear();
+  }
+  if (core_) core_->close();
+}
+
+const RedisOptions& RedisToolkit::options() const { return core_->options(); }
+const RedisConnectionConfig& RedisToolkit::config() const { return core_->config(); }
+caf::actor RedisToolkit::router() const { return core_->router(); }
+
+} // namespace redis_toolkit

@@ -1,0 +1,187 @@
+#include "toolkit_core.hpp"
+
+#include "redis_toolkit/errors.hpp"
+#include "redis_toolkit/logging.hpp"
+
+#include <caf/all.hpp>
+#include <caf/io/all.hpp>
+
+#include <map>
+
+namespace redis_toolkit::detail {
+
+// ---- Runtime ----
+
+std::shared_ptr<Runtime> Runtime::shared() {
+  static std::mutex mutex;
+  static std::weak_ptr<Runtime> current;
+  std::lock_guard<std::mutex> lock(mutex);
+  auto runtime = current.lock();
+  if (!runtime) {
+    runtime = std::make_shared<Runtime>();
+    current = runtime;
+  }
+  return runtime;
+}
+
+Runtime::Runtime() : config_(std::make_unique<caf::actor_system_config>()) {
+  config_->load<caf::io::middleman>();
+  system_ = std::make_unique<caf::actor_system>(*config_);
+}
+
+Runtime::~Runtime() = default; // the actor system waits for every actor to finish
+
+// ---- SharedRouter ----
+
+SharedRouter::~SharedRouter() { caf::anon_send(router_, shutdown_atom::value); }
+
+namespace {
+
+// Everything that makes two connections interchangeable. Held in memory only, never printed.
+std::string identity_of(const caf::actor_system& system, const ConnectionSettings& settings) {
+  std::string key = std::to_string(reinterpret_cast<std::uintptr_t>(&system));
+  for (const std::string& part :
+       {settings.host, std::to_string(settings.port), std::to_string(settings.db),
+        settings.username.value_or(std::string("\x01")), settings.password.value_or("\x01"),
+        std::to_string(settings.connect_timeout.count()),
+        std::to_string(settings.socket_timeout.count()), std::to_string(settings.keepalive)}) {
+    key += '\0';
+    key += part;
+  }
+  return key;
+}
+
+} // namespace
+
+std::shared_ptr<SharedRouter> SharedRouter::acquire(caf::actor_system& system,
+                                                    const RedisConnectionConfig& config,
+                                                    const RedisOptions& options) {
+  static std::mutex mutex;
+  static std::map<std::string, std::weak_ptr<SharedRouter>> routers;
+  RouterSettings settings;
+  settings.node = connection_settings(config);
+  settings.max_connections = options.max_connections.value_or(8);
+  if (!options.use_connection_pool) {
+    // Without sharing, every toolkit gets a router (and connections) of its own.
+    return std::make_shared<SharedRouter>(spawn_router(system, settings));
+  }
+  const std::string identity = identity_of(system, settings.node);
+  std::lock_guard<std::mutex> lock(mutex);
+  for (auto it = routers.begin(); it != routers.end();) // forget routers nobody uses any more
+    it = it->second.expired() ? routers.erase(it) : std::next(it);
+  if (auto existing = routers[identity].lock()) return existing;
+  auto created = std::make_shared<SharedRouter>(spawn_router(system, settings));
+  routers[identity] = created;
+  return created;
+}
+
+ConnectionSettings connection_settings(const RedisConnectionConfig& config) {
+  ConnectionSettings settings;
+  settings.host = config.host;
+  settings.port = static_cast<std::uint16_t>(config.port);
+  settings.db = config.db;
+  settings.username = config.username;
+  settings.password = config.password;
+  settings.connect_timeout = config.connection_timeout;
+  settings.socket_timeout = config.socket_timeout;
+  settings.keepalive = config.socket_keepalive;
+  return settings;
+}
+
+// ---- BlockingCallers ----
+
+/// Scoped actors are costly to create and not thread-safe, so each waiting thread borrows one.
+class ToolkitCore::BlockingCallers {
+public:
+  explicit BlockingCallers(caf::actor_system& system) : system_(system) {}
+
+  class Lease {
+  public:
+    Lease(BlockingCallers& owner, std::unique_ptr<caf::scoped_actor> actor)
+        : owner_(owner), actor_(std::move(actor)) {}
+    ~Lease() { owner_.give_back(std::move(actor_)); }
+    caf::scoped_actor& operator*() { return *actor_; }
+
+  private:
+    BlockingCallers& owner_;
+    std::unique_ptr<caf::scoped_actor> actor_;
+  };
+
+  Lease borrow() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (!idle_.empty()) {
+        auto actor = std::move(idle_.back());
+        idle_.pop_back();
+        return Lease(*this, std::move(actor));
+      }
+    }
+    return Lease(*this, std::make_unique<caf::scoped_actor>(system_));
+  }
+
+private:
+  void give_back(std::unique_ptr<caf::scoped_actor> actor) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    idle_.push_back(std::move(actor));
+  }
+
+  caf::actor_system& system_;
+  std::mutex mutex_;
+  std::vector<std::unique_ptr<caf::scoped_actor>> idle_;
+};
+
+// ---- ToolkitCore ----
+
+ToolkitCore::ToolkitCore(caf::actor_system* system, RedisConnectionConfig config,
+                         RedisOptions options)
+    : runtime_(system == nullptr ? Runtime::shared() : nullptr),
+      system_(system == nullptr ? &runtime_->system() : system), config_(std::move(config)),
+      options_(std::move(options)) {
+  config_.validate();
+  options_.validate();
+  log::apply(options_);
+  server_ = config_.host + ":" + std::to_string(config_.port);
+  router_ = SharedRouter::acquire(*system_, config_, options_);
+  callers_ = std::make_unique<BlockingCallers>(*system_);
+}
+
+ToolkitCore::~ToolkitCore() { close(); }
+
+std::vector<Reply> ToolkitCore::execute(CommandRequest request, std::string_view operation) {
+  auto router = std::atomic_load(&router_); // stays alive even if close() runs meanwhile
+  if (closed_.load() || !router)
+    throw ConnectionError(server_, std::string(operation), "the toolkit was cleaned up");
+  auto lease = callers_->borrow();
+  std::vector<Reply> replies;
+  std::string failure;
+  (*lease)
+      ->request(router->actor(), caf::infinite, exec_atom::value, std::move(request))
+      .receive([&](std::vector<Reply>& answer) { replies = std::move(answer); },
+               [&](caf::error& error) { failure = system_->render(error); });
+  if (!failure.empty())
+    throw ConnectionError(server_, std::string(operation), "router unavailable: " + failure);
+  return replies;
+}
+
+PoolStatistics ToolkitCore::pool_statistics() {
+  auto router = std::atomic_load(&router_);
+  PoolStatistics statistics;
+  statistics.server = server_;
+  if (closed_.load() || !router) return statistics;
+  auto lease = callers_->borrow();
+  (*lease)
+      ->request(router->actor(), caf::infinite, stats_atom::value)
+      .receive(
+          [&](std::vector<PoolStatistics>& all) {
+            if (!all.empty()) statistics = all.front();
+          },
+          [&](caf::error&) {});
+  return statistics;
+}
+
+void ToolkitCore::close() noexcept {
+  if (closed_.exchange(true)) return;
+  std::atomic_store(&router_, std::shared_ptr<SharedRouter>());
+}
+
+} // namespace redis_toolkit::detail

@@ -1,0 +1,89 @@
+#pragma once
+// What both fronts of the toolkit stand on: the actor system, the shared router of this server
+// identity, and a way for a plain thread to wait for one reply.
+
+#include "operations.hpp"
+#include "router.hpp"
+
+#include "redis_toolkit/actor_protocol.hpp"
+#include "redis_toolkit/config.hpp"
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/scoped_actor.hpp>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+namespace redis_toolkit::detail {
+
+/// The process-wide actor system the toolkits share unless the caller brings one; it lives as long
+/// as some toolkit uses it.
+class Runtime {
+public:
+  static std::shared_ptr<Runtime> shared();
+  Runtime();
+  ~Runtime();
+  caf::actor_system& system() { return *system_; }
+
+private:
+  std::unique_ptr<caf::actor_system_config> config_;
+  std::unique_ptr<caf::actor_system> system_;
+};
+
+/// A router shared by every toolkit of one server identity (host, port, db, user, credentials,
+/// timeouts), as the Python toolkit shared its connection pools; shut down with its last user.
+class SharedRouter {
+public:
+  explicit SharedRouter(caf::actor router) : router_(std::move(router)) {}
+  ~SharedRouter();
+  const caf::actor& actor() const { return router_; }
+
+  static std::shared_ptr<SharedRouter> acquire(caf::actor_system& system,
+                                               const RedisConnectionConfig& config,
+                                               const RedisOptions& options);
+
+private:
+  caf::actor router_;
+};
+
+ConnectionSettings connection_settings(const RedisConnectionConfig& config);
+
+class ToolkitCore {
+public:
+  /// `system` null: use the shared Runtime.
+  ToolkitCore(caf::actor_system* system, RedisConnectionConfig config, RedisOptions options);
+  ~ToolkitCore();
+
+  caf::actor_system& system() { return *system_; }
+  const std::shared_ptr<Runtime>& runtime() const { return runtime_; }
+  const caf::actor& router() const { return router_->actor(); }
+  const RedisConnectionConfig& config() const { return config_; }
+  const RedisOptions& options() const { return options_; }
+  OperationContext context() const { return {options_, server_}; }
+  const std::string& server() const { return server_; }
+  bool closed() const noexcept { return closed_.load(); }
+
+  /// Sends `request` to the router and waits for its replies (bounded by the connection's socket
+  /// timeout and the retry policy). Throws ConnectionError once the toolkit is closed.
+  std::vector<Reply> execute(CommandRequest request, std::string_view operation);
+  PoolStatistics pool_statistics();
+  /// Releases the router; idempotent.
+  void close() noexcept;
+
+private:
+  class BlockingCallers;
+
+  std::shared_ptr<Runtime> runtime_; // first member: destroyed last
+  caf::actor_system* system_;
+  RedisConnectionConfig config_;
+  RedisOptions options_;
+  std::string server_;
+  std::shared_ptr<SharedRouter> router_;
+  std::unique_ptr<BlockingCallers> callers_;
+  std::atomic<bool> closed_{false};
+};
+
+} // namespace redis_toolkit::detail
