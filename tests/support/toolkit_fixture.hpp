@@ -1,0 +1,40 @@
+#pragma once
+// A real redis-server per test case, and a config pointing at it.
+
+#include "redis_toolkit/config.hpp"
+#include "redis_toolkit/server_launcher.hpp"
+
+#include <chrono>
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+namespace rtk_test {
+
+struct ServerFixture {
+  redis_toolkit::RedisServerProcess server = redis_toolkit::RedisServerProcess::start();
+
+  redis_toolkit::RedisConnectionConfig config() const {
+    redis_toolkit::RedisConnectionConfig config;
+    config.host = server.host();
+    config.port = server.port();
+    config.connection_timeout = std::chrono::milliseconds(2000);
+    config.socket_timeout = std::chrono::milliseconds(2000);
+    return config;
+  }
+};
+
+/// Waits until `condition` holds; fails the test with `what` after `limit`. Never loops forever.
+inline void wait_until(const std::function<bool()>& condition, std::chrono::milliseconds limit,
+                       const std::string& what) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() > deadline)
+      throw std::runtime_error("timed out after " + std::to_string(limit.count()) +
+                               " ms waiting for: " + what);
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+} // namespace rtk_test

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# One entry point for a fresh machine:  tools/dev.sh demo   builds and runs the tour;
+#                                       tools/dev.sh test   builds and runs every test suite,
+#                                                           then again under ASan+UBSan.
+# Installs what is missing from Debian's packages first (needs root or sudo).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(build-essential cmake libcaf-dev libhiredis-dev libcereal-dev libboost-test-dev
+          libtomlplusplus-dev redis-server redis-tools curl)
+
+install_missing_packages() {
+  local missing=()
+  for package in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" ||
+      missing+=("$package")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "Installing: ${missing[*]}"
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+}
+
+build() { # build DIR [cmake options...]
+  local dir=$1
+  shift
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@"
+  cmake --build "$dir" -j2
+}
+
+run_tests() { # run_tests DIR
+  (cd "$1" && ctest --output-on-failure -j2 --timeout 900)
+}
+
+case "${1:-}" in
+  demo)
+    install_missing_packages
+    build build
+    build/rtk demo
+    ;;
+  test)
+    install_missing_packages
+    build build
+    run_tests build
+    echo "== again with AddressSanitizer + UndefinedBehaviorSanitizer"
+    build build-asan -DRTK_SANITIZE=address,undefined
+    ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 run_tests build-asan
+    ;;
+  *)
+    echo "usage: tools/dev.sh demo | test" >&2
+    exit 2
+    ;;
+esac
