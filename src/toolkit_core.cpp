@@ -139,6 +139,9 @@ ToolkitCore::ToolkitCore(caf::actor_system* system, RedisConnectionConfig config
       options_(std::move(options)) {
   config_.validate();
   options_.validate();
+  if (config_.cluster_mode)
+    throw ValidationError("cluster_mode is not supported by this build yet (Redis Cluster support "
+                          "is in progress); connect to one server");
   log::apply(options_);
   server_ = config_.host + ":" + std::to_string(config_.port);
   router_ = SharedRouter::acquire(*system_, config_, options_);

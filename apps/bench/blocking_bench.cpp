@@ -1,0 +1,135 @@
+// Blocking facade vs raw hiredis vs redis-benchmark, side by side in one run on one server.
+//   rtk_bench_blocking [operations]      (default 20000; the test suite runs it with 2000)
+// Starts its own redis-server on a free port. Figures are printed, never asserted.
+#include <redis_toolkit/server_launcher.hpp>
+#include <redis_toolkit/toolkit.hpp>
+
+#include <hiredis/hiredis.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <regex>
+#include <thread>
+
+using namespace redis_toolkit;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+redisContext* connect_raw(std::uint16_t port) {
+  redisContext* context = redisConnect("127.0.0.1", port);
+  if (context == nullptr || context->err) throw std::runtime_error("hiredis cannot connect");
+  return context;
+}
+
+double raw_sequential(std::uint16_t port, int operations, const char* command) {
+  redisContext* context = connect_raw(port);
+  auto start = Clock::now();
+  for (int i = 0; i < operations; ++i) {
+    auto* reply = static_cast<redisReply*>(
+        std::string(command) == "SET" ? redisCommand(context, "SET bench:k %s", "0123456789")
+                                      : redisCommand(context, "GET bench:k"));
+    freeReplyObject(reply);
+  }
+  double rate = operations / seconds_since(start);
+  redisFree(context);
+  return rate;
+}
+
+double raw_pipelined(std::uint16_t port, int operations) {
+  redisContext* context = connect_raw(port);
+  auto start = Clock::now();
+  for (int i = 0; i < operations; ++i) redisAppendCommand(context, "GET bench:k");
+  for (int i = 0; i < operations; ++i) {
+    void* reply = nullptr;
+    redisGetReply(context, &reply);
+    freeReplyObject(reply);
+  }
+  double rate = operations / seconds_since(start);
+  redisFree(context);
+  return rate;
+}
+
+/// Requests per second that redis-benchmark reports for GET with `clients` connections.
+double redis_benchmark(std::uint16_t port, int clients, int operations) {
+  const std::string command = "redis-benchmark -p " + std::to_string(port) + " -c " +
+                              std::to_string(clients) + " -n " + std::to_string(operations) +
+                              " -t get -q 2>/dev/null";
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (pipe == nullptr) return 0;
+  std::string output;
+  char buffer[512];
+  while (std::fgets(buffer, sizeof buffer, pipe) != nullptr) output += buffer;
+  ::pclose(pipe);
+  std::smatch match;
+  // "GET: 89126.56 requests per second, p50=0.279 msec" (carriage returns separate progress)
+  std::regex figure(R"(GET: ([0-9.]+) requests per second)");
+  double rate = 0;
+  for (auto it = std::sregex_iterator(output.begin(), output.end(), figure);
+       it != std::sregex_iterator(); ++it)
+    rate = std::stod((*it)[1]);
+  return rate;
+}
+
+void print_row(const std::string& what, double toolkit, double baseline, const std::string& name) {
+  std::printf("%-44s toolkit %10.0f ops/s   %-22s %10.0f ops/s   ratio %.2fx\n", what.c_str(),
+              toolkit, name.c_str(), baseline, baseline > 0 ? toolkit / baseline : 0.0);
+}
+
+} // namespace
+
+int main(int argc, char** argv) try {
+  const int operations = argc > 1 ? std::atoi(argv[1]) : 20000;
+  auto server = RedisServerProcess::start();
+  RedisConnectionConfig config;
+  config.host = server.host();
+  config.port = server.port();
+  RedisToolkit toolkit(config);
+  toolkit.set_raw("bench:k", "0123456789");
+  std::printf("redis-toolkit blocking benchmark: %d operations per figure, redis-server on %s\n",
+              operations, server.address().c_str());
+
+  auto start = Clock::now();
+  for (int i = 0; i < operations; ++i) toolkit.set_raw("bench:k", "0123456789");
+  const double facade_set = operations / seconds_since(start);
+  print_row("one caller, sequential SET", facade_set, raw_sequential(server.port(), operations, "SET"),
+            "hiredis redisCommand");
+
+  start = Clock::now();
+  for (int i = 0; i < operations; ++i) toolkit.get_raw("bench:k");
+  const double facade_get = operations / seconds_since(start);
+  print_row("one caller, sequential GET", facade_get, raw_sequential(server.port(), operations, "GET"),
+            "hiredis redisCommand");
+
+  const int in_flight = 10000;
+  std::vector<std::string> keys(in_flight, "bench:k");
+  int rounds = std::max(1, operations / in_flight);
+  start = Clock::now();
+  for (int round = 0; round < rounds; ++round) toolkit.batch_get(keys);
+  const double facade_pipelined = rounds * in_flight / seconds_since(start);
+  print_row("10,000 GETs in flight from one caller", facade_pipelined,
+            raw_pipelined(server.port(), rounds * in_flight), "hiredis pipelined");
+
+  const int threads = 50;
+  std::atomic<int> next{0};
+  std::vector<std::thread> workers;
+  start = Clock::now();
+  for (int t = 0; t < threads; ++t)
+    workers.emplace_back([&] {
+      while (next.fetch_add(1) < operations) toolkit.get_raw("bench:k");
+    });
+  for (auto& worker : workers) worker.join();
+  const double facade_threads = operations / seconds_since(start);
+  print_row("50 threads sharing one toolkit, GET", facade_threads,
+            redis_benchmark(server.port(), threads, operations), "redis-benchmark -c 50");
+  return 0;
+} catch (const std::exception& error) {
+  std::cerr << "rtk_bench_blocking: " << error.what() << "\n";
+  return 1;
+}

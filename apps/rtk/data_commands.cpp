@@ -1,0 +1,208 @@
+#include "data_commands.hpp"
+
+#include <redis_toolkit/local_redis.hpp>
+#include <redis_toolkit/toolkit.hpp>
+#include <redis_toolkit/wire_format.hpp>
+
+#include <condition_variable>
+#include <deque>
+#include <iterator>
+#include <mutex>
+
+namespace rtk {
+
+using redis_toolkit::RedisToolkit;
+using redis_toolkit::ValidationError;
+using redis_toolkit::Value;
+
+namespace {
+
+RedisToolkit open_toolkit(const CliInvocation& invocation) {
+  return RedisToolkit(invocation.config.connection, invocation.config.options);
+}
+
+bool has_flag(const CliInvocation& invocation, const std::string& name) {
+  return invocation.flags.count(name) > 0;
+}
+
+void refuse_sharded(const CliInvocation& invocation) {
+  if (has_flag(invocation, "sharded"))
+    throw ValidationError("--sharded pub/sub arrives with cluster support; not in this build");
+}
+
+} // namespace
+
+int run_set(const CliInvocation& invocation, CommandStreams& streams) {
+  const std::string& key = invocation.arguments.at(0);
+  Value value = redis_toolkit::parse_cli_json(invocation.arguments.at(1));
+  auto toolkit = open_toolkit(invocation);
+  if (auto ttl = invocation.flags.find("ttl"); ttl != invocation.flags.end())
+    toolkit.setter_with_ttl(key, value, std::stoll(ttl->second));
+  else
+    toolkit.setter(key, value);
+  (void)streams;
+  return exit_ok;
+}
+
+int run_get(const CliInvocation& invocation, CommandStreams& streams) {
+  auto toolkit = open_toolkit(invocation);
+  auto value = toolkit.getter(invocation.arguments.at(0));
+  if (!value) return exit_failure;
+  streams.out << redis_toolkit::format_cli_json(*value) << "\n";
+  return exit_ok;
+}
+
+int run_del(const CliInvocation& invocation, CommandStreams& streams) {
+  auto toolkit = open_toolkit(invocation);
+  streams.out << toolkit.batch_delete(invocation.arguments) << "\n";
+  return exit_ok;
+}
+
+int run_ttl(const CliInvocation& invocation, CommandStreams& streams) {
+  auto toolkit = open_toolkit(invocation);
+  streams.out << toolkit.get_ttl(invocation.arguments.at(0)) << "\n";
+  return exit_ok;
+}
+
+int run_mset(const CliInvocation& invocation, CommandStreams& streams) {
+  const std::string text{std::istreambuf_iterator<char>(streams.in), std::istreambuf_iterator<char>()};
+  Value entries = redis_toolkit::parse_cli_json(text);
+  if (!entries.is_dict())
+    throw ValidationError("mset reads a JSON object {\"key\": value, ...} from standard input");
+  auto toolkit = open_toolkit(invocation);
+  toolkit.batch_set(entries.as_dict());
+  return exit_ok;
+}
+
+int run_mget(const CliInvocation& invocation, CommandStreams& streams) {
+  auto toolkit = open_toolkit(invocation);
+  Value result = Value::dict();
+  for (auto& [key, value] : toolkit.batch_get(invocation.arguments))
+    result.set(key, value ? std::move(*value) : Value());
+  streams.out << redis_toolkit::format_cli_json(result) << "\n";
+  return exit_ok;
+}
+
+int run_publish(const CliInvocation& invocation, CommandStreams& streams) {
+  refuse_sharded(invocation);
+  Value value = redis_toolkit::parse_cli_json(invocation.arguments.at(1));
+  auto toolkit = open_toolkit(invocation);
+  streams.out << toolkit.publisher(invocation.arguments.at(0), value) << "\n";
+  return exit_ok;
+}
+
+int run_subscribe(const CliInvocation& invocation, CommandStreams& streams) {
+  refuse_sharded(invocation);
+  std::size_t limit = 0; // 0: no limit
+  if (auto count = invocation.flags.find("count"); count != invocation.flags.end())
+    limit = std::stoull(count->second);
+  std::optional<std::chrono::duration<double>> timeout;
+  if (auto seconds = invocation.flags.find("timeout"); seconds != invocation.flags.end())
+    timeout = std::chrono::duration<double>(std::stod(seconds->second));
+
+  std::mutex mutex;
+  std::condition_variable arrived;
+  std::deque<std::string> lines;
+  auto toolkit = open_toolkit(invocation);
+  auto subscription = toolkit.subscribe(invocation.arguments, [&](const std::string& channel,
+                                                                  const Value& data) {
+    std::string line = redis_toolkit::format_cli_json(Value::dict({{"channel", channel}, {"data", data}}));
+    std::lock_guard<std::mutex> lock(mutex);
+    lines.push_back(std::move(line));
+    arrived.notify_one();
+  });
+
+  const auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                            timeout.value_or(std::chrono::hours(24 * 365)));
+  std::size_t printed = 0;
+  std::unique_lock<std::mutex> lock(mutex);
+  while (limit == 0 || printed < limit) {
+    if (!arrived.wait_until(lock, deadline, [&] { return !lines.empty(); })) break;
+    while (!lines.empty() && (limit == 0 || printed < limit)) {
+      streams.out << lines.front() << "\n" << std::flush;
+      lines.pop_front();
+      ++printed;
+    }
+  }
+  lock.unlock();
+  subscription.stop();
+  return exit_ok;
+}
+
+int run_health(const CliInvocation& invocation, CommandStreams& streams) {
+  auto toolkit = open_toolkit(invocation);
+  if (toolkit.health_check()) {
+    streams.out << "ok\n";
+    return exit_ok;
+  }
+  streams.err << "rtk: health: " << invocation.config.connection.describe()
+              << " does not answer PING\n";
+  return exit_failure;
+}
+
+int run_demo(const CliInvocation& invocation, CommandStreams& streams) {
+  auto& out = streams.out;
+  auto local = redis_toolkit::LocalRedis::connect_or_start();
+  out << "redis-toolkit demo against " << local.describe() << "\n\n";
+  RedisToolkit toolkit(local.config(), invocation.config.options);
+
+  out << "1. Every kind of value, stored in the Python toolkit's wire format and read back:\n";
+  const std::vector<Value> values = {
+      Value(), Value(true), Value(42), Value(3.5), Value("hé 你好"),
+      Value::bytes(std::string("\x00\xff", 2)), Value::list({1, "two", 3.0}),
+      Value::tuple({1, "x"}), Value::dict({{"name", "Ada"}, {"tags", Value::list({"admin"})}})};
+  bool all_equal = true;
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    const std::string key = "rtk:demo:" + std::to_string(i);
+    toolkit.setter(key, values[i]);
+    Value back = toolkit.getter(key).value();
+    all_equal = all_equal && back == values[i];
+    out << "   " << key << " = " << back.to_string() << "   stored as "
+        << redis_toolkit::serialize_value(values[i]).substr(0, 60) << "\n";
+  }
+
+  out << "\n2. A batch of 1,000 keys in one pipeline, read back in the caller's order:\n";
+  redis_toolkit::KeyValues batch;
+  std::vector<std::string> keys;
+  for (int i = 0; i < 1000; ++i) {
+    batch.emplace_back("rtk:demo:batch:" + std::to_string(i), Value::list({i, i * i}));
+    keys.push_back(batch.back().first);
+  }
+  toolkit.batch_set(batch);
+  auto read = toolkit.batch_get(keys);
+  out << "   " << read.size() << " values, the last: " << read.back().first << " = "
+      << read.back().second->to_string() << "\n";
+
+  out << "\n3. A TTL:\n";
+  toolkit.setter_with_ttl("rtk:demo:session", "token", 60);
+  out << "   rtk:demo:session expires in " << toolkit.get_ttl("rtk:demo:session") << " s\n";
+
+  out << "\n4. Pub/sub round trip through a handler actor:\n";
+  std::mutex mutex;
+  std::condition_variable arrived;
+  std::optional<Value> received;
+  auto subscription = toolkit.subscribe({"rtk:demo:channel"}, [&](const std::string&, const Value& v) {
+    std::lock_guard<std::mutex> lock(mutex);
+    received = v;
+    arrived.notify_one();
+  });
+  const Value message = Value::dict({{"event", "demo"}, {"ok", true}});
+  toolkit.publisher("rtk:demo:channel", message);
+  {
+    std::unique_lock<std::mutex> lock(mutex);
+    arrived.wait_for(lock, std::chrono::seconds(5), [&] { return received.has_value(); });
+  }
+  subscription.stop();
+  out << "   received " << (received ? received->to_string() : std::string("nothing")) << "\n";
+
+  keys.push_back("rtk:demo:session");
+  for (std::size_t i = 0; i < values.size(); ++i) keys.push_back("rtk:demo:" + std::to_string(i));
+  toolkit.batch_delete(keys);
+
+  const bool ok = all_equal && read.size() == 1000 && received == message;
+  out << "\n" << (ok ? "demo: ok" : "demo: FAILED") << "\n";
+  return ok ? exit_ok : exit_failure;
+}
+
+} // namespace rtk

@@ -1,0 +1,19 @@
+#pragma once
+// rtk's data commands and the demo, each a thin layer over RedisToolkit.
+
+#include "cli.hpp"
+
+namespace rtk {
+
+int run_set(const CliInvocation& invocation, CommandStreams& streams);
+int run_get(const CliInvocation& invocation, CommandStreams& streams);
+int run_del(const CliInvocation& invocation, CommandStreams& streams);
+int run_ttl(const CliInvocation& invocation, CommandStreams& streams);
+int run_mset(const CliInvocation& invocation, CommandStreams& streams);
+int run_mget(const CliInvocation& invocation, CommandStreams& streams);
+int run_publish(const CliInvocation& invocation, CommandStreams& streams);
+int run_subscribe(const CliInvocation& invocation, CommandStreams& streams);
+int run_health(const CliInvocation& invocation, CommandStreams& streams);
+int run_demo(const CliInvocation& invocation, CommandStreams& streams);
+
+} // namespace rtk

@@ -1,0 +1,102 @@
+// The rtk data commands, run as a separate process against a real redis-server.
+#include "redis_cli.hpp"
+#include "toolkit_fixture.hpp"
+
+#include "redis_toolkit/wire_format.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+#include <cstdlib>
+#include <fstream>
+#include <thread>
+
+using namespace redis_toolkit;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct CliFixture : rtk_test::ServerFixture {
+  ProgramOutput rtk(std::vector<std::string> arguments, std::chrono::milliseconds limit = 20s) {
+    const char* executable = std::getenv("RTK_RTK_EXE");
+    BOOST_REQUIRE_MESSAGE(executable != nullptr, "RTK_RTK_EXE must name the rtk binary");
+    std::vector<std::string> argv = {executable, "--port", std::to_string(server.port())};
+    argv.insert(argv.end(), arguments.begin(), arguments.end());
+    return run_program(argv, limit);
+  }
+};
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(cli_data_tests, CliFixture)
+
+BOOST_AUTO_TEST_CASE(set_get_ttl_del_in_the_wire_format) {
+  auto set = rtk({"set", "k", R"({"a": [1, 2.5, null, {"$bytes": "AAE="}]})"});
+  BOOST_TEST(set.exit_status == 0);
+  BOOST_TEST(rtk_test::run_redis_cli(server.port(), {"GET", "k"}) ==
+             R"({"__type__": "dict", "__data__": {"a": [1, 2.5, null, {"__type__": "bytes", "__data__": "AAE="}]}})");
+  BOOST_TEST(rtk({"get", "k"}).standard_output == "{\"a\": [1, 2.5, null, {\"$bytes\": \"AAE=\"}]}\n");
+  auto missing = rtk({"get", "missing"});
+  BOOST_TEST(missing.exit_status == 1);
+  BOOST_TEST(missing.standard_output.empty());
+  BOOST_TEST(rtk({"set", "t", R"({"$tuple": [1, "x"]})", "--ttl", "100"}).exit_status == 0);
+  BOOST_TEST(rtk({"get", "t"}).standard_output == "{\"$tuple\": [1, \"x\"]}\n");
+  auto ttl = std::stoi(rtk({"ttl", "t"}).standard_output);
+  BOOST_TEST((ttl > 90 && ttl <= 100));
+  BOOST_TEST(rtk({"ttl", "nothing"}).standard_output == "-2\n");
+  BOOST_TEST(rtk({"del", "k", "t", "nothing"}).standard_output == "2\n");
+}
+
+BOOST_AUTO_TEST_CASE(bad_input_is_a_usage_error_and_writes_nothing) {
+  auto bad_json = rtk({"set", "k", "{oops"});
+  BOOST_TEST(bad_json.exit_status == 2);
+  BOOST_TEST(bad_json.standard_error.find("ValidationError") != std::string::npos);
+  auto bad_ttl = rtk({"set", "k", "1", "--ttl", "0"});
+  BOOST_TEST(bad_ttl.exit_status == 2);
+  BOOST_TEST(rtk_test::run_redis_cli(server.port(), {"DBSIZE"}) == "0");
+}
+
+BOOST_AUTO_TEST_CASE(mset_from_stdin_and_mget_in_order) {
+  const std::string input_file = server.directory() + "/entries.json";
+  {
+    std::ofstream out(input_file);
+    out << R"({"m1": 1, "m2": "two", "m3": [true]})";
+  }
+  auto mset = run_program({"/bin/sh", "-c",
+                           std::string(std::getenv("RTK_RTK_EXE")) + " --port " +
+                               std::to_string(server.port()) + " mset < " + input_file},
+                          20s);
+  BOOST_TEST(mset.exit_status == 0);
+  BOOST_TEST(rtk({"mget", "m3", "none", "m1"}).standard_output ==
+             "{\"m3\": [true], \"none\": null, \"m1\": 1}\n");
+}
+
+BOOST_AUTO_TEST_CASE(publish_and_subscribe_print_json_lines) {
+  ProgramOutput received;
+  std::thread subscriber([&] { received = rtk({"subscribe", "ch", "--count", "2", "--timeout", "10"}); });
+  // Publish until the subscriber is listening, then once more.
+  rtk_test::wait_until([&] { return rtk({"publish", "ch", "\"first\""}).standard_output != "0\n"; },
+                       10s, "the rtk subscriber to listen");
+  rtk({"publish", "ch", "{\"n\": 2}"});
+  subscriber.join();
+  BOOST_TEST(received.exit_status == 0);
+  BOOST_TEST(received.standard_output ==
+             "{\"channel\": \"ch\", \"data\": \"first\"}\n{\"channel\": \"ch\", \"data\": {\"n\": 2}}\n");
+}
+
+BOOST_AUTO_TEST_CASE(health_says_ok_or_what_is_wrong) {
+  BOOST_TEST(rtk({"health"}).standard_output == "ok\n");
+  const char* executable = std::getenv("RTK_RTK_EXE");
+  auto down = run_program({executable, "--port", std::to_string(find_free_loopback_port()), "health"}, 20s);
+  BOOST_TEST(down.exit_status == 1);
+  BOOST_TEST(down.standard_error.find("does not answer") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(the_demo_runs_against_a_throwaway_server) {
+  const char* executable = std::getenv("RTK_RTK_EXE");
+  ::setenv("RTK_LOCAL_REDIS", "throwaway", 1);
+  auto demo = run_program({executable, "demo"}, 60s);
+  BOOST_TEST(demo.exit_status == 0, demo.standard_error);
+  BOOST_TEST(demo.standard_output.find("demo: ok") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
