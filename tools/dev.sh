@@ -46,7 +46,8 @@ case "${1:-}" in
     run_tests build
     echo "== again with AddressSanitizer + UndefinedBehaviorSanitizer"
     build build-asan -DRTK_SANITIZE=address,undefined
-    ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 run_tests build-asan
+    ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS="suppressions=$PWD/tools/lsan.supp" \
+      UBSAN_OPTIONS=print_stacktrace=1 run_tests build-asan
     ;;
   *)
     echo "usage: tools/dev.sh demo | test" >&2
