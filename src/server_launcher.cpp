@@ -461,7 +461,8 @@ RedisServerProcess::RedisServerProcess(RedisServerProcess&& other) noexcept
     : binary_(std::move(other.binary_)), options_(std::move(other.options_)),
       host_(std::move(other.host_)), port_(other.port_), directory_(std::move(other.directory_)),
       owns_directory_(std::exchange(other.owns_directory_, false)),
-      pid_(std::exchange(other.pid_, -1)), alive_(std::exchange(other.alive_, false)) {}
+      pid_(std::exchange(other.pid_, -1)), alive_(std::exchange(other.alive_, false)),
+      paused_(std::exchange(other.paused_, false)) {}
 
 RedisServerProcess& RedisServerProcess::operator=(RedisServerProcess&& other) noexcept {
   if (this != &other) {
@@ -474,6 +475,7 @@ RedisServerProcess& RedisServerProcess::operator=(RedisServerProcess&& other) no
     owns_directory_ = std::exchange(other.owns_directory_, false);
     pid_ = std::exchange(other.pid_, -1);
     alive_ = std::exchange(other.alive_, false);
+    paused_ = std::exchange(other.paused_, false);
   }
   return *this;
 }
@@ -579,6 +581,7 @@ void RedisServerProcess::stop() {
   if (!running()) return;
   signal_group(SIGTERM);
   signal_group(SIGCONT); // a paused server would only see the SIGTERM once resumed
+  paused_ = false;
   if (wait_for_exit(graceful_stop_timeout)) return;
   kill_hard();
 }
@@ -586,6 +589,7 @@ void RedisServerProcess::stop() {
 void RedisServerProcess::kill_hard() {
   if (!running()) return;
   signal_group(SIGKILL);
+  paused_ = false;
   if (!wait_for_exit(forced_stop_timeout)) {
     throw ConnectionError(address(), "kill",
                           "process " + std::to_string(pid_) + " survived SIGKILL");
@@ -594,13 +598,17 @@ void RedisServerProcess::kill_hard() {
 
 void RedisServerProcess::pause() {
   if (!running()) throw ConnectionError(address(), "pause", "the server is not running");
+  if (paused_) return; // a second SIGSTOP would bring no stop report to wait for
   signal_group(SIGSTOP);
   // SIGSTOP takes effect when the process is next scheduled; return only once it has.
   const auto deadline = Clock::now() + forced_stop_timeout;
   int status = 0;
   for (;;) {
     const pid_t result = ::waitpid(pid_, &status, WNOHANG | WUNTRACED);
-    if (result == pid_ && WIFSTOPPED(status)) return;
+    if (result == pid_ && WIFSTOPPED(status)) {
+      paused_ = true;
+      return;
+    }
     if (result == pid_) {
       alive_ = false;
       throw ConnectionError(address(), "pause", "redis-server " + describe_wait_status(status));
@@ -616,6 +624,7 @@ void RedisServerProcess::pause() {
 void RedisServerProcess::resume() {
   if (!running()) throw ConnectionError(address(), "resume", "the server is not running");
   signal_group(SIGCONT);
+  paused_ = false;
 }
 
 void RedisServerProcess::restart() {

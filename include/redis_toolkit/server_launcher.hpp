@@ -55,7 +55,8 @@ ProgramOutput run_program(const std::vector<std::string>& argv, std::chrono::mil
 /// One redis-server child process, listening on 127.0.0.1. Move-only; the destructor stops it
 /// and removes the directory it created. Not thread-safe: one owner drives it. Start it from a
 /// thread that outlives it: the server gets SIGTERM when the thread that forked it exits
-/// (PR_SET_PDEATHSIG, so that a crashed test leaves no server behind).
+/// (PR_SET_PDEATHSIG, so that a crashed test leaves no server behind). Signals go to the server's
+/// process group, so a child it forked (a diskless sync to a replica) shares its fate.
 class RedisServerProcess {
 public:
   struct Options {
@@ -104,6 +105,7 @@ public:
   /// SIGKILL and reap: a crash as clients see it.
   void kill_hard();
   /// SIGSTOP (returns once the process is stopped): the server hangs with its sockets open.
+  /// Pausing a paused server does nothing.
   void pause();
   /// SIGCONT.
   void resume();
@@ -128,7 +130,8 @@ private:
   std::string directory_;
   bool owns_directory_ = false; ///< created here: removed by the destructor unless kept
   pid_t pid_ = -1;
-  bool alive_ = false; ///< pid_ is a child not yet reaped
+  bool alive_ = false;  ///< pid_ is a child not yet reaped
+  bool paused_ = false; ///< stopped by pause(), not yet resumed
 };
 
 } // namespace redis_toolkit
