@@ -42,13 +42,16 @@ std::string login_failure(const std::vector<Reply>& replies) {
 void connect_in_background(const caf::actor& owner, const ConnectionSettings& settings,
                            std::uint64_t attempt) {
   auto& system = owner->home_system();
+  // Arguments go through spawn rather than captures: CAF 0.17 binds a null reference (UBSan
+  // reports it) when a functor actor is spawned with no arguments.
   system.spawn<caf::detached>(
-      [owner, host = settings.host, port = settings.port, timeout = settings.connect_timeout,
-       keepalive = settings.keepalive, attempt](caf::event_based_actor* self) {
+      [](caf::event_based_actor* self, caf::actor receiver, std::string host, std::uint16_t port,
+         std::chrono::milliseconds timeout, bool keepalive, std::uint64_t attempt_number) {
         ConnectOutcome outcome = connect_tcp(host, port, timeout, keepalive);
-        self->send(owner, connected_atom::value, std::move(outcome), attempt);
+        self->send(receiver, connected_atom::value, std::move(outcome), attempt_number);
         self->quit();
-      });
+      },
+      owner, settings.host, settings.port, settings.connect_timeout, settings.keepalive, attempt);
 }
 
 } // namespace redis_toolkit::detail

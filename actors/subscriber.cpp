@@ -294,7 +294,8 @@ caf::actor spawn_subscriber(caf::actor_system& system, SubscriberSettings settin
 }
 
 caf::actor spawn_function_handler(caf::actor_system& system, MessageHandler handler) {
-  return system.spawn([handler = std::move(handler)](caf::event_based_actor*) -> caf::behavior {
+  // The handler travels as a spawn argument: see connect_in_background for why.
+  return system.spawn([](caf::event_based_actor*, MessageHandler handler) -> caf::behavior {
     return {
         [handler](message_atom, const std::string& channel, const Value& value) {
           try {
@@ -306,7 +307,7 @@ caf::actor spawn_function_handler(caf::actor_system& system, MessageHandler hand
           }
         },
     };
-  });
+  }, std::move(handler));
 }
 
 } // namespace redis_toolkit::detail
