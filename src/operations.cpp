@@ -98,6 +98,25 @@ CommandRequest plan_ping(const OperationContext& context) {
   return request;
 }
 
+CommandRequest plan_scan_page(const OperationContext& context, std::string_view cursor,
+                              std::string_view pattern, std::size_t page_size) {
+  CommandRequest request = new_request(context, 1);
+  request.add({"SCAN", cursor, "MATCH", pattern, "COUNT", std::to_string(page_size)});
+  return request;
+}
+
+ScanPage decode_scan_page(const Reply& reply, const OperationContext& context) {
+  throw_if_failed(reply, context, "scan", {});
+  if (reply.type != Reply::Type::array || reply.elements.size() != 2 ||
+      reply.elements[1].type != Reply::Type::array)
+    throw CommandError(context.server, "scan", "unexpected SCAN reply shape");
+  ScanPage page;
+  page.next_cursor = reply.elements[0].text;
+  page.keys.reserve(reply.elements[1].elements.size());
+  for (const Reply& key : reply.elements[1].elements) page.keys.push_back(key.text);
+  return page;
+}
+
 void throw_if_failed(const Reply& reply, const OperationContext& context, std::string_view operation,
                      std::string_view key) {
   const std::string about = key.empty() ? std::string() : " (key '" + resp::abbreviate(key) + "')";

@@ -37,6 +37,9 @@ CommandRequest plan_per_key(const OperationContext& context, std::string_view co
 CommandRequest plan_publish(const OperationContext& context, std::string_view channel,
                             const Value& value);
 CommandRequest plan_ping(const OperationContext& context);
+/// One page of SCAN: `SCAN cursor MATCH pattern COUNT page_size`.
+CommandRequest plan_scan_page(const OperationContext& context, std::string_view cursor,
+                              std::string_view pattern, std::size_t page_size = 1000);
 
 /// Throws the typed error a reply stands for (TimeoutError, ConnectionError, CommandError).
 void throw_if_failed(const Reply& reply, const OperationContext& context, std::string_view operation,
@@ -47,6 +50,13 @@ void throw_if_any_failed(const std::vector<Reply>& replies, const OperationConte
 
 std::optional<Value> decode_get(const Reply& reply, std::string_view key);
 std::optional<std::string> decode_raw_get(const Reply& reply);
+/// A SCAN reply: the next cursor ("0" when done) and the keys of this page.
+struct ScanPage {
+  std::string next_cursor;
+  std::vector<std::string> keys;
+};
+ScanPage decode_scan_page(const Reply& reply, const OperationContext& context);
+
 std::int64_t decode_integer(const Reply& reply, const OperationContext& context,
                             std::string_view operation, std::string_view key);
 

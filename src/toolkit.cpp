@@ -7,6 +7,7 @@
 #include <caf/actor.hpp>
 
 #include <map>
+#include <set>
 #include <mutex>
 
 namespace redis_toolkit {
@@ -134,6 +135,21 @@ std::int64_t RedisToolkit::batch_delete(const std::vector<std::string>& keys) {
   std::int64_t removed = 0;
   for (const auto& reply : replies) removed += reply.integer;
   return removed;
+}
+
+std::vector<std::string> RedisToolkit::scan_keys(std::string_view pattern) {
+  auto context = core_->context();
+  std::vector<std::string> keys;
+  std::set<std::string> seen; // SCAN may return a key twice while the table is rehashed
+  std::string cursor = "0";
+  do {
+    auto replies = core_->execute(detail::plan_scan_page(context, cursor, pattern), "scan");
+    auto page = detail::decode_scan_page(replies.at(0), context);
+    for (auto& key : page.keys)
+      if (seen.insert(key).second) keys.push_back(std::move(key));
+    cursor = std::move(page.next_cursor);
+  } while (cursor != "0");
+  return keys;
 }
 
 std::int64_t RedisToolkit::publisher(std::string_view channel, const Value& value) {

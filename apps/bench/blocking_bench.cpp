@@ -9,8 +9,8 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
-#include <regex>
 #include <thread>
 
 using namespace redis_toolkit;
@@ -67,13 +67,17 @@ double redis_benchmark(std::uint16_t port, int clients, int operations) {
   char buffer[512];
   while (std::fgets(buffer, sizeof buffer, pipe) != nullptr) output += buffer;
   ::pclose(pipe);
-  std::smatch match;
-  // "GET: 89126.56 requests per second, p50=0.279 msec" (carriage returns separate progress)
-  std::regex figure(R"(GET: ([0-9.]+) requests per second)");
+  // The final "GET: 89126.56 requests per second"; progress lines ("GET: rps=...") do not parse.
+  const std::string marker = "GET: ";
+  const std::string unit = " requests per second";
   double rate = 0;
-  for (auto it = std::sregex_iterator(output.begin(), output.end(), figure);
-       it != std::sregex_iterator(); ++it)
-    rate = std::stod((*it)[1]);
+  for (auto at = output.find(marker); at != std::string::npos; at = output.find(marker, at + 1)) {
+    const char* number = output.c_str() + at + marker.size();
+    char* end = nullptr;
+    const double parsed = std::strtod(number, &end);
+    if (end != number && output.compare(static_cast<std::size_t>(end - output.c_str()), unit.size(), unit) == 0)
+      rate = parsed;
+  }
   return rate;
 }
 
@@ -126,8 +130,13 @@ int main(int argc, char** argv) try {
     });
   for (auto& worker : workers) worker.join();
   const double facade_threads = operations / seconds_since(start);
-  print_row("50 threads sharing one toolkit, GET", facade_threads,
-            redis_benchmark(server.port(), threads, operations), "redis-benchmark -c 50");
+  const double benchmark_rate = redis_benchmark(server.port(), threads, operations);
+  print_row("50 threads sharing one toolkit, GET", facade_threads, benchmark_rate,
+            "redis-benchmark -c 50");
+  if (benchmark_rate <= 0) {
+    std::cerr << "rtk_bench_blocking: no figure from redis-benchmark (is it installed?)\n";
+    return 1;
+  }
   return 0;
 } catch (const std::exception& error) {
   std::cerr << "rtk_bench_blocking: " << error.what() << "\n";

@@ -395,7 +395,7 @@ const std::vector<CommandSpec>& command_table() {
        1, any, {"sharded", "count", "timeout"}, {}, run_subscribe},
       {"scan", "scan PATTERN",
        "print every matching key once, one per line (every master in a cluster)",
-       1, 1, {}, {}, not_available},
+       1, 1, {}, {}, run_scan},
       {"nodes", "nodes", "print a JSON array, one object per node: id, host, port, role, slots, "
        "master_id, connected",
        0, 0, {}, {}, not_available},

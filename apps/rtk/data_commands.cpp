@@ -130,6 +130,12 @@ int run_subscribe(const CliInvocation& invocation, CommandStreams& streams) {
   return exit_ok;
 }
 
+int run_scan(const CliInvocation& invocation, CommandStreams& streams) {
+  auto toolkit = open_toolkit(invocation);
+  for (const auto& key : toolkit.scan_keys(invocation.arguments.at(0))) streams.out << key << "\n";
+  return exit_ok;
+}
+
 int run_health(const CliInvocation& invocation, CommandStreams& streams) {
   auto toolkit = open_toolkit(invocation);
   if (toolkit.health_check()) {

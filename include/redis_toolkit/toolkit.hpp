@@ -98,6 +98,10 @@ public:
   void set_raw(std::string_view key, std::string bytes);
   std::optional<std::string> get_raw(std::string_view key);
 
+  /// Every key matching the glob `pattern`, each once, read with SCAN page by page (never KEYS,
+  /// which blocks the server). Keys written or removed meanwhile may or may not be listed.
+  std::vector<std::string> scan_keys(std::string_view pattern);
+
   /// Publishes `value` in the wire format; returns how many subscribers received it.
   std::int64_t publisher(std::string_view channel, const Value& value);
 

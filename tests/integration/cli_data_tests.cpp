@@ -83,6 +83,13 @@ BOOST_AUTO_TEST_CASE(publish_and_subscribe_print_json_lines) {
              "{\"channel\": \"ch\", \"data\": \"first\"}\n{\"channel\": \"ch\", \"data\": {\"n\": 2}}\n");
 }
 
+BOOST_AUTO_TEST_CASE(scan_prints_each_matching_key_on_a_line) {
+  rtk_test::run_redis_cli(server.port(), {"MSET", "s:1", "1", "s:2", "2", "t:1", "3"});
+  auto scan = rtk({"scan", "s:*"});
+  BOOST_TEST(scan.exit_status == 0);
+  BOOST_TEST((scan.standard_output == "s:1\ns:2\n" || scan.standard_output == "s:2\ns:1\n"));
+}
+
 BOOST_AUTO_TEST_CASE(health_says_ok_or_what_is_wrong) {
   BOOST_TEST(rtk({"health"}).standard_output == "ok\n");
   const char* executable = std::getenv("RTK_RTK_EXE");

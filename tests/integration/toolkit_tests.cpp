@@ -14,6 +14,7 @@
 #include <caf/io/all.hpp>
 
 #include <atomic>
+#include <set>
 #include <thread>
 
 using namespace redis_toolkit;
@@ -132,6 +133,21 @@ BOOST_FIXTURE_TEST_CASE(a_batch_with_one_bad_item_writes_nothing, rtk_test::Serv
   BOOST_CHECK_THROW(strict.batch_set({{"good:3", 1}, {"big", std::string(100, 'x')}}), ValidationError);
   BOOST_CHECK_THROW(strict.setter("big", std::string(100, 'x')), ValidationError);
   BOOST_TEST(rtk_test::run_redis_cli(server.port(), {"DBSIZE"}) == "0");
+}
+
+BOOST_FIXTURE_TEST_CASE(scan_lists_every_matching_key_once, rtk_test::ServerFixture) {
+  RedisToolkit toolkit(config());
+  KeyValues entries;
+  for (int i = 0; i < 2500; ++i) entries.emplace_back("scan:" + std::to_string(i), i);
+  entries.emplace_back("other:1", 1);
+  toolkit.batch_set(entries);
+  auto keys = toolkit.scan_keys("scan:*");
+  BOOST_TEST(keys.size() == 2500u);
+  std::set<std::string> unique(keys.begin(), keys.end());
+  BOOST_TEST(unique.size() == 2500u);
+  BOOST_TEST(unique.count("scan:2499") == 1u);
+  BOOST_TEST(unique.count("other:1") == 0u);
+  BOOST_TEST(toolkit.scan_keys("nothing:*").empty());
 }
 
 BOOST_FIXTURE_TEST_CASE(typed_values_through_cereal, rtk_test::ServerFixture) {
