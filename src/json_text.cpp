@@ -771,6 +771,42 @@ private:
 
 } // namespace
 
+namespace {
+
+bool is_json_whitespace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+/// Skips [0-9]+ at `at`; false when there is no digit.
+bool skip_scalar_digits(std::string_view text, std::size_t& at) {
+  const std::size_t start = at;
+  while (at < text.size() && text[at] >= '0' && text[at] <= '9') ++at;
+  return at > start;
+}
+
+/// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)? or -Infinity, the whole of `text`.
+bool is_json_number(std::string_view text) {
+  std::size_t at = 0;
+  if (at < text.size() && text[at] == '-') ++at;
+  if (text.substr(at) == "Infinity") return at == 1;
+  if (at < text.size() && text[at] == '0') ++at;
+  else if (!skip_scalar_digits(text, at)) return false;
+  if (at < text.size() && text[at] == '.' && !skip_scalar_digits(text, ++at)) return false;
+  if (at < text.size() && (text[at] == 'e' || text[at] == 'E')) {
+    ++at;
+    if (at < text.size() && (text[at] == '+' || text[at] == '-')) ++at;
+    if (!skip_scalar_digits(text, at)) return false;
+  }
+  return at == text.size();
+}
+
+} // namespace
+
+bool is_json_scalar(std::string_view text) noexcept {
+  while (!text.empty() && is_json_whitespace(text.front())) text.remove_prefix(1);
+  while (!text.empty() && is_json_whitespace(text.back())) text.remove_suffix(1);
+  return text == "true" || text == "false" || text == "null" || text == "NaN" ||
+         text == "Infinity" || is_json_number(text);
+}
+
 std::size_t find_invalid_utf8(std::string_view text) noexcept {
   const char* const begin = text.data();
   const char* const end = begin + text.size();

@@ -46,6 +46,11 @@ private:
 /// std::string_view::npos when the whole text is valid.
 std::size_t find_invalid_utf8(std::string_view text) noexcept;
 
+/// Whether `text` (surrounding JSON whitespace allowed) is exactly one JSON number (Python's
+/// grammar, -Infinity included) or one of the words true, false, null, NaN, Infinity. Lets the
+/// reader tell "2024-01-01" or "nothing" from JSON without a failed parse (an exception).
+bool is_json_scalar(std::string_view text) noexcept;
+
 /// Appends `value` as Python's json.dumps(value, ensure_ascii=False) writes it, in `dialect`.
 /// Throws SerializationError naming `key` for a string or dict key that is not valid UTF-8 or for
 /// nesting deeper than max_nesting_depth.

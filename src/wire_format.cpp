@@ -138,6 +138,10 @@ Value deserialize_value(std::string_view stored, std::string_view key) {
     return Value::bytes(std::string(stored));
   }
   if (!may_be_json(text)) return Value(std::string(stored));
+  // Text another program stored that merely starts like a number or a word ("2024-01-01",
+  // "nothing") is a string: tell it without a failed parse, which costs an exception.
+  const bool scalar_start = text.front() != '{' && text.front() != '[' && text.front() != '"';
+  if (scalar_start && !json_text::is_json_scalar(text)) return Value(std::string(stored));
 
   Value document;
   try {

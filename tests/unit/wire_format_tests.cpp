@@ -502,4 +502,18 @@ BOOST_AUTO_TEST_CASE(cli_json_writes_the_same_form) {
   BOOST_TEST(format_cli_json(Value::bytes("")) == R"({"$bytes": ""})");
 }
 
+BOOST_AUTO_TEST_CASE(text_that_only_starts_like_a_json_scalar_is_a_string) {
+  for (const char* text : {"2024-01-01", "0123", "1.2.3", "1.", "-", "1e", "1e+", "nothing",
+                           "true story", "NaNa", "Infinity war", "-Inf", "12 34"}) {
+    BOOST_TEST(redis_toolkit::deserialize_value(text) == redis_toolkit::Value(text), text);
+  }
+  BOOST_TEST(redis_toolkit::deserialize_value(" 12 \n") == redis_toolkit::Value(12));
+  BOOST_TEST(redis_toolkit::deserialize_value("-0.5e-3") == redis_toolkit::Value(-0.5e-3));
+  BOOST_TEST(redis_toolkit::deserialize_value("-Infinity").as_double() ==
+             -std::numeric_limits<double>::infinity());
+  BOOST_TEST(redis_toolkit::deserialize_value("null").is_none());
+  BOOST_CHECK_THROW(redis_toolkit::deserialize_value("99999999999999999999"),
+                    redis_toolkit::SerializationError);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
