@@ -105,11 +105,11 @@ CommandRequest plan_scan_page(const OperationContext& context, std::string_view 
   return request;
 }
 
-ScanPage decode_scan_page(const Reply& reply, const OperationContext& context) {
-  throw_if_failed(reply, context, "scan", {});
+ScanPage decode_scan_page(const Reply& reply, const std::string& server) {
+  throw_if_failed(reply, server, "scan", {});
   if (reply.type != Reply::Type::array || reply.elements.size() != 2 ||
       reply.elements[1].type != Reply::Type::array)
-    throw CommandError(context.server, "scan", "unexpected SCAN reply shape");
+    throw CommandError(server, "scan", "unexpected SCAN reply shape");
   ScanPage page;
   page.next_cursor = reply.elements[0].text;
   page.keys.reserve(reply.elements[1].elements.size());
@@ -117,7 +117,7 @@ ScanPage decode_scan_page(const Reply& reply, const OperationContext& context) {
   return page;
 }
 
-void throw_if_failed(const Reply& reply, const OperationContext& context, std::string_view operation,
+void throw_if_failed(const Reply& reply, const std::string& server, std::string_view operation,
                      std::string_view key) {
   const std::string about = key.empty() ? std::string() : " (key '" + resp::abbreviate(key) + "')";
   switch (reply.type) {
@@ -126,13 +126,13 @@ void throw_if_failed(const Reply& reply, const OperationContext& context, std::s
     case Reply::Type::connection_failed:
       throw ConnectionError(reply.server, std::string(operation), reply.text + about);
     case Reply::Type::error:
-      throw CommandError(context.server, std::string(operation), reply.text + about);
+      throw CommandError(server, std::string(operation), reply.text + about);
     default:
       return;
   }
 }
 
-void throw_if_any_failed(const std::vector<Reply>& replies, const OperationContext& context,
+void throw_if_any_failed(const std::vector<Reply>& replies, const std::string& server,
                          std::string_view operation, const std::vector<std::string>& keys) {
   constexpr std::size_t keys_named = 5;
   const Reply* first = nullptr;
@@ -152,7 +152,7 @@ void throw_if_any_failed(const std::vector<Reply>& replies, const OperationConte
                               " commands failed: " + detail;
   Reply combined = *first;
   combined.text = summary;
-  throw_if_failed(combined, context, operation, {});
+  throw_if_failed(combined, server, operation, {});
 }
 
 std::optional<Value> decode_get(const Reply& reply, std::string_view key) {
@@ -165,11 +165,11 @@ std::optional<std::string> decode_raw_get(const Reply& reply) {
   return reply.text;
 }
 
-std::int64_t decode_integer(const Reply& reply, const OperationContext& context,
+std::int64_t decode_integer(const Reply& reply, const std::string& server,
                             std::string_view operation, std::string_view key) {
-  throw_if_failed(reply, context, operation, key);
+  throw_if_failed(reply, server, operation, key);
   if (reply.type != Reply::Type::integer)
-    throw CommandError(context.server, std::string(operation), "expected an integer reply");
+    throw CommandError(server, std::string(operation), "expected an integer reply");
   return reply.integer;
 }
 

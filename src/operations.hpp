@@ -4,6 +4,7 @@
 // typed error. The blocking and the async fronts share these; neither adds logic of its own.
 
 #include "redis_toolkit/actor_protocol.hpp"
+#include "redis_toolkit/batch.hpp"
 #include "redis_toolkit/config.hpp"
 #include "redis_toolkit/value.hpp"
 
@@ -15,8 +16,6 @@
 #include <vector>
 
 namespace redis_toolkit::detail {
-
-using KeyValues = std::vector<std::pair<std::string, Value>>;
 
 /// What every operation needs besides its arguments.
 struct OperationContext {
@@ -42,10 +41,11 @@ CommandRequest plan_scan_page(const OperationContext& context, std::string_view 
                               std::string_view pattern, std::size_t page_size = 1000);
 
 /// Throws the typed error a reply stands for (TimeoutError, ConnectionError, CommandError).
-void throw_if_failed(const Reply& reply, const OperationContext& context, std::string_view operation,
+/// `server` names the server in CommandError (failure replies carry their own).
+void throw_if_failed(const Reply& reply, const std::string& server, std::string_view operation,
                      std::string_view key);
 /// The same for a batch: one error naming every key that failed (up to a few) and why.
-void throw_if_any_failed(const std::vector<Reply>& replies, const OperationContext& context,
+void throw_if_any_failed(const std::vector<Reply>& replies, const std::string& server,
                          std::string_view operation, const std::vector<std::string>& keys);
 
 std::optional<Value> decode_get(const Reply& reply, std::string_view key);
@@ -55,9 +55,9 @@ struct ScanPage {
   std::string next_cursor;
   std::vector<std::string> keys;
 };
-ScanPage decode_scan_page(const Reply& reply, const OperationContext& context);
+ScanPage decode_scan_page(const Reply& reply, const std::string& server);
 
-std::int64_t decode_integer(const Reply& reply, const OperationContext& context,
+std::int64_t decode_integer(const Reply& reply, const std::string& server,
                             std::string_view operation, std::string_view key);
 
 } // namespace redis_toolkit::detail

@@ -62,79 +62,43 @@ RedisToolkit& RedisToolkit::operator=(RedisToolkit&& other) noexcept {
 }
 
 void RedisToolkit::setter(std::string_view key, const Value& value) {
-  auto context = core_->context();
-  auto request = detail::plan_set(context, key, detail::encode_for_key(key, value, core_->options()));
-  auto replies = core_->execute(std::move(request), "setter");
-  detail::throw_if_failed(replies.at(0), context, "setter", key);
+  core_->run(detail::plan_setter(core_->context(), key, value));
 }
 
 void RedisToolkit::setter_with_ttl(std::string_view key, const Value& value, std::int64_t seconds) {
-  auto context = core_->context();
-  auto request = detail::plan_set(context, key, detail::encode_for_key(key, value, core_->options()),
-                                  seconds);
-  auto replies = core_->execute(std::move(request), "setter_with_ttl");
-  detail::throw_if_failed(replies.at(0), context, "setter_with_ttl", key);
+  core_->run(detail::plan_setter_with_ttl(core_->context(), key, value, seconds));
 }
 
 void RedisToolkit::set_raw(std::string_view key, std::string bytes) {
-  auto context = core_->context();
-  auto replies = core_->execute(detail::plan_set(context, key, std::move(bytes)), "set");
-  detail::throw_if_failed(replies.at(0), context, "set", key);
+  core_->run(detail::plan_set_raw(core_->context(), key, std::move(bytes)));
 }
 
 std::optional<std::string> RedisToolkit::get_raw(std::string_view key) {
-  auto context = core_->context();
-  auto replies = core_->execute(detail::plan_single_key(context, "GET", key), "get");
-  detail::throw_if_failed(replies.at(0), context, "get", key);
-  return detail::decode_raw_get(replies[0]);
+  return core_->run(detail::plan_get_raw(core_->context(), key));
 }
 
 std::optional<Value> RedisToolkit::getter(std::string_view key) {
-  auto context = core_->context();
-  auto replies = core_->execute(detail::plan_single_key(context, "GET", key), "getter");
-  detail::throw_if_failed(replies.at(0), context, "getter", key);
-  return detail::decode_get(replies[0], key);
+  return core_->run(detail::plan_getter(core_->context(), key));
 }
 
 bool RedisToolkit::deleter(std::string_view key) {
-  auto context = core_->context();
-  auto replies = core_->execute(detail::plan_single_key(context, "DEL", key), "deleter");
-  return detail::decode_integer(replies.at(0), context, "deleter", key) > 0;
+  return core_->run(detail::plan_deleter(core_->context(), key));
 }
 
 std::int64_t RedisToolkit::get_ttl(std::string_view key) {
-  auto context = core_->context();
-  auto replies = core_->execute(detail::plan_single_key(context, "TTL", key), "get_ttl");
-  return detail::decode_integer(replies.at(0), context, "get_ttl", key);
+  return core_->run(detail::plan_get_ttl(core_->context(), key));
 }
 
 void RedisToolkit::batch_set(const KeyValues& entries) {
-  auto context = core_->context();
-  auto replies = core_->execute(detail::plan_batch_set(context, entries), "batch_set");
-  std::vector<std::string> keys;
-  keys.reserve(entries.size());
-  for (const auto& entry : entries) keys.push_back(entry.first);
-  detail::throw_if_any_failed(replies, context, "batch_set", keys);
+  core_->run(detail::plan_batch_set_operation(core_->context(), entries));
 }
 
 BatchGetResult RedisToolkit::batch_get(const std::vector<std::string>& keys) {
-  auto context = core_->context();
-  auto replies = core_->execute(detail::plan_per_key(context, "GET", keys), "batch_get");
-  detail::throw_if_any_failed(replies, context, "batch_get", keys);
-  BatchGetResult result;
-  result.reserve(keys.size());
-  for (std::size_t i = 0; i < keys.size(); ++i)
-    result.emplace_back(keys[i], detail::decode_get(replies[i], keys[i]));
-  return result;
+  return core_->run(detail::plan_batch_get(core_->context(), keys));
 }
 
 std::int64_t RedisToolkit::batch_delete(const std::vector<std::string>& keys) {
-  auto context = core_->context();
-  auto replies = core_->execute(detail::plan_per_key(context, "DEL", keys), "batch_delete");
-  detail::throw_if_any_failed(replies, context, "batch_delete", keys);
-  std::int64_t removed = 0;
-  for (const auto& reply : replies) removed += reply.integer;
-  return removed;
+  return core_->run(detail::plan_batch_delete(core_->context(), keys));
 }
 
 std::vector<std::string> RedisToolkit::scan_keys(std::string_view pattern) {
@@ -144,7 +108,7 @@ std::vector<std::string> RedisToolkit::scan_keys(std::string_view pattern) {
   std::string cursor = "0";
   do {
     auto replies = core_->execute(detail::plan_scan_page(context, cursor, pattern), "scan");
-    auto page = detail::decode_scan_page(replies.at(0), context);
+    auto page = detail::decode_scan_page(replies.at(0), context.server);
     for (auto& key : page.keys)
       if (seen.insert(key).second) keys.push_back(std::move(key));
     cursor = std::move(page.next_cursor);
@@ -153,9 +117,7 @@ std::vector<std::string> RedisToolkit::scan_keys(std::string_view pattern) {
 }
 
 std::int64_t RedisToolkit::publisher(std::string_view channel, const Value& value) {
-  auto context = core_->context();
-  auto replies = core_->execute(detail::plan_publish(context, channel, value), "publisher");
-  return detail::decode_integer(replies.at(0), context, "publisher", channel);
+  return core_->run(detail::plan_publisher(core_->context(), channel, value));
 }
 
 Subscription RedisToolkit::subscribe(std::vector<std::string> channels, MessageHandler handler) {
@@ -205,9 +167,7 @@ SubscriptionStatistics RedisToolkit::subscription_stats() {
 
 bool RedisToolkit::health_check() noexcept {
   try {
-    auto context = core_->context();
-    auto replies = core_->execute(detail::plan_ping(context), "health_check");
-    return !replies.empty() && replies[0].type == Reply::Type::status && replies[0].text == "PONG";
+    return core_->run(detail::plan_health_check(core_->context()));
   } catch (...) {
     return false;
   }

@@ -2,7 +2,7 @@
 // What both fronts of the toolkit stand on: the actor system, the shared router of this server
 // identity, and a way for a plain thread to wait for one reply.
 
-#include "operations.hpp"
+#include "toolkit_operations.hpp"
 #include "router.hpp"
 
 #include "redis_toolkit/actor_protocol.hpp"
@@ -69,6 +69,12 @@ public:
   /// Sends `request` to the router and waits for its replies (bounded by the connection's socket
   /// timeout and the retry policy). Throws ConnectionError once the toolkit is closed.
   std::vector<Reply> execute(CommandRequest request, std::string_view operation);
+  /// Runs a planned operation and decodes its replies, waiting like execute().
+  template <typename T>
+  T run(PlannedOperation<T> operation) {
+    auto replies = execute(std::move(operation.request), operation.name);
+    return operation.decode(replies);
+  }
   PoolStatistics pool_statistics();
   /// Releases the router; idempotent.
   void close() noexcept;

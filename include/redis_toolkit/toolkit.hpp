@@ -14,6 +14,7 @@
 //   });
 //   toolkit.publisher("news", "hello");
 
+#include "redis_toolkit/batch.hpp"
 #include "redis_toolkit/config.hpp"
 #include "redis_toolkit/errors.hpp"
 #include "redis_toolkit/pubsub.hpp"
@@ -40,11 +41,6 @@ namespace redis_toolkit {
 namespace detail {
 class ToolkitCore;
 }
-
-/// Entries of a batch, in the caller's order.
-using KeyValues = std::vector<std::pair<std::string, Value>>;
-/// Results of batch_get: every requested key in the caller's order; nullopt for a missing key.
-using BatchGetResult = std::vector<std::pair<std::string, std::optional<Value>>>;
 
 class RedisToolkit {
 public:

@@ -1,0 +1,45 @@
+#pragma once
+// Every toolkit operation defined once: the commands it sends (validated and encoded before
+// anything is sent) and how its replies become the result or a typed error. The blocking facade,
+// the async toolkit and the toolkit actor all run these and add no logic of their own.
+
+#include "operations.hpp"
+
+#include "redis_toolkit/batch.hpp"
+
+#include <functional>
+
+namespace redis_toolkit::detail {
+
+template <typename T>
+struct PlannedOperation {
+  const char* name = "";          ///< the toolkit's name for it, for error messages
+  CommandRequest request;
+  /// Turns the replies (one per command, in order) into the result; throws the typed error.
+  std::function<T(std::vector<Reply>&)> decode;
+};
+
+PlannedOperation<void> plan_setter(const OperationContext& context, std::string_view key,
+                                   const Value& value);
+PlannedOperation<void> plan_setter_with_ttl(const OperationContext& context, std::string_view key,
+                                            const Value& value, std::int64_t seconds);
+PlannedOperation<void> plan_set_raw(const OperationContext& context, std::string_view key,
+                                    std::string bytes);
+PlannedOperation<std::optional<Value>> plan_getter(const OperationContext& context,
+                                                   std::string_view key);
+PlannedOperation<std::optional<std::string>> plan_get_raw(const OperationContext& context,
+                                                          std::string_view key);
+PlannedOperation<bool> plan_deleter(const OperationContext& context, std::string_view key);
+PlannedOperation<std::int64_t> plan_get_ttl(const OperationContext& context, std::string_view key);
+PlannedOperation<void> plan_batch_set_operation(const OperationContext& context,
+                                                const KeyValues& entries);
+PlannedOperation<BatchGetResult> plan_batch_get(const OperationContext& context,
+                                                const std::vector<std::string>& keys);
+PlannedOperation<std::int64_t> plan_batch_delete(const OperationContext& context,
+                                                 const std::vector<std::string>& keys);
+PlannedOperation<std::int64_t> plan_publisher(const OperationContext& context,
+                                              std::string_view channel, const Value& value);
+/// Decodes to false instead of throwing: health_check never throws.
+PlannedOperation<bool> plan_health_check(const OperationContext& context);
+
+} // namespace redis_toolkit::detail
