@@ -1,5 +1,7 @@
 #pragma once
-// What a Subscription handle owns: its subscriber actor and the handler actors made for it.
+// What a Subscription handle owns: its subscriber actor and the handler actors made for it. Every
+// request to the subscriber is asynchronous (run on a completion actor); the blocking calls wait
+// for the same requests.
 
 #include "toolkit_core.hpp"
 
@@ -7,35 +9,75 @@
 
 #include <caf/actor.hpp>
 
+#include <exception>
+#include <functional>
 #include <memory>
+#include <map>
 #include <mutex>
+#include <set>
 #include <vector>
 
 namespace redis_toolkit::detail {
 
-class SubscriptionControl {
+class SubscriptionControl : public std::enable_shared_from_this<SubscriptionControl> {
 public:
-  SubscriptionControl(std::shared_ptr<Runtime> runtime, caf::actor_system& system,
-                      caf::actor subscriber, std::chrono::milliseconds wait_limit);
+  /// `core` supplies the actor system and the completion actors; it must outlive this control.
+  SubscriptionControl(std::shared_ptr<ToolkitCore> core, caf::actor subscriber,
+                      std::chrono::milliseconds wait_limit);
   ~SubscriptionControl();
 
-  /// Subscribes `handler` to `channels` and waits until Redis confirmed them (ConnectionError
-  /// after `wait_limit`).
-  void add(const std::vector<std::string>& channels, const caf::actor& handler, bool dynamic);
+  /// Subscribes `handler` to `channels`; `done` gets null once Redis confirmed them all, or a
+  /// ConnectionError after the wait limit.
+  void add(const std::vector<std::string>& channels, const caf::actor& handler, bool dynamic,
+           std::function<void(std::exception_ptr)> done);
   /// The same with a function handler, wrapped in a handler actor this control owns.
-  void add(const std::vector<std::string>& channels, MessageHandler handler, bool dynamic);
-  bool remove(const std::vector<std::string>& channels);
-  SubscriptionStatistics statistics();
+  void add(const std::vector<std::string>& channels, MessageHandler handler, bool dynamic,
+           std::function<void(std::exception_ptr)> done);
+  void remove(const std::vector<std::string>& channels, std::function<void(bool)> done);
+  void statistics(std::function<void(SubscriptionStatistics)> done);
+
+  // Blocking forms of the above, for RedisToolkit.
+  void add_and_wait(const std::vector<std::string>& channels, MessageHandler handler, bool dynamic);
+  void add_and_wait(const std::vector<std::string>& channels, const caf::actor& handler,
+                    bool dynamic);
+  bool remove_and_wait(const std::vector<std::string>& channels);
+  SubscriptionStatistics statistics_and_wait();
+
   void stop() noexcept;
   bool active() const noexcept;
 
 private:
-  std::shared_ptr<Runtime> runtime_; // keeps the shared actor system alive while we are
-  caf::actor_system& system_;
+  caf::actor current_subscriber() const;
+
+  std::shared_ptr<ToolkitCore> core_; // keeps the actor system and the executors alive
   caf::actor subscriber_;
   std::chrono::milliseconds wait_limit_;
-  std::vector<caf::actor> owned_handlers_;
+  /// Function handlers wrapped here, with the channels each still serves; ended when none is left.
+  std::vector<std::pair<caf::actor, std::set<std::string>>> owned_handlers_;
   mutable std::mutex mutex_;
 };
+
+/// The Python toolkit's dynamic subscriptions: one subscriber, channels added and removed at run
+/// time, idle channels expiring. Shared by RedisToolkit and AsyncRedisToolkit.
+class DynamicSubscriptions {
+public:
+  explicit DynamicSubscriptions(std::shared_ptr<ToolkitCore> core) : core_(std::move(core)) {}
+  void subscribe(const std::string& channel, MessageHandler handler,
+                 std::function<void(std::exception_ptr)> done);
+  void unsubscribe(const std::string& channel, std::function<void(bool)> done);
+  /// Unsubscribes and subscribes again with the same handler, resetting statistics and expiry.
+  void resubscribe(const std::string& channel, std::function<void(bool)> done);
+  void statistics(std::function<void(SubscriptionStatistics)> done);
+  void stop() noexcept;
+
+private:
+  std::shared_ptr<ToolkitCore> core_;
+  std::mutex mutex_;
+  std::shared_ptr<SubscriptionControl> subscriber_;
+  std::map<std::string, MessageHandler> handlers_;
+};
+
+/// A new subscriber actor for `core`'s server, wrapped in its control.
+std::shared_ptr<SubscriptionControl> new_subscription_control(const std::shared_ptr<ToolkitCore>& core);
 
 } // namespace redis_toolkit::detail

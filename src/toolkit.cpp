@@ -6,9 +6,8 @@
 
 #include <caf/actor.hpp>
 
-#include <map>
+#include <future>
 #include <set>
-#include <mutex>
 
 namespace redis_toolkit {
 
@@ -16,39 +15,24 @@ using detail::ToolkitCore;
 
 namespace {
 
-detail::SubscriberSettings subscriber_settings(const ToolkitCore& core) {
-  detail::SubscriberSettings settings;
-  settings.connection = detail::connection_settings(core.config());
-  settings.retry_delay = core.options().subscriber_retry_delay;
-  settings.expire_after = core.options().subscription_expire_minutes;
-  settings.check_interval = core.options().subscription_check_interval;
-  return settings;
-}
-
-std::shared_ptr<detail::SubscriptionControl> new_subscriber(ToolkitCore& core) {
-  const auto wait_limit = core.config().connection_timeout + core.config().socket_timeout;
-  return std::make_shared<detail::SubscriptionControl>(
-      core.runtime(), core.system(),
-      detail::spawn_subscriber(core.system(), subscriber_settings(core)), wait_limit);
+/// Starts an async call with a completion and waits for what it completes with.
+template <typename T, typename Start>
+T wait_for_completion(Start start) {
+  auto promise = std::make_shared<std::promise<T>>();
+  start([promise](T answer) { promise->set_value(std::move(answer)); });
+  return promise->get_future().get();
 }
 
 } // namespace
 
-/// The toolkit's state beyond the shared core: its dynamic subscriber, made on first use.
-struct RedisToolkitDynamic {
-  std::mutex mutex;
-  std::shared_ptr<detail::SubscriptionControl> subscriber;
-  std::map<std::string, MessageHandler> handlers;
-};
-
 RedisToolkit::RedisToolkit(RedisConnectionConfig config, RedisOptions options)
     : core_(std::make_shared<ToolkitCore>(nullptr, std::move(config), std::move(options))),
-      dynamic_(std::make_unique<RedisToolkitDynamic>()) {}
+      dynamic_(std::make_shared<detail::DynamicSubscriptions>(core_)) {}
 
 RedisToolkit::RedisToolkit(caf::actor_system& system, RedisConnectionConfig config,
                            RedisOptions options)
     : core_(std::make_shared<ToolkitCore>(&system, std::move(config), std::move(options))),
-      dynamic_(std::make_unique<RedisToolkitDynamic>()) {}
+      dynamic_(std::make_shared<detail::DynamicSubscriptions>(core_)) {}
 
 RedisToolkit::~RedisToolkit() { cleanup(); }
 RedisToolkit::RedisToolkit(RedisToolkit&&) noexcept = default;
@@ -121,48 +105,35 @@ std::int64_t RedisToolkit::publisher(std::string_view channel, const Value& valu
 }
 
 Subscription RedisToolkit::subscribe(std::vector<std::string> channels, MessageHandler handler) {
-  auto control = new_subscriber(*core_);
-  control->add(channels, std::move(handler), false);
+  auto control = detail::new_subscription_control(core_);
+  control->add_and_wait(channels, std::move(handler), false);
   return Subscription(std::move(control));
 }
 
 Subscription RedisToolkit::subscribe(std::vector<std::string> channels, const caf::actor& handler) {
-  auto control = new_subscriber(*core_);
-  control->add(channels, handler, false);
+  auto control = detail::new_subscription_control(core_);
+  control->add_and_wait(channels, handler, false);
   return Subscription(std::move(control));
 }
 
 void RedisToolkit::subscribe_dynamic(const std::string& channel, MessageHandler handler) {
-  std::lock_guard<std::mutex> lock(dynamic_->mutex);
-  if (!dynamic_->subscriber) dynamic_->subscriber = new_subscriber(*core_);
-  dynamic_->handlers[channel] = handler;
-  dynamic_->subscriber->add({channel}, std::move(handler), true);
+  auto error = wait_for_completion<std::exception_ptr>([&](auto done) {
+    dynamic_->subscribe(channel, std::move(handler), std::move(done));
+  });
+  if (error) std::rethrow_exception(error);
 }
 
 bool RedisToolkit::unsubscribe_dynamic(const std::string& channel) {
-  std::lock_guard<std::mutex> lock(dynamic_->mutex);
-  if (!dynamic_->subscriber) return false;
-  dynamic_->handlers.erase(channel);
-  return dynamic_->subscriber->remove({channel});
+  return wait_for_completion<bool>([&](auto done) { dynamic_->unsubscribe(channel, std::move(done)); });
 }
 
 bool RedisToolkit::resubscribe_channel(const std::string& channel) {
-  std::lock_guard<std::mutex> lock(dynamic_->mutex);
-  auto known = dynamic_->handlers.find(channel);
-  if (!dynamic_->subscriber || known == dynamic_->handlers.end()) return false;
-  dynamic_->subscriber->remove({channel});
-  dynamic_->subscriber->add({channel}, known->second, true);
-  return true;
+  return wait_for_completion<bool>([&](auto done) { dynamic_->resubscribe(channel, std::move(done)); });
 }
 
 SubscriptionStatistics RedisToolkit::subscription_stats() {
-  std::lock_guard<std::mutex> lock(dynamic_->mutex);
-  if (!dynamic_->subscriber) {
-    SubscriptionStatistics none;
-    none.server = core_->server();
-    return none;
-  }
-  return dynamic_->subscriber->statistics();
+  return wait_for_completion<SubscriptionStatistics>(
+      [&](auto done) { dynamic_->statistics(std::move(done)); });
 }
 
 bool RedisToolkit::health_check() noexcept {
@@ -176,12 +147,7 @@ bool RedisToolkit::health_check() noexcept {
 PoolStatistics RedisToolkit::pool_stats() { return core_->pool_statistics(); }
 
 void RedisToolkit::cleanup() noexcept {
-  if (dynamic_) {
-    std::lock_guard<std::mutex> lock(dynamic_->mutex);
-    if (dynamic_->subscriber) dynamic_->subscriber->stop();
-    dynamic_->subscriber.reset();
-    dynamic_->handlers.clear();
-  }
+  if (dynamic_) dynamic_->stop();
   if (core_) core_->close();
 }
 

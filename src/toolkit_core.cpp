@@ -148,7 +148,24 @@ ToolkitCore::ToolkitCore(caf::actor_system* system, RedisConnectionConfig config
   callers_ = std::make_unique<BlockingCallers>(*system_);
 }
 
-ToolkitCore::~ToolkitCore() { close(); }
+ToolkitCore::~ToolkitCore() {
+  close();
+  // Ending the completion actors completes every call they still hold (PendingCall).
+  for (auto& executor : executors_) caf::anon_send_exit(executor, caf::exit_reason::user_shutdown);
+}
+
+void ToolkitCore::run_task(Task task) {
+  // A few actors so that one slow callback does not hold up every other completion.
+  constexpr std::size_t executor_count = 4;
+  caf::actor executor;
+  {
+    std::lock_guard<std::mutex> lock(executors_mutex_);
+    const std::size_t index = next_executor_++ % executor_count;
+    if (executors_.size() <= index) executors_.push_back(spawn_completion_actor(*system_, index));
+    executor = executors_[index];
+  }
+  caf::anon_send(executor, run_atom::value, std::move(task));
+}
 
 std::vector<Reply> ToolkitCore::execute(CommandRequest request, std::string_view operation) {
   auto router = std::atomic_load(&router_); // stays alive even if close() runs meanwhile

@@ -2,6 +2,7 @@
 // What both fronts of the toolkit stand on: the actor system, the shared router of this server
 // identity, and a way for a plain thread to wait for one reply.
 
+#include "completion_actor.hpp"
 #include "toolkit_operations.hpp"
 #include "router.hpp"
 
@@ -76,6 +77,8 @@ public:
     return operation.decode(replies);
   }
   PoolStatistics pool_statistics();
+  /// Runs `task` on one of the core's completion actors (made on first use, ended with the core).
+  void run_task(Task task);
   /// Releases the router; idempotent.
   void close() noexcept;
 
@@ -89,6 +92,9 @@ private:
   std::string server_;
   std::shared_ptr<SharedRouter> router_;
   std::unique_ptr<BlockingCallers> callers_;
+  std::mutex executors_mutex_;
+  std::vector<caf::actor> executors_;
+  std::atomic<std::size_t> next_executor_{0};
   std::atomic<bool> closed_{false};
 };
 

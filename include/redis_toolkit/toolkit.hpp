@@ -40,7 +40,8 @@ namespace redis_toolkit {
 
 namespace detail {
 class ToolkitCore;
-}
+class DynamicSubscriptions;
+} // namespace detail
 
 class RedisToolkit {
 public:
@@ -130,7 +131,7 @@ public:
 
 private:
   std::shared_ptr<detail::ToolkitCore> core_;
-  std::unique_ptr<struct RedisToolkitDynamic> dynamic_;
+  std::shared_ptr<detail::DynamicSubscriptions> dynamic_;
 };
 
 } // namespace redis_toolkit

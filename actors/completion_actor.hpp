@@ -1,0 +1,53 @@
+#pragma once
+// Completion actors: where the async toolkit's continuations and user callbacks run. A Task starts
+// requests with the actor as `self`, so their replies (and the callbacks they complete) arrive on
+// that actor, never on the I/O thread or the caller's thread.
+
+#include "redis_toolkit/actor_protocol.hpp"
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+
+#include <atomic>
+#include <exception>
+#include <functional>
+#include <string>
+
+namespace redis_toolkit::detail {
+
+using run_atom = caf::atom_constant<caf::atom("rtk_run")>;
+/// Work for a completion actor: (run_atom, Task).
+using Task = std::function<void(caf::event_based_actor* self)>;
+
+caf::actor spawn_completion_actor(caf::actor_system& system, std::size_t index);
+
+/// One async call of a plain C++ caller. It completes exactly once: with the replies, with an
+/// error, or, when it is destroyed unanswered (the toolkit was shut down), with a ConnectionError.
+class PendingCall {
+public:
+  /// Receives the replies (null on error) or the error; runs the decoder and the user callback.
+  using Finish = std::function<void(std::vector<Reply>* replies, std::exception_ptr error)>;
+
+  PendingCall(std::string server, std::string operation, Finish finish)
+      : server_(std::move(server)), operation_(std::move(operation)), finish_(std::move(finish)) {}
+  ~PendingCall();
+  PendingCall(const PendingCall&) = delete;
+  PendingCall& operator=(const PendingCall&) = delete;
+
+  void complete(std::vector<Reply>* replies, std::exception_ptr error) noexcept;
+  void fail(const std::string& reason) noexcept;
+
+private:
+  std::string server_;
+  std::string operation_;
+  Finish finish_;
+  std::atomic<bool> done_{false};
+};
+
+/// The task that sends `request` to `router` and completes `call` with the answer.
+Task router_call(caf::actor router, CommandRequest request, std::shared_ptr<PendingCall> call);
+
+} // namespace redis_toolkit::detail
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(redis_toolkit::detail::Task)

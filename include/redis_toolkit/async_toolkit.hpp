@@ -1,0 +1,189 @@
+#pragma once
+// AsyncRedisToolkit: every operation of RedisToolkit without blocking the caller, as a future or
+// with a completion callback. Same values, bytes, validation and errors; the same core below.
+//
+//   redis_toolkit::AsyncRedisToolkit toolkit(config);
+//   std::future<void> stored = toolkit.setter("user:1", Value::dict({{"name", "Ada"}}));
+//   toolkit.getter("user:1", [](redis_toolkit::Result<std::optional<Value>> result) {
+//     if (result.ok() && result.value()) std::cout << *result.value() << "\n";
+//   });
+//   stored.get();   // rethrows the typed error, if any
+//
+// Callbacks run on the toolkit's completion actors (CAF worker threads): never on the caller's
+// thread, never on the I/O thread, never while a lock of the toolkit is held. A callback that
+// throws is logged; the toolkit carries on. A request refused before sending (ValidationError,
+// SerializationError) completes the same way, with that error. cleanup() (or the destructor)
+// completes every call still pending with a ConnectionError.
+
+#include "redis_toolkit/batch.hpp"
+#include "redis_toolkit/config.hpp"
+#include "redis_toolkit/errors.hpp"
+#include "redis_toolkit/pubsub.hpp"
+#include "redis_toolkit/statistics.hpp"
+#include "redis_toolkit/typed_codec.hpp"
+#include "redis_toolkit/value.hpp"
+
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <future>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace caf {
+class actor;
+class actor_system;
+} // namespace caf
+
+namespace redis_toolkit {
+
+namespace detail {
+class AsyncCore;
+}
+
+/// The outcome of an async operation: a value, or the typed error it failed with.
+template <typename T>
+class Result {
+public:
+  static Result success(T value) { return Result(std::move(value), nullptr); }
+  static Result failure(std::exception_ptr error) { return Result(std::nullopt, std::move(error)); }
+
+  bool ok() const noexcept { return !error_; }
+  /// The value; rethrows the error when the operation failed.
+  const T& value() const& {
+    if (error_) std::rethrow_exception(error_);
+    return *value_;
+  }
+  T&& value() && {
+    if (error_) std::rethrow_exception(error_);
+    return std::move(*value_);
+  }
+  std::exception_ptr error() const noexcept { return error_; }
+
+private:
+  Result(std::optional<T> value, std::exception_ptr error)
+      : value_(std::move(value)), error_(std::move(error)) {}
+  std::optional<T> value_;
+  std::exception_ptr error_;
+};
+
+template <>
+class Result<void> {
+public:
+  static Result success() { return Result(nullptr); }
+  static Result failure(std::exception_ptr error) { return Result(std::move(error)); }
+  bool ok() const noexcept { return !error_; }
+  /// Rethrows the error when the operation failed.
+  void value() const {
+    if (error_) std::rethrow_exception(error_);
+  }
+  std::exception_ptr error() const noexcept { return error_; }
+
+private:
+  explicit Result(std::exception_ptr error) : error_(std::move(error)) {}
+  std::exception_ptr error_;
+};
+
+template <typename T>
+using Callback = std::function<void(Result<T>)>;
+
+class AsyncRedisToolkit {
+public:
+  explicit AsyncRedisToolkit(RedisConnectionConfig config = {}, RedisOptions options = {});
+  /// On an actor system the caller owns (io middleman loaded; it must outlive the toolkit).
+  AsyncRedisToolkit(caf::actor_system& system, RedisConnectionConfig config,
+                    RedisOptions options = {});
+  ~AsyncRedisToolkit();
+  AsyncRedisToolkit(AsyncRedisToolkit&&) noexcept;
+  AsyncRedisToolkit& operator=(AsyncRedisToolkit&&) noexcept;
+  AsyncRedisToolkit(const AsyncRedisToolkit&) = delete;
+  AsyncRedisToolkit& operator=(const AsyncRedisToolkit&) = delete;
+
+  std::future<void> setter(std::string_view key, const Value& value);
+  void setter(std::string_view key, const Value& value, Callback<void> done);
+  std::future<void> setter_with_ttl(std::string_view key, const Value& value, std::int64_t seconds);
+  void setter_with_ttl(std::string_view key, const Value& value, std::int64_t seconds,
+                       Callback<void> done);
+  std::future<std::optional<Value>> getter(std::string_view key);
+  void getter(std::string_view key, Callback<std::optional<Value>> done);
+  std::future<bool> deleter(std::string_view key);
+  void deleter(std::string_view key, Callback<bool> done);
+  std::future<std::int64_t> get_ttl(std::string_view key);
+  void get_ttl(std::string_view key, Callback<std::int64_t> done);
+
+  std::future<void> batch_set(const KeyValues& entries);
+  void batch_set(const KeyValues& entries, Callback<void> done);
+  std::future<BatchGetResult> batch_get(const std::vector<std::string>& keys);
+  void batch_get(const std::vector<std::string>& keys, Callback<BatchGetResult> done);
+  std::future<std::int64_t> batch_delete(const std::vector<std::string>& keys);
+  void batch_delete(const std::vector<std::string>& keys, Callback<std::int64_t> done);
+
+  std::future<void> set_raw(std::string_view key, std::string bytes);
+  void set_raw(std::string_view key, std::string bytes, Callback<void> done);
+  std::future<std::optional<std::string>> get_raw(std::string_view key);
+  void get_raw(std::string_view key, Callback<std::optional<std::string>> done);
+
+  /// Typed C++ values through cereal (binary, C++ readers only).
+  template <typename T>
+  std::future<void> set(std::string_view key, const T& value) {
+    return set_raw(key, encode_typed(value));
+  }
+  template <typename T>
+  void get(std::string_view key, Callback<std::optional<T>> done) {
+    get_raw(key, [done = std::move(done), key = std::string(key)](
+                     Result<std::optional<std::string>> stored) {
+      std::optional<T> typed;
+      try {
+        if (stored.value()) typed = decode_typed<T>(*stored.value(), key);
+      } catch (...) {
+        done(Result<std::optional<T>>::failure(std::current_exception()));
+        return;
+      }
+      done(Result<std::optional<T>>::success(std::move(typed)));
+    });
+  }
+  template <typename T>
+  std::future<std::optional<T>> get(std::string_view key) {
+    auto promise = std::make_shared<std::promise<std::optional<T>>>();
+    auto future = promise->get_future();
+    get<T>(key, [promise](Result<std::optional<T>> result) {
+      if (result.ok()) promise->set_value(std::move(result).value());
+      else promise->set_exception(result.error());
+    });
+    return future;
+  }
+
+  std::future<std::int64_t> publisher(std::string_view channel, const Value& value);
+  void publisher(std::string_view channel, const Value& value, Callback<std::int64_t> done);
+
+  /// True when the server answers PING within the socket timeout; never fails.
+  std::future<bool> health_check();
+  void health_check(Callback<bool> done);
+
+  /// Starts a subscription; the future is ready once Redis confirmed every channel.
+  std::future<Subscription> subscribe(std::vector<std::string> channels, MessageHandler handler);
+  std::future<Subscription> subscribe(std::vector<std::string> channels, const caf::actor& handler);
+  std::future<void> subscribe_dynamic(const std::string& channel, MessageHandler handler);
+  std::future<bool> unsubscribe_dynamic(const std::string& channel);
+  std::future<bool> resubscribe_channel(const std::string& channel);
+  std::future<SubscriptionStatistics> subscription_stats();
+
+  /// Completes every pending call with a ConnectionError, stops subscribers, releases the
+  /// connections; later calls complete with ConnectionError. Idempotent; the destructor calls it.
+  void cleanup() noexcept;
+
+  const RedisOptions& options() const;
+  const RedisConnectionConfig& config() const;
+  /// The router actor (actor_protocol.hpp) and the typed toolkit actor (toolkit_actor.hpp), for
+  /// callers that are actors.
+  caf::actor router() const;
+  caf::actor toolkit_actor() const;
+
+private:
+  std::shared_ptr<detail::AsyncCore> core_;
+};
+
+} // namespace redis_toolkit
