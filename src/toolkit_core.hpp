@@ -60,7 +60,11 @@ public:
 
   caf::actor_system& system() { return *system_; }
   const std::shared_ptr<Runtime>& runtime() const { return runtime_; }
-  const caf::actor& router() const { return router_->actor(); }
+  /// The router, or an invalid handle once the toolkit is closed.
+  caf::actor router() const {
+    auto router = std::atomic_load(&router_);
+    return router ? router->actor() : caf::actor();
+  }
   const RedisConnectionConfig& config() const { return config_; }
   const RedisOptions& options() const { return options_; }
   OperationContext context() const { return {options_, server_}; }

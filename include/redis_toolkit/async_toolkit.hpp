@@ -20,6 +20,7 @@
 #include "redis_toolkit/errors.hpp"
 #include "redis_toolkit/pubsub.hpp"
 #include "redis_toolkit/statistics.hpp"
+#include "redis_toolkit/toolkit_actor.hpp"
 #include "redis_toolkit/typed_codec.hpp"
 #include "redis_toolkit/value.hpp"
 
@@ -177,10 +178,11 @@ public:
 
   const RedisOptions& options() const;
   const RedisConnectionConfig& config() const;
-  /// The router actor (actor_protocol.hpp) and the typed toolkit actor (toolkit_actor.hpp), for
-  /// callers that are actors.
+  /// The typed toolkit actor (toolkit_actor.hpp): the same operations as messages, for callers
+  /// that are actors. Made on first use; ended by cleanup().
+  ToolkitActor actor() const;
+  /// The router actor (actor_protocol.hpp): raw commands, for callers that are actors.
   caf::actor router() const;
-  caf::actor toolkit_actor() const;
 
 private:
   std::shared_ptr<detail::AsyncCore> core_;
