@@ -8,6 +8,7 @@
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 
+#include <map>
 #include <unordered_map>
 
 namespace redis_toolkit::detail {
@@ -52,22 +53,24 @@ using Router = caf::io::stateful_broker<RouterState>;
 /// The node that serves `slot`; a single server serves them all.
 std::size_t node_for_slot(const RouterState&, std::int32_t) { return 0; }
 
-/// The least busy connection of a pool, opening a new one while the pool is below its bound and
-/// every open connection already has a deep pipeline.
-PooledConnection& pick_connection(Router* self, NodePool& pool) {
-  PooledConnection* best = nullptr;
-  for (auto& connection : pool.connections)
-    if (best == nullptr || connection.in_flight < best->in_flight) best = &connection;
-  const auto& settings = self->state.settings;
-  if (best == nullptr || (best->in_flight >= settings.pipelines_per_connection &&
-                          pool.connections.size() < settings.max_connections)) {
-    pool.connections.push_back({spawn_node_connection(self->system(), pool.settings), 0});
-    self->monitor(pool.connections.back().actor);
+/// Which connection of a node's pool carries commands of `slot`. Always the same one for a slot, so
+/// that commands on one key (or channel) reach Redis in the order the router received them; keys
+/// spread over the pool. Commands without a key use the first connection.
+std::size_t connection_for_slot(const NodePool& pool, std::int32_t slot) {
+  return slot < 0 ? 0 : static_cast<std::size_t>(slot) % pool.connections.size();
+}
+
+/// The connection at `index`, connecting it on first use (and again after it ended).
+PooledConnection& connection_at(Router* self, NodePool& pool, std::size_t index) {
+  PooledConnection& connection = pool.connections[index];
+  if (!connection.actor) {
+    connection.actor = spawn_node_connection(self->system(), pool.settings);
+    connection.in_flight = 0;
+    self->monitor(connection.actor);
     ++pool.statistics.connections_created;
-    pool.statistics.connections_open = pool.connections.size();
-    return pool.connections.back();
+    ++pool.statistics.connections_open;
   }
-  return *best;
+  return connection;
 }
 
 void finish_part(Router* self, std::uint64_t id);
@@ -84,13 +87,16 @@ void release_connection(NodePool& pool, const caf::actor& target, std::size_t co
 void dispatch(Router* self, std::uint64_t id, const std::vector<std::size_t>& indices) {
   auto& state = self->state;
   Operation& operation = state.operations.at(id);
-  std::vector<std::vector<std::size_t>> by_node(state.nodes.size());
-  for (std::size_t index : indices)
-    by_node[node_for_slot(state, operation.commands[index].slot)].push_back(index);
+  // One pipeline per (node, connection), all sent at once.
+  std::map<std::pair<std::size_t, std::size_t>, std::vector<std::size_t>> pipelines;
+  for (std::size_t index : indices) {
+    const std::int32_t slot = operation.commands[index].slot;
+    const std::size_t node = node_for_slot(state, slot);
+    pipelines[{node, connection_for_slot(state.nodes[node], slot)}].push_back(index);
+  }
 
-  for (std::size_t node = 0; node < by_node.size(); ++node) {
-    auto& part = by_node[node];
-    if (part.empty()) continue;
+  for (auto& [route, part] : pipelines) {
+    const auto [node, connection_index] = route;
     CommandBatch batch;
     batch.count = static_cast<std::uint32_t>(part.size());
     std::size_t bytes = 0;
@@ -99,14 +105,14 @@ void dispatch(Router* self, std::uint64_t id, const std::vector<std::size_t>& in
     for (std::size_t index : part) batch.encoded += operation.commands[index].encoded;
 
     NodePool& pool = state.nodes[node];
-    PooledConnection& connection = pick_connection(self, pool);
+    PooledConnection& connection = connection_at(self, pool, connection_index);
     ++connection.in_flight;
     ++pool.statistics.requests_in_flight;
     ++operation.parts_outstanding;
     caf::actor target = connection.actor;
     self->request(target, caf::infinite, exec_atom::value, std::move(batch))
         .then(
-            [self, id, node, target, part = std::move(part)](std::vector<Reply>& replies) {
+            [self, id, node = node, target, part = std::move(part)](std::vector<Reply>& replies) {
               auto& state = self->state;
               release_connection(state.nodes[node], target, part.size());
               auto found = state.operations.find(id);
@@ -118,7 +124,8 @@ void dispatch(Router* self, std::uint64_t id, const std::vector<std::size_t>& in
               }
               finish_part(self, id);
             },
-            [self, id, node, target, server = pool.settings.server(), part](caf::error& error) {
+            [self, id, node = node, target, server = pool.settings.server(),
+             part](caf::error& error) {
               auto& state = self->state;
               release_connection(state.nodes[node], target, part.size());
               auto found = state.operations.find(id);
@@ -169,7 +176,7 @@ void shut_down(Router* self) {
   state.operations.clear();
   for (auto& node : state.nodes)
     for (auto& connection : node.connections)
-      self->send(connection.actor, shutdown_atom::value);
+      if (connection.actor) self->send(connection.actor, shutdown_atom::value);
   self->quit();
 }
 
@@ -177,17 +184,19 @@ caf::behavior router(Router* self, RouterSettings settings) {
   self->state.settings = std::move(settings);
   NodePool single;
   single.settings = self->state.settings.node;
+  single.connections.resize(std::max<std::size_t>(1, self->state.settings.max_connections));
   single.statistics.server = single.settings.server();
   self->state.nodes.push_back(std::move(single));
   self->set_exit_handler([self](caf::exit_msg&) { shut_down(self); });
   // A connection actor that ends leaves its pool; requests it held were answered with failures.
+  // A connection actor that ends leaves a gap in its pool, filled on next use; the requests it
+  // held were answered with failures.
   self->set_down_handler([self](caf::down_msg& down) {
     for (auto& node : self->state.nodes) {
-      auto& connections = node.connections;
-      for (auto it = connections.begin(); it != connections.end(); ++it) {
-        if (it->actor.address() == down.source) {
-          connections.erase(it);
-          node.statistics.connections_open = connections.size();
+      for (auto& connection : node.connections) {
+        if (connection.actor && connection.actor.address() == down.source) {
+          connection.actor = caf::actor();
+          --node.statistics.connections_open;
           return;
         }
       }

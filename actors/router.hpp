@@ -16,9 +16,8 @@ namespace redis_toolkit::detail {
 /// How the router retries and pools; taken from RedisOptions and RedisConnectionConfig.
 struct RouterSettings {
   ConnectionSettings node;          ///< the server (standalone) or the template for every node
-  std::size_t max_connections = 8;  ///< per node
-  /// In-flight pipelines on the least busy connection before the pool opens another connection.
-  std::size_t pipelines_per_connection = 32;
+  /// Connections per node; each key slot always uses the same one (made on first use).
+  std::size_t max_connections = 4;
 };
 
 caf::actor spawn_router(caf::actor_system& system, RouterSettings settings);

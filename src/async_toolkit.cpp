@@ -51,26 +51,29 @@ using detail::PendingCall;
 using detail::PlannedOperation;
 using detail::ToolkitCore;
 
-/// Turns replies into the operation's Result and hands it to the user's callback.
+/// Decodes the replies into the operation's Result, then hands it to the user's callback exactly
+/// once; a callback that throws is PendingCall's to log.
+template <typename T>
+Result<T> decode_result(const std::function<T(std::vector<Reply>&)>& decode,
+                        std::vector<Reply>* replies, std::exception_ptr error) {
+  if (error) return Result<T>::failure(std::move(error));
+  try {
+    if constexpr (std::is_void_v<T>) {
+      decode(*replies);
+      return Result<void>::success();
+    } else {
+      return Result<T>::success(decode(*replies));
+    }
+  } catch (...) {
+    return Result<T>::failure(std::current_exception());
+  }
+}
+
 template <typename T>
 PendingCall::Finish finisher(std::function<T(std::vector<Reply>&)> decode, Callback<T> done) {
   return [decode = std::move(decode), done = std::move(done)](std::vector<Reply>* replies,
                                                               std::exception_ptr error) {
-    if (error) return done(Result<T>::failure(std::move(error)));
-    try {
-      if constexpr (std::is_void_v<T>) {
-        decode(*replies);
-        done(Result<void>::success());
-        return;
-      } else {
-        T value = decode(*replies);
-        done(Result<T>::success(std::move(value)));
-        return;
-      }
-    } catch (...) {
-      error = std::current_exception();
-    }
-    done(Result<T>::failure(std::move(error))); // outside the try: a throwing callback is logged
+    done(decode_result<T>(decode, replies, std::move(error)));
   };
 }
 
@@ -96,7 +99,10 @@ void submit(ToolkitCore& core, const char* name, Plan plan, Callback<T> done) {
     });
     return;
   }
-  core.run_task(detail::router_call(std::move(router), std::move(planned->request), std::move(call)));
+  const std::int32_t slot =
+      planned->request.commands.empty() ? any_slot : planned->request.commands.front().slot;
+  core.run_task(detail::router_call(std::move(router), std::move(planned->request), std::move(call)),
+                slot);
 }
 
 /// The future form of a callback-taking call.

@@ -60,7 +60,7 @@ std::shared_ptr<SharedRouter> SharedRouter::acquire(caf::actor_system& system,
   static std::map<std::string, std::weak_ptr<SharedRouter>> routers;
   RouterSettings settings;
   settings.node = connection_settings(config);
-  settings.max_connections = options.max_connections.value_or(8);
+  settings.max_connections = options.max_connections.value_or(4);
   if (!options.use_connection_pool) {
     // Without sharing, every toolkit gets a router (and connections) of its own.
     return std::make_shared<SharedRouter>(spawn_router(system, settings));
@@ -150,18 +150,19 @@ ToolkitCore::ToolkitCore(caf::actor_system* system, RedisConnectionConfig config
 
 ToolkitCore::~ToolkitCore() {
   close();
-  // Ending the completion actors completes every call they still hold (PendingCall).
   for (auto& executor : executors_) caf::anon_send_exit(executor, caf::exit_reason::user_shutdown);
 }
 
-void ToolkitCore::run_task(Task task) {
+void ToolkitCore::run_task(Task task, std::int32_t slot) {
   // A few actors so that one slow callback does not hold up every other completion.
   constexpr std::size_t executor_count = 4;
   caf::actor executor;
   {
     std::lock_guard<std::mutex> lock(executors_mutex_);
-    const std::size_t index = next_executor_++ % executor_count;
-    if (executors_.size() <= index) executors_.push_back(spawn_completion_actor(*system_, index));
+    const std::size_t index =
+        (slot >= 0 ? static_cast<std::size_t>(slot) : next_executor_++) % executor_count;
+    while (executors_.size() < executor_count)
+      executors_.push_back(spawn_completion_actor(*system_, executors_.size()));
     executor = executors_[index];
   }
   caf::anon_send(executor, run_atom::value, std::move(task));
@@ -202,6 +203,14 @@ PoolStatistics ToolkitCore::pool_statistics() {
 void ToolkitCore::close() noexcept {
   if (closed_.exchange(true)) return;
   std::atomic_store(&router_, std::shared_ptr<SharedRouter>());
+  // Ending the completion actors completes every call they hold (PendingCall), whether or not its
+  // request still reaches the router; later tasks get fresh actors.
+  std::vector<caf::actor> executors;
+  {
+    std::lock_guard<std::mutex> lock(executors_mutex_);
+    executors.swap(executors_);
+  }
+  for (auto& executor : executors) caf::anon_send_exit(executor, caf::exit_reason::user_shutdown);
 }
 
 } // namespace redis_toolkit::detail

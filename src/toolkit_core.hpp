@@ -82,7 +82,9 @@ public:
   }
   PoolStatistics pool_statistics();
   /// Runs `task` on one of the core's completion actors (made on first use, ended with the core).
-  void run_task(Task task);
+  /// Tasks with the same `slot` (a key's hash slot) run on the same actor, in the order given, so
+  /// calls on one key keep their order; any_slot spreads tasks round robin.
+  void run_task(Task task, std::int32_t slot = any_slot);
   /// Releases the router; idempotent.
   void close() noexcept;
 

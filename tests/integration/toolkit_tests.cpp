@@ -299,13 +299,25 @@ BOOST_FIXTURE_TEST_CASE(authentication_and_db_selection, rtk_test::ServerFixture
 BOOST_FIXTURE_TEST_CASE(toolkits_of_one_server_share_connections, rtk_test::ServerFixture) {
   RedisToolkit first(config());
   RedisToolkit second(config());
-  first.setter("a", 1);
-  second.setter("b", 2);
-  auto statistics = first.pool_stats();
-  BOOST_TEST(statistics.connections_created == 1u);
-  BOOST_TEST(statistics.requests_total >= 2u);
-  BOOST_TEST(rtk_test::run_redis_cli(server.port(), {"CLIENT", "LIST", "TYPE", "normal"})
-                 .find("cmd=set") != std::string::npos);
+  for (int i = 0; i < 50; ++i) {
+    first.setter("a:" + std::to_string(i), i);
+    second.setter("b:" + std::to_string(i), i);
+  }
+  auto seen_by_first = first.pool_stats();
+  auto seen_by_second = second.pool_stats();
+  // One pool: both see every request, and the connections are bounded by the pool size.
+  BOOST_TEST(seen_by_first.requests_total >= 100u);
+  BOOST_TEST(seen_by_first.requests_total == seen_by_second.requests_total);
+  BOOST_TEST(seen_by_first.connections_created == seen_by_second.connections_created);
+  BOOST_TEST(seen_by_first.connections_created <= 4u);
+  auto list = rtk_test::run_redis_cli(server.port(), {"CLIENT", "LIST", "TYPE", "normal"});
+  const auto clients = static_cast<std::uint64_t>(std::count(list.begin(), list.end(), '\n') + 1);
+  BOOST_TEST(clients == seen_by_first.connections_open + 1); // + redis-cli itself
+  RedisOptions own_pool;
+  own_pool.use_connection_pool = false;
+  RedisToolkit alone(config(), own_pool);
+  alone.setter("c", 1);
+  BOOST_TEST(alone.pool_stats().requests_total == 1u);
 }
 
 BOOST_FIXTURE_TEST_CASE(cleanup_leaves_no_connection_behind, rtk_test::ServerFixture) {
