@@ -20,7 +20,7 @@ using reconnect_atom = caf::atom_constant<caf::atom("rtk_recon")>;
 using expiry_atom = caf::atom_constant<caf::atom("rtk_expire")>;
 
 struct Channel {
-  std::vector<caf::actor> handlers;
+  std::vector<HandlerRef> handlers;
   ChannelStatistics statistics;
 };
 
@@ -120,7 +120,16 @@ void deliver(Subscriber* self, const std::string& channel, const std::string& pa
   ++entry.statistics.messages;
   ++self->state.statistics.messages;
   entry.statistics.last_message_at = Clock::now();
-  for (const auto& handler : entry.handlers) self->send(handler, message_atom::value, channel, value);
+  const std::size_t limit = self->state.settings.mailbox_limit;
+  for (const auto& handler : entry.handlers) {
+    if (handler.backlog && handler.backlog->load() >= limit) {
+      ++entry.statistics.dropped; // a flood must not exhaust memory behind a slow handler
+      ++self->state.statistics.dropped;
+      continue;
+    }
+    if (handler.backlog) handler.backlog->fetch_add(1);
+    self->send(handler.actor, message_atom::value, channel, value);
+  }
 }
 
 void on_push(Subscriber* self, Reply& reply) {
@@ -185,7 +194,10 @@ bool remove_handler(Subscriber* self, const std::string& channel, const caf::act
   auto found = self->state.channels.find(channel);
   if (found == self->state.channels.end()) return false;
   auto& handlers = found->second.handlers;
-  if (handler) handlers.erase(std::remove(handlers.begin(), handlers.end(), handler), handlers.end());
+  if (handler)
+    handlers.erase(std::remove_if(handlers.begin(), handlers.end(),
+                                  [&](const HandlerRef& each) { return each.actor == handler; }),
+                   handlers.end());
   else handlers.clear();
   if (!handlers.empty()) return true;
   self->state.channels.erase(found);
@@ -219,7 +231,7 @@ caf::behavior subscriber(Subscriber* self, SubscriberSettings settings) {
   };
   self->set_exit_handler([stop](caf::exit_msg&) { stop(); });
   return {
-      [self](subscribe_atom, std::vector<std::string>& channels, caf::actor& handler, bool dynamic) {
+      [self](subscribe_atom, std::vector<std::string>& channels, HandlerRef& handler, bool dynamic) {
         auto& state = self->state;
         std::vector<std::string> fresh;
         PendingConfirmation pending{self->make_response_promise(), {}};
@@ -293,21 +305,31 @@ caf::actor spawn_subscriber(caf::actor_system& system, SubscriberSettings settin
   return system.middleman().spawn_broker(subscriber, std::move(settings));
 }
 
-caf::actor spawn_function_handler(caf::actor_system& system, MessageHandler handler) {
-  // The handler travels as a spawn argument: see connect_in_background for why.
-  return system.spawn([](caf::event_based_actor*, MessageHandler handler) -> caf::behavior {
-    return {
-        [handler](message_atom, const std::string& channel, const Value& value) {
-          try {
-            handler(channel, value);
-          } catch (const std::exception& problem) {
-            RTK_LOG_ERROR("message handler for '" << channel << "' threw: " << problem.what());
-          } catch (...) {
-            RTK_LOG_ERROR("message handler for '" << channel << "' threw a non-standard exception");
-          }
-        },
-    };
-  }, std::move(handler));
+HandlerRef spawn_function_handler(caf::actor_system& system, MessageHandler handler) {
+  HandlerRef ref;
+  ref.backlog = std::make_shared<std::atomic<std::size_t>>(0);
+  // Detached: user code may block or sleep, and on a thread of its own it holds up only itself,
+  // never the scheduler workers that serve every other actor. The handler travels as a spawn
+  // argument: see connect_in_background for why.
+  ref.actor = system.spawn<caf::detached>(
+      [](caf::event_based_actor*, MessageHandler handler,
+         std::shared_ptr<std::atomic<std::size_t>> backlog) -> caf::behavior {
+        return {
+            [handler, backlog](message_atom, const std::string& channel, const Value& value) {
+              try {
+                handler(channel, value);
+              } catch (const std::exception& problem) {
+                RTK_LOG_ERROR("message handler for '" << channel << "' threw: " << problem.what());
+              } catch (...) {
+                RTK_LOG_ERROR("message handler for '" << channel
+                                                      << "' threw a non-standard exception");
+              }
+              backlog->fetch_sub(1);
+            },
+        };
+      },
+      std::move(handler), ref.backlog);
+  return ref;
 }
 
 } // namespace redis_toolkit::detail

@@ -4,7 +4,7 @@
 // connection drops it connects again (subscriber_retry_delay) and subscribes every channel again.
 // Dynamic channels that get no message for the expiry time are unsubscribed by it.
 //
-// Messages: (subscribe_atom, channels, handler, dynamic) -> ok_atom once Redis confirmed them all;
+// Messages: (subscribe_atom, channels, HandlerRef, dynamic) -> ok_atom once Redis confirmed them all;
 // (unsubscribe_atom, channels, handler) -> bool (a handler that is not set removes every handler);
 // (stats_atom) -> SubscriptionStatistics; (shutdown_atom) ends it and closes the socket.
 
@@ -15,20 +15,35 @@
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 
+#include <atomic>
 #include <chrono>
+#include <memory>
 
 namespace redis_toolkit::detail {
+
+/// A handler actor and, for the function handlers we wrap, its backlog: messages sent to it and
+/// not yet handled. At the mailbox limit the subscriber drops messages for it (and counts them).
+/// A caller's own actor has no backlog here: its mailbox is its own business.
+struct HandlerRef {
+  caf::actor actor;
+  std::shared_ptr<std::atomic<std::size_t>> backlog;
+  friend bool operator==(const HandlerRef& a, const HandlerRef& b) { return a.actor == b.actor; }
+};
 
 struct SubscriberSettings {
   ConnectionSettings connection;
   std::chrono::duration<double> retry_delay{5.0};
   std::chrono::minutes expire_after{5};
   std::chrono::seconds check_interval{30};
+  std::size_t mailbox_limit = 10000; ///< per function handler
 };
 
 caf::actor spawn_subscriber(caf::actor_system& system, SubscriberSettings settings);
 
-/// Wraps a function handler in an actor: one message at a time; an exception is logged, not fatal.
-caf::actor spawn_function_handler(caf::actor_system& system, MessageHandler handler);
+/// Wraps a function handler in an actor with a thread of its own: one message at a time; an
+/// exception is logged, not fatal; blocking in it stalls no other handler.
+HandlerRef spawn_function_handler(caf::actor_system& system, MessageHandler handler);
 
 } // namespace redis_toolkit::detail
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(redis_toolkit::detail::HandlerRef)

@@ -336,6 +336,7 @@ void AsyncRedisToolkit::cleanup() noexcept {
 }
 
 const RedisOptions& AsyncRedisToolkit::options() const { return core_->core->options(); }
+caf::actor_system& AsyncRedisToolkit::system() const { return core_->core->system(); }
 const RedisConnectionConfig& AsyncRedisToolkit::config() const { return core_->core->config(); }
 caf::actor AsyncRedisToolkit::router() const { return core_->core->router(); }
 ToolkitActor AsyncRedisToolkit::actor() const { return core_->actor(); }

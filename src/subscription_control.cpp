@@ -40,6 +40,11 @@ caf::actor SubscriptionControl::current_subscriber() const {
 
 void SubscriptionControl::add(const std::vector<std::string>& channels, const caf::actor& handler,
                               bool dynamic, std::function<void(std::exception_ptr)> done) {
+  add(channels, HandlerRef{handler, nullptr}, dynamic, std::move(done));
+}
+
+void SubscriptionControl::add(const std::vector<std::string>& channels, HandlerRef handler,
+                              bool dynamic, std::function<void(std::exception_ptr)> done) {
   caf::actor subscriber = current_subscriber();
   if (!subscriber) {
     done(subscribe_failure(channels, "the subscription was stopped"));
@@ -58,10 +63,11 @@ void SubscriptionControl::add(const std::vector<std::string>& channels, const ca
 
 void SubscriptionControl::add(const std::vector<std::string>& channels, MessageHandler handler,
                               bool dynamic, std::function<void(std::exception_ptr)> done) {
-  caf::actor wrapped = spawn_function_handler(core_->system(), std::move(handler));
+  HandlerRef wrapped = spawn_function_handler(core_->system(), std::move(handler));
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    owned_handlers_.emplace_back(wrapped, std::set<std::string>(channels.begin(), channels.end()));
+    owned_handlers_.emplace_back(wrapped.actor,
+                                 std::set<std::string>(channels.begin(), channels.end()));
   }
   add(channels, wrapped, dynamic, std::move(done));
 }
@@ -226,9 +232,12 @@ std::shared_ptr<SubscriptionControl> new_subscription_control(const std::shared_
   settings.retry_delay = core->options().subscriber_retry_delay;
   settings.expire_after = core->options().subscription_expire_minutes;
   settings.check_interval = core->options().subscription_check_interval;
+  settings.mailbox_limit = core->options().subscriber_mailbox_limit;
   const auto wait_limit = core->config().connection_timeout + core->config().socket_timeout;
-  return std::make_shared<SubscriptionControl>(
+  auto control = std::make_shared<SubscriptionControl>(
       core, spawn_subscriber(core->system(), std::move(settings)), wait_limit);
+  core->track(control);
+  return control;
 }
 
 } // namespace redis_toolkit::detail

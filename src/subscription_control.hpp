@@ -3,6 +3,7 @@
 // request to the subscriber is asynchronous (run on a completion actor); the blocking calls wait
 // for the same requests.
 
+#include "subscriber.hpp"
 #include "toolkit_core.hpp"
 
 #include "redis_toolkit/pubsub.hpp"
@@ -29,6 +30,8 @@ public:
   /// Subscribes `handler` to `channels`; `done` gets null once Redis confirmed them all, or a
   /// ConnectionError after the wait limit.
   void add(const std::vector<std::string>& channels, const caf::actor& handler, bool dynamic,
+           std::function<void(std::exception_ptr)> done);
+  void add(const std::vector<std::string>& channels, HandlerRef handler, bool dynamic,
            std::function<void(std::exception_ptr)> done);
   /// The same with a function handler, wrapped in a handler actor this control owns.
   void add(const std::vector<std::string>& channels, MessageHandler handler, bool dynamic,

@@ -152,6 +152,7 @@ void RedisToolkit::cleanup() noexcept {
 }
 
 const RedisOptions& RedisToolkit::options() const { return core_->options(); }
+caf::actor_system& RedisToolkit::system() const { return core_->system(); }
 const RedisConnectionConfig& RedisToolkit::config() const { return core_->config(); }
 caf::actor RedisToolkit::router() const { return core_->router(); }
 

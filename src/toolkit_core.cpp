@@ -1,11 +1,14 @@
 #include "toolkit_core.hpp"
 
+#include "subscription_control.hpp"
+
 #include "redis_toolkit/errors.hpp"
 #include "redis_toolkit/logging.hpp"
 
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 
+#include <algorithm>
 #include <map>
 
 namespace redis_toolkit::detail {
@@ -200,8 +203,23 @@ PoolStatistics ToolkitCore::pool_statistics() {
   return statistics;
 }
 
+void ToolkitCore::track(const std::shared_ptr<SubscriptionControl>& subscription) {
+  std::lock_guard<std::mutex> lock(subscriptions_mutex_);
+  subscriptions_.erase(std::remove_if(subscriptions_.begin(), subscriptions_.end(),
+                                      [](const auto& each) { return each.expired(); }),
+                       subscriptions_.end());
+  subscriptions_.push_back(subscription);
+}
+
 void ToolkitCore::close() noexcept {
   if (closed_.exchange(true)) return;
+  std::vector<std::weak_ptr<SubscriptionControl>> subscriptions;
+  {
+    std::lock_guard<std::mutex> lock(subscriptions_mutex_);
+    subscriptions.swap(subscriptions_);
+  }
+  for (auto& each : subscriptions)
+    if (auto subscription = each.lock()) subscription->stop();
   std::atomic_store(&router_, std::shared_ptr<SharedRouter>());
   // Ending the completion actors completes every call they hold (PendingCall), whether or not its
   // request still reaches the router; later tasks get fresh actors.

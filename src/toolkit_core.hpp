@@ -52,6 +52,8 @@ private:
 
 ConnectionSettings connection_settings(const RedisConnectionConfig& config);
 
+class SubscriptionControl;
+
 class ToolkitCore {
 public:
   /// `system` null: use the shared Runtime.
@@ -85,7 +87,9 @@ public:
   /// Tasks with the same `slot` (a key's hash slot) run on the same actor, in the order given, so
   /// calls on one key keep their order; any_slot spreads tasks round robin.
   void run_task(Task task, std::int32_t slot = any_slot);
-  /// Releases the router; idempotent.
+  /// Stops `subscription` when the core closes (the toolkit's cleanup stops every subscriber).
+  void track(const std::shared_ptr<SubscriptionControl>& subscription);
+  /// Releases the router, stops tracked subscriptions, completes pending async calls; idempotent.
   void close() noexcept;
 
 private:
@@ -98,6 +102,8 @@ private:
   std::string server_;
   std::shared_ptr<SharedRouter> router_;
   std::unique_ptr<BlockingCallers> callers_;
+  std::mutex subscriptions_mutex_;
+  std::vector<std::weak_ptr<SubscriptionControl>> subscriptions_;
   std::mutex executors_mutex_;
   std::vector<caf::actor> executors_;
   std::atomic<std::size_t> next_executor_{0};

@@ -177,6 +177,9 @@ public:
   void cleanup() noexcept;
 
   const RedisOptions& options() const;
+  /// The actor system the toolkit runs on (the shared one, or the caller's): for spawning handler
+  /// actors and workers next to it.
+  caf::actor_system& system() const;
   const RedisConnectionConfig& config() const;
   /// The typed toolkit actor (toolkit_actor.hpp): the same operations as messages, for callers
   /// that are actors. Made on first use; ended by cleanup().

@@ -23,6 +23,7 @@ struct ChannelStatistics {
   std::string channel;
   std::uint64_t messages = 0;       ///< delivered to handlers
   std::uint64_t decode_errors = 0;  ///< messages whose bytes were damaged (logged, skipped)
+  std::uint64_t dropped = 0;        ///< not delivered: a function handler's backlog was full
   std::size_t handlers = 0;
   bool dynamic = false;             ///< subject to expiry (subscribe_dynamic)
   std::chrono::system_clock::time_point subscribed_at;
@@ -35,6 +36,7 @@ struct SubscriptionStatistics {
   bool connected = false;
   std::uint64_t reconnects = 0;
   std::uint64_t messages = 0;
+  std::uint64_t dropped = 0; ///< deliveries dropped at subscriber_mailbox_limit
   std::uint64_t expired_channels = 0;
   std::vector<ChannelStatistics> channels;
 };

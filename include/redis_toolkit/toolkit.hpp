@@ -125,6 +125,9 @@ public:
   void cleanup() noexcept;
 
   const RedisOptions& options() const;
+  /// The actor system the toolkit runs on (the shared one, or the caller's): for spawning handler
+  /// actors and workers next to it.
+  caf::actor_system& system() const;
   const RedisConnectionConfig& config() const;
   /// The router actor, for callers that are actors (see actor_protocol.hpp).
   caf::actor router() const;

@@ -325,4 +325,36 @@ BOOST_FIXTURE_TEST_CASE(cleanup_with_work_in_flight_completes_every_call, rtk_te
   sleeper.join();
 }
 
+BOOST_FIXTURE_TEST_CASE(a_slow_handler_is_bounded_and_stalls_no_other_channel, rtk_test::ServerFixture) {
+  RedisOptions options;
+  options.subscriber_mailbox_limit = 10;
+  AsyncRedisToolkit toolkit(config(), options); // the flood's side, with a tiny backlog limit
+  AsyncRedisToolkit calm_side(config());        // the default limit
+  std::atomic<bool> release{false};
+  // However this test ends, the stuck handler is let go (or the actor system never shuts down).
+  std::shared_ptr<void> let_go(nullptr, [&release](void*) { release = true; });
+  std::atomic<int> slow_handled{0}, fast_handled{0};
+  auto slow = ready(toolkit.subscribe({"flood"}, [&](const std::string&, const Value&) {
+    while (!release.load()) std::this_thread::sleep_for(1ms);
+    ++slow_handled;
+  }));
+  auto fast = ready(calm_side.subscribe({"calm"}, [&](const std::string&, const Value&) { ++fast_handled; }));
+  std::vector<std::future<std::int64_t>> published;
+  for (int i = 0; i < 200; ++i) published.push_back(toolkit.publisher("flood", i));
+  for (int i = 0; i < 50; ++i) published.push_back(toolkit.publisher("calm", i));
+  for (auto& each : published) ready(std::move(each));
+  // The calm channel is served while the flood's handler is stuck.
+  rtk_test::wait_until([&] { return fast_handled.load() == 50; }, 10s, "the calm channel's 50 messages");
+  BOOST_TEST(fast.statistics().dropped == 0u);
+  rtk_test::wait_until([&] { return slow.statistics().messages == 200u; }, 10s,
+                       "the subscriber to see the whole flood");
+  auto flooded = slow.statistics();
+  BOOST_TEST(flooded.dropped == 190u); // 10 waiting for the handler, the rest dropped and counted
+  BOOST_TEST(flooded.channels.at(0).dropped == 190u);
+  release = true;
+  rtk_test::wait_until([&] { return slow_handled.load() == 10; }, 10s, "the 10 kept messages");
+  BOOST_TEST(ready(toolkit.publisher("flood", 1)) == 1); // below the limit again: delivered
+  rtk_test::wait_until([&] { return slow_handled.load() == 11; }, 10s, "delivery after the flood");
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -333,6 +333,9 @@ BOOST_FIXTURE_TEST_CASE(cleanup_leaves_no_connection_behind, rtk_test::ServerFix
     BOOST_TEST(clients() == 4);
     toolkit.cleanup();
     BOOST_CHECK_THROW(toolkit.getter("k"), ConnectionError);
+    // cleanup stops every subscriber, also those whose Subscription the caller still holds.
+    BOOST_TEST(!subscription.active());
+    rtk_test::wait_until([&] { return clients() == 1; }, 5s, "connections closed by cleanup");
   }
   rtk_test::wait_until([&] { return clients() == 1; }, 5s, "every toolkit connection closed");
 }
