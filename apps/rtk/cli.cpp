@@ -12,7 +12,7 @@
 #include <utility>
 
 #ifndef RTK_VERSION
-#define RTK_VERSION "0.5.0" // keep in step with project(VERSION) until CMake passes it in
+#error "RTK_VERSION comes from project(VERSION) in CMakeLists.txt"
 #endif
 
 namespace rtk {
