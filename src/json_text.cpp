@@ -265,6 +265,17 @@ void append_double(Output& out, double value) {
   }
 }
 
+} // namespace
+
+void append_float_repr(std::string& out, double value) {
+  if (std::isnan(value)) return void(out += "nan");
+  if (std::isinf(value)) return void(out += value < 0 ? "-inf" : "inf");
+  Output output(out);
+  append_double(output, value);
+}
+
+namespace {
+
 class Writer {
 public:
   Writer(std::string& out, Dialect dialect, std::string_view key)

@@ -62,4 +62,7 @@ void append_json(std::string& out, const Value& value, Dialect dialect, std::str
 /// as a Python dict does. `text` must be valid UTF-8 (see find_invalid_utf8). Throws ReadError.
 Value read_json(std::string_view text, Dialect dialect);
 
+/// Appends Python's repr() of a float: the JSON form above for finite values, and nan, inf, -inf.
+void append_float_repr(std::string& out, double value);
+
 } // namespace redis_toolkit::json_text

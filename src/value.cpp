@@ -1,6 +1,7 @@
 #include "redis_toolkit/value.hpp"
 
 #include "redis_toolkit/errors.hpp"
+#include "json_text.hpp"
 
 #include <charconv>
 #include <cmath>
@@ -150,22 +151,6 @@ std::size_t Value::size() const noexcept {
 
 namespace {
 
-void append_python_float(std::string& out, double d) {
-  if (std::isnan(d)) {
-    out += "nan";
-    return;
-  }
-  if (std::isinf(d)) {
-    out += d < 0 ? "-inf" : "inf";
-    return;
-  }
-  char buffer[64];
-  auto result = std::to_chars(buffer, buffer + sizeof buffer, d);
-  std::string_view text(buffer, static_cast<std::size_t>(result.ptr - buffer));
-  out += text;
-  if (text.find_first_of(".en") == std::string_view::npos) out += ".0";
-}
-
 void append_quoted(std::string& out, std::string_view text, bool is_bytes) {
   static const char* hex = "0123456789abcdef";
   out += is_bytes ? "b'" : "'";
@@ -194,7 +179,7 @@ void append_repr(std::string& out, const Value& value) {
     case ValueKind::none: out += "None"; return;
     case ValueKind::boolean: out += value.as_bool() ? "True" : "False"; return;
     case ValueKind::integer: out += std::to_string(value.as_int()); return;
-    case ValueKind::floating: append_python_float(out, value.as_double()); return;
+    case ValueKind::floating: json_text::append_float_repr(out, value.as_double()); return;
     case ValueKind::string: append_quoted(out, value.as_string(), false); return;
     case ValueKind::bytes: append_quoted(out, value.as_bytes(), true); return;
     case ValueKind::list:

@@ -54,6 +54,11 @@ public:
   Value(Bytes bytes) noexcept : data_(std::move(bytes)) {}
 
   static Value bytes(std::string raw) { return Value(Bytes{std::move(raw)}); }
+  /// From a string literal, zero bytes included: Value::bytes("\x00\x01") holds two bytes.
+  template <std::size_t N>
+  static Value bytes(const char (&literal)[N]) {
+    return bytes(std::string(literal, N - 1));
+  }
   static Value list(Array items = {});
   static Value tuple(Array items = {});
   static Value dict(Object entries = {});
