@@ -1,6 +1,7 @@
 #include "redis_toolkit/async_toolkit.hpp"
 
 #include "completion_actor.hpp"
+#include "completion_future.hpp"
 #include "subscription_control.hpp"
 #include "toolkit_actor.hpp"
 #include "toolkit_core.hpp"
@@ -297,37 +298,22 @@ std::future<Subscription> AsyncRedisToolkit::subscribe(std::vector<std::string> 
 
 std::future<void> AsyncRedisToolkit::subscribe_dynamic(const std::string& channel,
                                                        MessageHandler handler) {
-  auto promise = std::make_shared<std::promise<void>>();
-  auto future = promise->get_future();
-  core_->dynamic->subscribe(channel, std::move(handler), [promise](std::exception_ptr error) {
-    if (error) promise->set_exception(error);
-    else promise->set_value();
-  });
-  return future;
+  return detail::future_of_confirmation(
+      [&](auto done) { core_->dynamic->subscribe(channel, std::move(handler), std::move(done)); });
 }
 
-namespace {
-
-template <typename T, typename Start>
-std::future<T> plain_future(Start start) {
-  auto promise = std::make_shared<std::promise<T>>();
-  auto future = promise->get_future();
-  start([promise](T answer) { promise->set_value(std::move(answer)); });
-  return future;
-}
-
-} // namespace
+using detail::future_of;
 
 std::future<bool> AsyncRedisToolkit::unsubscribe_dynamic(const std::string& channel) {
-  return plain_future<bool>([&](auto done) { core_->dynamic->unsubscribe(channel, std::move(done)); });
+  return future_of<bool>([&](auto done) { core_->dynamic->unsubscribe(channel, std::move(done)); });
 }
 
 std::future<bool> AsyncRedisToolkit::resubscribe_channel(const std::string& channel) {
-  return plain_future<bool>([&](auto done) { core_->dynamic->resubscribe(channel, std::move(done)); });
+  return future_of<bool>([&](auto done) { core_->dynamic->resubscribe(channel, std::move(done)); });
 }
 
 std::future<SubscriptionStatistics> AsyncRedisToolkit::subscription_stats() {
-  return plain_future<SubscriptionStatistics>(
+  return future_of<SubscriptionStatistics>(
       [&](auto done) { core_->dynamic->statistics(std::move(done)); });
 }
 

@@ -1,13 +1,13 @@
 #include "subscription_control.hpp"
 
 #include "completion_actor.hpp"
+#include "completion_future.hpp"
 #include "subscriber.hpp"
 
 #include "redis_toolkit/errors.hpp"
 
 #include <caf/all.hpp>
 
-#include <future>
 
 namespace redis_toolkit::detail {
 namespace {
@@ -18,11 +18,6 @@ std::exception_ptr subscribe_failure(const std::vector<std::string>& channels,
   for (const auto& channel : channels) names += (names.empty() ? "" : ", ") + channel;
   return std::make_exception_ptr(ConnectionError(
       "subscriber", "subscribe", "channels [" + names + "] not confirmed by Redis: " + why));
-}
-
-template <typename T>
-T wait_for(std::future<T> future) {
-  return future.get();
 }
 
 } // namespace
@@ -114,34 +109,20 @@ void SubscriptionControl::statistics(std::function<void(SubscriptionStatistics)>
 
 void SubscriptionControl::add_and_wait(const std::vector<std::string>& channels,
                                        MessageHandler handler, bool dynamic) {
-  auto confirmed = std::make_shared<std::promise<void>>();
-  add(channels, std::move(handler), dynamic, [confirmed](std::exception_ptr error) {
-    if (error) confirmed->set_exception(error);
-    else confirmed->set_value();
-  });
-  wait_for(confirmed->get_future());
+  future_of_confirmation([&](auto done) { add(channels, std::move(handler), dynamic, done); }).get();
 }
 
 void SubscriptionControl::add_and_wait(const std::vector<std::string>& channels,
                                        const caf::actor& handler, bool dynamic) {
-  auto confirmed = std::make_shared<std::promise<void>>();
-  add(channels, handler, dynamic, [confirmed](std::exception_ptr error) {
-    if (error) confirmed->set_exception(error);
-    else confirmed->set_value();
-  });
-  wait_for(confirmed->get_future());
+  future_of_confirmation([&](auto done) { add(channels, handler, dynamic, done); }).get();
 }
 
 bool SubscriptionControl::remove_and_wait(const std::vector<std::string>& channels) {
-  auto removed = std::make_shared<std::promise<bool>>();
-  remove(channels, [removed](bool answer) { removed->set_value(answer); });
-  return wait_for(removed->get_future());
+  return future_of<bool>([&](auto done) { remove(channels, done); }).get();
 }
 
 SubscriptionStatistics SubscriptionControl::statistics_and_wait() {
-  auto answer = std::make_shared<std::promise<SubscriptionStatistics>>();
-  statistics([answer](SubscriptionStatistics statistics) { answer->set_value(std::move(statistics)); });
-  return wait_for(answer->get_future());
+  return future_of<SubscriptionStatistics>([&](auto done) { statistics(done); }).get();
 }
 
 void SubscriptionControl::stop() noexcept {

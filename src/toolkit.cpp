@@ -1,29 +1,20 @@
 #include "redis_toolkit/toolkit.hpp"
 
+#include "completion_future.hpp"
 #include "subscriber.hpp"
 #include "subscription_control.hpp"
 #include "toolkit_core.hpp"
 
 #include <caf/actor.hpp>
 
-#include <future>
 #include <set>
 
 namespace redis_toolkit {
 
 using detail::ToolkitCore;
 
-namespace {
-
-/// Starts an async call with a completion and waits for what it completes with.
-template <typename T, typename Start>
-T wait_for_completion(Start start) {
-  auto promise = std::make_shared<std::promise<T>>();
-  start([promise](T answer) { promise->set_value(std::move(answer)); });
-  return promise->get_future().get();
-}
-
-} // namespace
+using detail::future_of;
+using detail::future_of_confirmation;
 
 RedisToolkit::RedisToolkit(RedisConnectionConfig config, RedisOptions options)
     : core_(std::make_shared<ToolkitCore>(nullptr, std::move(config), std::move(options))),
@@ -117,23 +108,23 @@ Subscription RedisToolkit::subscribe(std::vector<std::string> channels, const ca
 }
 
 void RedisToolkit::subscribe_dynamic(const std::string& channel, MessageHandler handler) {
-  auto error = wait_for_completion<std::exception_ptr>([&](auto done) {
+  future_of_confirmation([&](auto done) {
     dynamic_->subscribe(channel, std::move(handler), std::move(done));
-  });
-  if (error) std::rethrow_exception(error);
+  }).get();
 }
 
 bool RedisToolkit::unsubscribe_dynamic(const std::string& channel) {
-  return wait_for_completion<bool>([&](auto done) { dynamic_->unsubscribe(channel, std::move(done)); });
+  return future_of<bool>([&](auto done) { dynamic_->unsubscribe(channel, std::move(done)); }).get();
 }
 
 bool RedisToolkit::resubscribe_channel(const std::string& channel) {
-  return wait_for_completion<bool>([&](auto done) { dynamic_->resubscribe(channel, std::move(done)); });
+  return future_of<bool>([&](auto done) { dynamic_->resubscribe(channel, std::move(done)); }).get();
 }
 
 SubscriptionStatistics RedisToolkit::subscription_stats() {
-  return wait_for_completion<SubscriptionStatistics>(
-      [&](auto done) { dynamic_->statistics(std::move(done)); });
+  return future_of<SubscriptionStatistics>(
+             [&](auto done) { dynamic_->statistics(std::move(done)); })
+      .get();
 }
 
 bool RedisToolkit::health_check() noexcept {
