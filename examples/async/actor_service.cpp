@@ -14,6 +14,10 @@
 #include <iostream>
 #include <map>
 
+#include "example_support.hpp"
+
+using example::Checks;
+using example::OwnedActors;
 using redis_toolkit::ToolkitActor;
 using redis_toolkit::Value;
 
@@ -26,41 +30,6 @@ const std::string results_channel = "example:async:order-results";
 
 std::string price_key(const std::string& item) { return "example:async:price:" + item; }
 std::string order_key(std::int64_t id) { return "example:async:order:" + std::to_string(id); }
-
-/// Records failed checks; the tour keeps going so that one run shows every problem.
-class Checks {
-public:
-  void expect(bool passed, const std::string& what) {
-    if (!passed) std::cout << "FAILED: " << what << "\n";
-    failed_ = failed_ || !passed;
-  }
-  int finish(const std::string& name) const {
-    std::cout << name << (failed_ ? ": FAILED" : ": ok") << "\n";
-    return failed_ ? 1 : 0;
-  }
-
-private:
-  bool failed_ = false;
-};
-
-/// Actors of ours, ended when the scope is left (by an exception too): the actor system waits for
-/// every actor before it shuts down, so a forgotten one would hang the program at exit.
-class OwnedActors {
-public:
-  OwnedActors() = default;
-  OwnedActors(const OwnedActors&) = delete;
-  OwnedActors& operator=(const OwnedActors&) = delete;
-  ~OwnedActors() {
-    for (const auto& actor : actors_) caf::anon_send_exit(actor, caf::exit_reason::user_shutdown);
-  }
-  caf::actor add(caf::actor actor) {
-    actors_.push_back(actor);
-    return actor;
-  }
-
-private:
-  std::vector<caf::actor> actors_;
-};
 
 // ---- the order worker ----
 

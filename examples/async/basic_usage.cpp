@@ -8,6 +8,9 @@
 #include <iostream>
 #include <mutex>
 
+#include "example_support.hpp"
+
+using example::Checks;
 using redis_toolkit::AsyncRedisToolkit;
 using redis_toolkit::Result;
 using redis_toolkit::Value;
@@ -18,22 +21,6 @@ namespace {
 const std::vector<std::string> example_keys = {
     "example:async:user", "example:async:session", "example:async:a",
     "example:async:b",    "example:async:counter", "example:async:bad-ttl",
-};
-
-/// Records failed checks; the tour keeps going so that one run shows every problem.
-class Checks {
-public:
-  void expect(bool passed, const std::string& what) {
-    if (!passed) std::cout << "FAILED: " << what << "\n";
-    failed_ = failed_ || !passed;
-  }
-  int finish(const std::string& name) const {
-    std::cout << name << (failed_ ? ": FAILED" : ": ok") << "\n";
-    return failed_ ? 1 : 0;
-  }
-
-private:
-  bool failed_ = false;
 };
 
 /// Lets main() wait for callbacks: they run on the toolkit's completion actors, and the program

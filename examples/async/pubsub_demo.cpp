@@ -14,28 +14,16 @@
 #include <iostream>
 #include <mutex>
 
+#include "example_support.hpp"
+
+using example::Checks;
+using example::OwnedActors;
 using redis_toolkit::AsyncRedisToolkit;
 using redis_toolkit::Value;
 
 namespace {
 
 using namespace std::chrono_literals;
-
-/// Records failed checks; the tour keeps going so that one run shows every problem.
-class Checks {
-public:
-  void expect(bool passed, const std::string& what) {
-    if (!passed) std::cout << "FAILED: " << what << "\n";
-    failed_ = failed_ || !passed;
-  }
-  int finish(const std::string& name) const {
-    std::cout << name << (failed_ ? ": FAILED" : ": ok") << "\n";
-    return failed_ ? 1 : 0;
-  }
-
-private:
-  bool failed_ = false;
-};
 
 /// What a function handler received, for main() to wait on. Shared with the handler, which may
 /// still be running when the subscription is stopped.
@@ -82,25 +70,6 @@ void tour_function_handler(AsyncRedisToolkit& toolkit, Checks& checks) {
   subscription.stop();
   checks.expect(!subscription.active(), "a stopped subscription is no longer active");
 }
-
-/// Actors of ours, ended when the scope is left (by an exception too): the actor system waits for
-/// every actor before it shuts down, so a forgotten one would hang the program at exit.
-class OwnedActors {
-public:
-  OwnedActors() = default;
-  OwnedActors(const OwnedActors&) = delete;
-  OwnedActors& operator=(const OwnedActors&) = delete;
-  ~OwnedActors() {
-    for (const auto& actor : actors_) caf::anon_send_exit(actor, caf::exit_reason::user_shutdown);
-  }
-  caf::actor add(caf::actor actor) {
-    actors_.push_back(actor);
-    return actor;
-  }
-
-private:
-  std::vector<caf::actor> actors_;
-};
 
 // A CAF actor of yours as the handler: it receives (message_atom, channel, Value) in its mailbox
 // and reports each message to `report_to`, with how many it has seen.
