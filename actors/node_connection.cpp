@@ -43,20 +43,26 @@ void fail_everything(NodeConnection* self, Reply::Type kind, const std::string& 
   }
 }
 
-constexpr const char* shutdown_reason = "the toolkit was shut down";
-
-void drop_connection(NodeConnection* self, Reply::Type kind, const std::string& reason) {
+/// Closes the socket, if open, and fails everything waiting; `level` says how loudly: a failure
+/// warns, the toolkit's own shutdown is routine.
+void end_connection(NodeConnection* self, Reply::Type kind, const std::string& reason,
+                    LogLevel level) {
   auto& state = self->state;
   if (state.phase == Phase::logging_in || state.phase == Phase::connected) {
-    if (reason == shutdown_reason)
-      RTK_LOG_DEBUG("connection to " << state.settings.server() << " closed: " << reason);
-    else
-      RTK_LOG_WARN("connection to " << state.settings.server() << " dropped: " << reason);
+    RTK_LOG(level, "connection to " << state.settings.server() << " ended: " << reason);
     self->close(state.handle);
   }
   state.phase = Phase::disconnected;
   state.decoder.reset();
   fail_everything(self, kind, reason);
+}
+
+void drop_connection(NodeConnection* self, Reply::Type kind, const std::string& reason) {
+  end_connection(self, kind, reason, LogLevel::warning);
+}
+
+void shut_down(NodeConnection* self) {
+  end_connection(self, Reply::Type::connection_failed, "the toolkit was shut down", LogLevel::debug);
 }
 
 void write_batch(NodeConnection* self, const CommandBatch& batch) {
@@ -151,7 +157,7 @@ void on_tick(NodeConnection* self) {
 caf::behavior node_connection(NodeConnection* self, ConnectionSettings settings) {
   self->state.settings = std::move(settings);
   self->set_exit_handler([self](caf::exit_msg& message) {
-    drop_connection(self, Reply::Type::connection_failed, shutdown_reason);
+    shut_down(self);
     self->quit(message.reason);
   });
   return {
@@ -169,7 +175,7 @@ caf::behavior node_connection(NodeConnection* self, ConnectionSettings settings)
       },
       [self](tick_atom) { on_tick(self); },
       [self](shutdown_atom) {
-        drop_connection(self, Reply::Type::connection_failed, shutdown_reason);
+        shut_down(self);
         self->quit();
       },
   };
