@@ -1,5 +1,6 @@
 #include "router.hpp"
 
+#include "cluster_topology.hpp"
 #include "node_connection.hpp"
 #include "retry_policy.hpp"
 
@@ -9,12 +10,21 @@
 #include <caf/io/all.hpp>
 
 #include <map>
+#include <optional>
 #include <unordered_map>
 
 namespace redis_toolkit::detail {
 namespace {
 
+using Clock = std::chrono::steady_clock;
 using retry_atom = caf::atom_constant<caf::atom("rtk_retry")>;
+using refresh_atom = caf::atom_constant<caf::atom("rtk_refrsh")>;
+
+/// The least time between two topology refreshes: failures come in bursts.
+constexpr auto refresh_interval = std::chrono::milliseconds(100);
+/// How many known nodes one refresh asks at once (the first good answer wins).
+constexpr std::size_t refresh_fan_out = 8;
+const std::string asking_command = "*1\r\n$6\r\nASKING\r\n";
 
 struct PooledConnection {
   caf::actor actor;
@@ -23,35 +33,98 @@ struct PooledConnection {
 
 /// The connections of one node.
 struct NodePool {
+  NodeAddress address;
   ConnectionSettings settings;
   std::vector<PooledConnection> connections;
   PoolStatistics statistics;
 };
 
+/// What routing learned about one command of an operation.
+struct CommandRoute {
+  std::int32_t fixed_node = -1; ///< Target::node, or one master of an every_master command
+  std::int32_t ask_node = -1;   ///< ASK: the next send goes here, behind ASKING
+  std::int32_t last_node = -1;  ///< where it went last (for the retry statistics)
+  int redirections = 0;
+};
+
+/// Where the replies of one of the caller's commands are: `count` expanded commands from `first`;
+/// an every_master command (fan_out) answers an array of (node, reply) pairs.
+struct Origin {
+  std::size_t first = 0;
+  std::size_t count = 1;
+  bool fan_out = false;
+};
+
 /// One caller's request while any of its commands is unanswered or waiting for a retry.
 struct Operation {
   caf::response_promise promise;
-  std::vector<Command> commands;
+  std::vector<Command> commands; ///< as the caller sent them until expanded, then one per send
+  std::vector<CommandRoute> routes;
+  std::vector<Origin> origins;   ///< empty until expanded
   std::vector<Reply> replies;
   RetryPolicy retry;
   int attempt = 1;
   std::size_t parts_outstanding = 0;
-  std::vector<std::size_t> failed; ///< indices to send again
+  std::vector<std::size_t> failed;     ///< to send again after the retry delay
+  std::vector<std::size_t> redirected; ///< to send again at once (MOVED, ASK)
+};
+
+/// The state of topology discovery (cluster mode).
+struct Discovery {
+  bool running = false;
+  bool again = false;     ///< asked for while running: run once more afterwards
+  bool scheduled = false; ///< a delayed start is on its way
+  std::uint64_t round = 0;
+  std::size_t outstanding = 0;
+  bool answered = false;
+  bool reached = false;   ///< some node answered, if only with an error
+  std::string errors;
+  Clock::time_point last_started{};
 };
 
 struct RouterState {
   RouterSettings settings;
   std::vector<NodePool> nodes;
+  std::map<NodeAddress, std::size_t> node_index;
+  SlotTable slots;
+  std::vector<std::int32_t> masters;
+  std::map<std::int32_t, std::vector<std::int32_t>> replicas_of;
+  bool ready = false; ///< the slot table is known (always, for a single server)
+  Discovery discovery;
+  std::vector<std::uint64_t> waiting; ///< operations that arrived before the first slot table
+  struct Locating {
+    std::int32_t slot;
+    std::string suspect;
+    caf::response_promise promise;
+  };
+  std::vector<Locating> locating;
   std::unordered_map<std::uint64_t, Operation> operations;
   std::uint64_t next_operation_id = 1;
+  std::size_t next_any = 0;
+  std::size_t next_replica = 0;
   bool shutting_down = false;
   static inline const char* name = "rtk_router";
 };
 
 using Router = caf::io::stateful_broker<RouterState>;
 
-/// The node that serves `slot`; a single server serves them all.
-std::size_t node_for_slot(const RouterState&, std::int32_t) { return 0; }
+/// The pool of the node at `address`, made on first sight (cluster mode learns nodes as it goes).
+std::int32_t pool_for(RouterState& state, const NodeAddress& address) {
+  if (!state.settings.cluster) return 0; // a single server answers whatever it is called
+  auto found = state.node_index.find(address);
+  if (found != state.node_index.end()) return static_cast<std::int32_t>(found->second);
+  NodePool pool;
+  pool.address = address;
+  pool.settings = state.settings.node;
+  pool.settings.host = address.host;
+  pool.settings.port = address.port;
+  pool.settings.readonly = state.settings.readonly_mode;
+  pool.connections.resize(std::max<std::size_t>(1, state.settings.max_connections));
+  pool.statistics.server = address.to_string();
+  state.nodes.push_back(std::move(pool));
+  state.node_index[address] = state.nodes.size() - 1;
+  return static_cast<std::int32_t>(state.nodes.size() - 1);
+}
 
 /// Which connection of a node's pool carries commands of `slot`. Always the same one for a slot, so
 /// that commands on one key (or channel) reach Redis in the order the router received them; keys
@@ -73,6 +146,34 @@ PooledConnection& connection_at(Router* self, NodePool& pool, std::size_t index)
   return connection;
 }
 
+/// The node that serves `slot` as master, or a reason why none does.
+std::int32_t master_for_slot(const RouterState& state, std::int32_t slot) {
+  if (!state.settings.cluster) return 0;
+  if (slot < 0) return state.masters.empty() ? -1 : state.masters.front();
+  return state.slots.owner(static_cast<std::uint16_t>(slot));
+}
+
+/// Where command `index` of `operation` goes now; -1 when no node serves it.
+std::int32_t node_for_command(RouterState& state, Operation& operation, std::size_t index) {
+  CommandRoute& route = operation.routes[index];
+  if (route.ask_node >= 0) return route.ask_node;
+  if (route.fixed_node >= 0) return route.fixed_node;
+  if (!state.settings.cluster) return 0;
+  const Command& command = operation.commands[index];
+  if (command.slot < 0) {
+    if (state.masters.empty()) return -1;
+    return state.masters[state.next_any++ % state.masters.size()];
+  }
+  const std::int32_t owner = state.slots.owner(static_cast<std::uint16_t>(command.slot));
+  if (owner >= 0 && state.settings.readonly_mode && command.read_only) {
+    auto replicas = state.replicas_of.find(owner);
+    if (replicas != state.replicas_of.end() && !replicas->second.empty())
+      return replicas->second[state.next_replica++ % replicas->second.size()];
+  }
+  return owner;
+}
+
+void request_refresh(Router* self);
 void finish_part(Router* self, std::uint64_t id);
 
 /// Books a pipeline of `count` commands as answered on `target`.
@@ -83,26 +184,82 @@ void release_connection(NodePool& pool, const caf::actor& target, std::size_t co
   pool.statistics.requests_total += count;
 }
 
-/// Sends the commands `indices` of operation `id`, one pipeline per node.
+/// Takes the reply to command `index`: stores it, or books it for a redirection or a retry.
+void take_reply(Router* self, Operation& operation, std::size_t index, Reply reply,
+                std::int32_t node) {
+  auto& state = self->state;
+  if (state.settings.cluster && reply.is_error()) {
+    if (auto redirection = parse_redirection(reply, state.nodes[node].address)) {
+      CommandRoute& route = operation.routes[index];
+      if (++route.redirections > state.settings.max_redirections) {
+        operation.replies[index] = Reply::failure(
+            Reply::Type::cluster_failed, state.nodes[node].address.to_string(),
+            "too many redirections (" + std::to_string(route.redirections - 1) +
+                "), the last one: " + reply.text);
+        return;
+      }
+      const std::int32_t target = pool_for(state, redirection->target);
+      if (redirection->kind == Redirection::Kind::moved) {
+        state.slots.assign(redirection->slot, target);
+        request_refresh(self);
+      } else {
+        route.ask_node = target;
+      }
+      operation.redirected.push_back(index);
+      return;
+    }
+    if (is_transient_cluster_error(reply)) {
+      operation.failed.push_back(index);
+      if (reply.text.rfind("CLUSTERDOWN", 0) == 0) request_refresh(self);
+    }
+  } else if (reply.is_failure()) {
+    operation.failed.push_back(index);
+    if (state.settings.cluster) request_refresh(self);
+  }
+  operation.replies[index] = std::move(reply);
+}
+
+/// Sends the commands `indices` of operation `id`, one pipeline per (node, connection).
 void dispatch(Router* self, std::uint64_t id, const std::vector<std::size_t>& indices) {
   auto& state = self->state;
   Operation& operation = state.operations.at(id);
-  // One pipeline per (node, connection), all sent at once.
-  std::map<std::pair<std::size_t, std::size_t>, std::vector<std::size_t>> pipelines;
+  std::map<std::pair<std::int32_t, std::size_t>, std::vector<std::size_t>> pipelines;
   for (std::size_t index : indices) {
-    const std::int32_t slot = operation.commands[index].slot;
-    const std::size_t node = node_for_slot(state, slot);
-    pipelines[{node, connection_for_slot(state.nodes[node], slot)}].push_back(index);
+    const std::int32_t node = node_for_command(state, operation, index);
+    if (node < 0) {
+      const std::int32_t slot = operation.commands[index].slot;
+      operation.replies[index] =
+          Reply::failure(Reply::Type::cluster_failed, state.settings.node.server(),
+                         "slot " + std::to_string(slot) + " is not served by any node");
+      operation.failed.push_back(index);
+      request_refresh(self);
+      continue;
+    }
+    operation.routes[index].last_node = node;
+    pipelines[{node, connection_for_slot(state.nodes[node], operation.commands[index].slot)}]
+        .push_back(index);
   }
 
   for (auto& [route, part] : pipelines) {
     const auto [node, connection_index] = route;
+    // `layout[i]` is the command whose reply comes i-th; -1 marks the reply to an ASKING.
+    std::vector<std::int64_t> layout;
+    layout.reserve(part.size());
     CommandBatch batch;
-    batch.count = static_cast<std::uint32_t>(part.size());
     std::size_t bytes = 0;
     for (std::size_t index : part) bytes += operation.commands[index].encoded.size();
     batch.encoded.reserve(bytes);
-    for (std::size_t index : part) batch.encoded += operation.commands[index].encoded;
+    for (std::size_t index : part) {
+      CommandRoute& command_route = operation.routes[index];
+      if (command_route.ask_node >= 0) {
+        batch.encoded += asking_command;
+        layout.push_back(-1);
+        command_route.ask_node = -1; // an ASK holds for one send
+      }
+      batch.encoded += operation.commands[index].encoded;
+      layout.push_back(static_cast<std::int64_t>(index));
+    }
+    batch.count = static_cast<std::uint32_t>(layout.size());
 
     NodePool& pool = state.nodes[node];
     PooledConnection& connection = connection_at(self, pool, connection_index);
@@ -112,46 +269,78 @@ void dispatch(Router* self, std::uint64_t id, const std::vector<std::size_t>& in
     caf::actor target = connection.actor;
     self->request(target, caf::infinite, exec_atom::value, std::move(batch))
         .then(
-            [self, id, node = node, target, part = std::move(part)](std::vector<Reply>& replies) {
+            [self, id, node = node, target, layout](std::vector<Reply>& replies) {
               auto& state = self->state;
-              release_connection(state.nodes[node], target, part.size());
+              release_connection(state.nodes[node], target, layout.size());
               auto found = state.operations.find(id);
               if (found == state.operations.end()) return;
-              Operation& operation = found->second;
-              for (std::size_t i = 0; i < part.size() && i < replies.size(); ++i) {
-                if (replies[i].is_failure()) operation.failed.push_back(part[i]);
-                operation.replies[part[i]] = std::move(replies[i]);
-              }
+              for (std::size_t i = 0; i < layout.size() && i < replies.size(); ++i)
+                if (layout[i] >= 0)
+                  take_reply(self, found->second, static_cast<std::size_t>(layout[i]),
+                             std::move(replies[i]), node);
               finish_part(self, id);
             },
-            [self, id, node = node, target, server = pool.settings.server(),
-             part](caf::error& error) {
+            [self, id, node = node, target, layout](caf::error& error) {
               auto& state = self->state;
-              release_connection(state.nodes[node], target, part.size());
+              release_connection(state.nodes[node], target, layout.size());
               auto found = state.operations.find(id);
               if (found == state.operations.end()) return;
-              Operation& operation = found->second;
-              for (std::size_t index : part) {
-                operation.replies[index] = Reply::failure(
-                    Reply::Type::connection_failed, server,
-                    "connection actor failed: " + self->system().render(error));
-                operation.failed.push_back(index);
-              }
+              for (std::int64_t index : layout)
+                if (index >= 0)
+                  take_reply(self, found->second, static_cast<std::size_t>(index),
+                             Reply::failure(Reply::Type::connection_failed,
+                                            state.nodes[node].address.to_string(),
+                                            "connection actor failed: " +
+                                                self->system().render(error)),
+                             node);
               finish_part(self, id);
             });
   }
 }
 
-void finish_part(Router* self, std::uint64_t id) {
+/// The caller's replies, in the caller's order, from the expanded ones.
+std::vector<Reply> assemble(Operation& operation, const RouterState& state) {
+  std::vector<Reply> result;
+  result.reserve(operation.origins.size());
+  for (const Origin& origin : operation.origins) {
+    if (!origin.fan_out) {
+      result.push_back(std::move(operation.replies[origin.first]));
+      continue;
+    }
+    Reply pairs;
+    pairs.type = Reply::Type::array;
+    for (std::size_t i = origin.first; i < origin.first + origin.count; ++i) {
+      Reply name;
+      name.type = Reply::Type::string;
+      name.text = state.nodes[operation.routes[i].fixed_node].address.to_string();
+      pairs.elements.push_back(std::move(name));
+      pairs.elements.push_back(std::move(operation.replies[i]));
+    }
+    result.push_back(std::move(pairs));
+  }
+  return result;
+}
+
+void deliver(Router* self, std::uint64_t id) {
   auto& state = self->state;
   Operation& operation = state.operations.at(id);
-  if (--operation.parts_outstanding > 0) return;
+  operation.promise.deliver(assemble(operation, state));
+  state.operations.erase(id);
+}
+
+/// All parts are in: retry what failed (after the policy's delay) or answer the caller.
+void settle(Router* self, std::uint64_t id) {
+  auto& state = self->state;
+  Operation& operation = state.operations.at(id);
   if (!operation.failed.empty() && !state.shutting_down &&
       operation.attempt < operation.retry.attempts) {
     auto delay = retry_delay_before(operation.attempt + 1, operation.retry.delay,
                                     operation.retry.backoff);
     ++operation.attempt;
-    for (auto& node : state.nodes) node.statistics.retries += operation.failed.size();
+    for (std::size_t index : operation.failed) {
+      const std::int32_t node = operation.routes[index].last_node;
+      if (node >= 0) ++state.nodes[node].statistics.retries;
+    }
     RTK_LOG_DEBUG("retrying " << operation.failed.size() << " command(s) in "
                               << std::chrono::duration_cast<std::chrono::milliseconds>(delay).count()
                               << " ms (attempt " << operation.attempt << ")");
@@ -159,21 +348,272 @@ void finish_part(Router* self, std::uint64_t id) {
                        retry_atom::value, id);
     return;
   }
-  operation.promise.deliver(std::move(operation.replies));
-  state.operations.erase(id);
+  deliver(self, id);
+}
+
+void finish_part(Router* self, std::uint64_t id) {
+  auto& state = self->state;
+  Operation& operation = state.operations.at(id);
+  --operation.parts_outstanding;
+  if (!operation.redirected.empty()) {
+    std::vector<std::size_t> again;
+    again.swap(operation.redirected);
+    dispatch(self, id, again);
+  }
+  if (operation.parts_outstanding == 0) settle(self, id);
+}
+
+/// Turns the caller's commands into one command per send (every_master becomes one per master).
+void expand(RouterState& state, Operation& operation) {
+  std::vector<Command> original;
+  original.swap(operation.commands);
+  for (Command& command : original) {
+    Origin origin;
+    origin.first = operation.commands.size();
+    if (command.target == Command::Target::every_master) {
+      origin.fan_out = true;
+      origin.count = state.masters.size();
+      for (std::int32_t master : state.masters) {
+        operation.commands.push_back(command);
+        operation.routes.push_back(CommandRoute{master, -1, -1, 0});
+      }
+    } else {
+      CommandRoute route;
+      if (command.target == Command::Target::node) {
+        try {
+          route.fixed_node = pool_for(state, NodeAddress::parse(command.node));
+        } catch (const std::exception&) {
+          route.fixed_node = -1; // answered below as not served
+        }
+      }
+      operation.commands.push_back(std::move(command));
+      operation.routes.push_back(route);
+    }
+    operation.origins.push_back(origin);
+  }
+  operation.replies.resize(operation.commands.size());
+}
+
+/// Sends a request whose routing is known.
+void start_operation(Router* self, std::uint64_t id) {
+  auto& state = self->state;
+  Operation& operation = state.operations.at(id);
+  expand(state, operation);
+  std::vector<std::size_t> all(operation.commands.size());
+  for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
+  ++operation.parts_outstanding; // holds the operation open while dispatching
+  dispatch(self, id, all);
+  finish_part(self, id);
+}
+
+// ---- topology discovery (cluster mode) ----
+
+void start_discovery(Router* self);
+
+/// Where a subscriber of `slot` should connect: the slot's master; for any_slot (classic pub/sub,
+/// which every node serves) the first master, then replica, that is not `suspect`.
+std::string locate(const RouterState& state, std::int32_t slot, const std::string& suspect) {
+  if (slot >= 0 || !state.settings.cluster) {
+    const std::int32_t node = master_for_slot(state, slot);
+    return node < 0 ? std::string() : state.nodes[node].address.to_string();
+  }
+  std::vector<std::int32_t> candidates = state.masters;
+  for (const auto& [master, replicas] : state.replicas_of)
+    candidates.insert(candidates.end(), replicas.begin(), replicas.end());
+  for (std::int32_t node : candidates)
+    if (state.nodes[node].address.to_string() != suspect) return state.nodes[node].address.to_string();
+  return candidates.empty() ? std::string() : state.nodes[candidates.front()].address.to_string();
+}
+
+void answer_locating(Router* self) {
+  auto& state = self->state;
+  for (auto& each : state.locating) each.promise.deliver(locate(state, each.slot, each.suspect));
+  state.locating.clear();
+}
+
+/// Fails everything that waits for the first slot table.
+void fail_waiting(Router* self, Reply::Type kind, const std::string& reason) {
+  auto& state = self->state;
+  RTK_LOG_WARN("cluster discovery failed: " << reason);
+  std::vector<std::uint64_t> waiting;
+  waiting.swap(state.waiting);
+  for (std::uint64_t id : waiting) {
+    Operation& operation = state.operations.at(id);
+    operation.origins.clear();
+    for (std::size_t i = 0; i < operation.commands.size(); ++i) operation.origins.push_back({i, 1, false});
+    operation.replies.assign(operation.commands.size(), Reply::failure(kind, state.settings.node.server(), reason));
+    deliver(self, id);
+  }
+  for (auto& each : state.locating) each.promise.deliver(std::string());
+  state.locating.clear();
+}
+
+void discovery_finished(Router* self) {
+  auto& discovery = self->state.discovery;
+  discovery.running = false;
+  if (discovery.again) {
+    discovery.again = false;
+    request_refresh(self);
+  }
+}
+
+void apply_topology(Router* self, const ClusterTopology& topology, const NodeAddress& source) {
+  auto& state = self->state;
+  const std::size_t covered = topology.covered_slots();
+  if (covered < cluster_slot_count && !state.settings.skip_full_coverage_check && !state.ready) {
+    fail_waiting(self, Reply::Type::cluster_failed,
+                 "the cluster serves " + std::to_string(covered) + " of 16384 slots (asked " +
+                     source.to_string() +
+                     "); set skip_full_coverage_check to use a partly covered cluster");
+    return;
+  }
+  SlotTable table;
+  std::vector<std::int32_t> masters;
+  std::map<std::int32_t, std::vector<std::int32_t>> replicas_of;
+  for (const ClusterShard& shard : topology.shards) {
+    const std::int32_t master = pool_for(state, shard.master);
+    masters.push_back(master);
+    for (const SlotRange& range : shard.slots) table.assign(range, master);
+    for (const NodeAddress& replica : shard.replicas)
+      replicas_of[master].push_back(pool_for(state, replica));
+  }
+  state.slots = table;
+  state.masters = std::move(masters);
+  state.replicas_of = std::move(replicas_of);
+  if (!state.ready)
+    RTK_LOG_INFO("cluster topology from " << source << ": " << state.masters.size()
+                                          << " masters, " << covered << " slots served");
+  state.ready = true;
+  std::vector<std::uint64_t> waiting;
+  waiting.swap(state.waiting);
+  for (std::uint64_t id : waiting) start_operation(self, id);
+  answer_locating(self);
+}
+
+void query_topology(Router* self, std::uint64_t round, std::int32_t node, bool shards) {
+  auto& state = self->state;
+  CommandBatch batch;
+  batch.count = 1;
+  batch.encoded = shards ? "*2\r\n$7\r\nCLUSTER\r\n$6\r\nSHARDS\r\n"
+                         : "*2\r\n$7\r\nCLUSTER\r\n$5\r\nSLOTS\r\n";
+  caf::actor target = connection_at(self, state.nodes[node], 0).actor;
+  auto failed = [self, round, node](const std::string& reason) {
+    auto& discovery = self->state.discovery;
+    if (round != discovery.round) return;
+    discovery.errors += (discovery.errors.empty() ? "" : "; ") +
+                        self->state.nodes[node].address.to_string() + ": " + reason;
+    if (--discovery.outstanding > 0 || discovery.answered) return;
+    if (!self->state.ready) {
+      const std::string reason_text =
+          discovery.reached ? "no startup node serves a cluster (" + discovery.errors +
+                                  "); for a single server, turn cluster_mode off"
+                            : "no reachable startup node (" + discovery.errors + ")";
+      fail_waiting(self,
+                   discovery.reached ? Reply::Type::cluster_failed : Reply::Type::connection_failed,
+                   reason_text);
+    } else {
+      RTK_LOG_WARN("cluster topology refresh failed: " << discovery.errors);
+    }
+    discovery_finished(self);
+  };
+  self->request(target, caf::infinite, exec_atom::value, std::move(batch))
+      .then(
+          [self, round, node, shards, failed](std::vector<Reply>& replies) {
+            auto& discovery = self->state.discovery;
+            if (round != discovery.round || discovery.answered) return;
+            const Reply& reply = replies.at(0);
+            if (!reply.is_failure()) discovery.reached = true;
+            if (reply.is_error() && shards && reply.text.find("cluster support disabled") == std::string::npos) {
+              query_topology(self, round, node, false); // Redis < 7: CLUSTER SLOTS
+              return;
+            }
+            if (reply.is_failure() || reply.is_error()) {
+              failed(reply.text);
+              return;
+            }
+            const NodeAddress source = self->state.nodes[node].address;
+            ClusterTopology topology;
+            try {
+              topology = shards ? parse_cluster_shards(reply, source)
+                                : parse_cluster_slots(reply, source);
+            } catch (const std::exception& problem) {
+              failed(problem.what());
+              return;
+            }
+            if (topology.shards.empty()) {
+              failed("it serves no slots yet");
+              return;
+            }
+            discovery.answered = true;
+            apply_topology(self, topology, source);
+            discovery_finished(self);
+          },
+          [self, failed](caf::error& error) { failed(self->system().render(error)); });
+}
+
+void start_discovery(Router* self) {
+  auto& state = self->state;
+  auto& discovery = state.discovery;
+  discovery.running = true;
+  discovery.scheduled = false;
+  discovery.again = false;
+  discovery.answered = false;
+  discovery.reached = false;
+  discovery.errors.clear();
+  discovery.last_started = Clock::now();
+  ++discovery.round;
+  // Masters first (they know best), then the other known nodes, then the seeds.
+  std::vector<std::int32_t> candidates;
+  auto add = [&](std::int32_t node) {
+    if (candidates.size() < refresh_fan_out &&
+        std::find(candidates.begin(), candidates.end(), node) == candidates.end())
+      candidates.push_back(node);
+  };
+  for (std::int32_t master : state.masters) add(master);
+  for (std::size_t node = 0; node < state.nodes.size(); ++node)
+    add(static_cast<std::int32_t>(node));
+  for (const NodeAddress& seed : state.settings.seeds) add(pool_for(state, seed));
+  discovery.outstanding = candidates.size();
+  for (std::int32_t node : candidates) query_topology(self, discovery.round, node, true);
+}
+
+void request_refresh(Router* self) {
+  auto& state = self->state;
+  if (!state.settings.cluster || state.shutting_down) return;
+  auto& discovery = state.discovery;
+  if (discovery.running) {
+    discovery.again = true;
+    return;
+  }
+  if (discovery.scheduled) return;
+  const auto since = Clock::now() - discovery.last_started;
+  if (since >= refresh_interval) {
+    start_discovery(self);
+    return;
+  }
+  discovery.scheduled = true;
+  self->delayed_send(self,
+                     std::chrono::duration_cast<std::chrono::microseconds>(refresh_interval - since),
+                     refresh_atom::value);
 }
 
 void shut_down(Router* self) {
   auto& state = self->state;
   state.shutting_down = true;
   for (auto& [id, operation] : state.operations) {
+    if (operation.origins.empty()) // still waiting for the topology
+      for (std::size_t i = 0; i < operation.commands.size(); ++i)
+        operation.origins.push_back({i, 1, false});
+    operation.replies.resize(operation.commands.size());
     for (auto& reply : operation.replies)
       if (reply.is_nil() || reply.is_failure())
         reply = Reply::failure(Reply::Type::connection_failed, state.settings.node.server(),
                                "the toolkit was shut down");
-    operation.promise.deliver(std::move(operation.replies));
+    operation.promise.deliver(assemble(operation, state));
   }
   state.operations.clear();
+  for (auto& each : state.locating) each.promise.deliver(std::string());
+  state.locating.clear();
   for (auto& node : state.nodes)
     for (auto& connection : node.connections)
       if (connection.actor) self->send(connection.actor, shutdown_atom::value);
@@ -181,14 +621,22 @@ void shut_down(Router* self) {
 }
 
 caf::behavior router(Router* self, RouterSettings settings) {
-  self->state.settings = std::move(settings);
-  NodePool single;
-  single.settings = self->state.settings.node;
-  single.connections.resize(std::max<std::size_t>(1, self->state.settings.max_connections));
-  single.statistics.server = single.settings.server();
-  self->state.nodes.push_back(std::move(single));
+  auto& state = self->state;
+  state.settings = std::move(settings);
+  if (!state.settings.cluster) {
+    NodePool single;
+    single.settings = state.settings.node;
+    single.address = NodeAddress{single.settings.host, single.settings.port};
+    single.connections.resize(std::max<std::size_t>(1, state.settings.max_connections));
+    single.statistics.server = single.settings.server();
+    state.nodes.push_back(std::move(single));
+    state.masters.push_back(0);
+    state.ready = true;
+  } else {
+    for (const NodeAddress& seed : state.settings.seeds) pool_for(state, seed);
+    start_discovery(self); // early: the first request finds the table ready
+  }
   self->set_exit_handler([self](caf::exit_msg&) { shut_down(self); });
-  // A connection actor that ends leaves its pool; requests it held were answered with failures.
   // A connection actor that ends leaves a gap in its pool, filled on next use; the requests it
   // held were answered with failures.
   self->set_down_handler([self](caf::down_msg& down) {
@@ -208,23 +656,38 @@ caf::behavior router(Router* self, RouterSettings settings) {
         const std::uint64_t id = state.next_operation_id++;
         Operation& operation = state.operations[id];
         operation.promise = self->make_response_promise();
-        operation.replies.resize(request.commands.size());
         operation.commands = std::move(request.commands);
         operation.retry = request.retry;
-        if (operation.commands.empty()) {
-          finish_part(self, (++operation.parts_outstanding, id));
+        if (state.ready) {
+          start_operation(self, id);
           return;
         }
-        std::vector<std::size_t> all(operation.commands.size());
-        for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
-        dispatch(self, id, all);
+        state.waiting.push_back(id);
+        if (!state.discovery.running) request_refresh(self);
       },
       [self](retry_atom, std::uint64_t id) {
         auto found = self->state.operations.find(id);
         if (found == self->state.operations.end()) return;
         std::vector<std::size_t> again;
         again.swap(found->second.failed);
+        ++found->second.parts_outstanding;
         dispatch(self, id, again);
+        finish_part(self, id);
+      },
+      [self](refresh_atom) {
+        self->state.discovery.scheduled = false;
+        if (!self->state.discovery.running) start_discovery(self);
+      },
+      [self](locate_atom, std::int32_t slot, std::string& suspect) {
+        auto& state = self->state;
+        auto promise = self->make_response_promise();
+        if (!suspect.empty()) request_refresh(self); // a subscriber lost that node
+        if (state.ready) {
+          promise.deliver(locate(state, slot, suspect));
+          return;
+        }
+        state.locating.push_back({slot, std::move(suspect), std::move(promise)});
+        if (!state.discovery.running) request_refresh(self);
       },
       [self](stats_atom) {
         std::vector<PoolStatistics> all;

@@ -2,6 +2,7 @@
 
 #include "resp.hpp"
 
+#include "redis_toolkit/config.hpp"
 #include "redis_toolkit/logging.hpp"
 #include "redis_toolkit/wire_format.hpp"
 
@@ -30,7 +31,11 @@ struct PendingConfirmation {
   std::set<std::string> channels;
 };
 
-enum class Phase { disconnected, connecting, connected };
+enum class Phase { disconnected, locating, connecting, connected };
+
+/// In a cluster a lost subscriber retries soon: the router learns the new owner within a
+/// failover window, and subscriber_retry_delay (5 s by default) would add to it.
+constexpr std::chrono::milliseconds cluster_retry_limit{250};
 
 struct SubscriberState {
   SubscriberSettings settings;
@@ -43,27 +48,68 @@ struct SubscriberState {
   std::vector<PendingConfirmation> confirmations;
   std::uint64_t connect_attempt = 0;
   bool reconnect_scheduled = false;
+  std::string suspect; ///< cluster: the node that just failed us, for the router to avoid
   SubscriptionStatistics statistics;
   static inline const char* name = "rtk_subscriber";
 };
 
 using Subscriber = caf::io::stateful_broker<SubscriberState>;
 
-void connect(Subscriber* self) {
+void schedule_reconnect(Subscriber* self) {
   auto& state = self->state;
-  if (state.phase != Phase::disconnected) return;
+  if (state.reconnect_scheduled) return;
+  state.reconnect_scheduled = true;
+  auto delay = std::chrono::duration_cast<std::chrono::milliseconds>(state.settings.retry_delay);
+  if (state.settings.locator) delay = std::min(delay, cluster_retry_limit);
+  self->delayed_send(self, delay, reconnect_atom::value);
+}
+
+void connect_to_known_server(Subscriber* self) {
+  auto& state = self->state;
   state.phase = Phase::connecting;
   connect_in_background(caf::actor_cast<caf::actor>(self), state.settings.connection,
                         ++state.connect_attempt);
 }
 
-void schedule_reconnect(Subscriber* self) {
+/// Connects, first asking the router which node to use when in a cluster.
+void connect(Subscriber* self) {
   auto& state = self->state;
-  if (state.reconnect_scheduled) return;
-  state.reconnect_scheduled = true;
-  self->delayed_send(self,
-                     std::chrono::duration_cast<std::chrono::milliseconds>(state.settings.retry_delay),
-                     reconnect_atom::value);
+  if (state.phase != Phase::disconnected) return;
+  if (!state.settings.locator) return connect_to_known_server(self);
+  state.phase = Phase::locating;
+  std::string suspect;
+  suspect.swap(state.suspect);
+  self->request(state.settings.locator, caf::infinite, locate_atom::value, state.settings.slot,
+                std::move(suspect))
+      .then(
+          [self](std::string& address) {
+            auto& state = self->state;
+            if (state.phase != Phase::locating) return;
+            state.phase = Phase::disconnected;
+            if (address.empty()) return schedule_reconnect(self);
+            try {
+              NodeAddress node = NodeAddress::parse(address);
+              state.settings.connection.host = node.host;
+              state.settings.connection.port = node.port;
+            } catch (const std::exception&) {
+              return schedule_reconnect(self);
+            }
+            state.statistics.server = address;
+            connect_to_known_server(self);
+          },
+          [self](caf::error&) {
+            if (self->state.phase != Phase::locating) return;
+            self->state.phase = Phase::disconnected;
+            schedule_reconnect(self);
+          });
+}
+
+const char* subscribe_command(const SubscriberState& state) {
+  return state.settings.sharded ? "SSUBSCRIBE" : "SUBSCRIBE";
+}
+
+const char* unsubscribe_command(const SubscriberState& state) {
+  return state.settings.sharded ? "SUNSUBSCRIBE" : "UNSUBSCRIBE";
 }
 
 void send_channel_command(Subscriber* self, std::string_view command,
@@ -91,6 +137,7 @@ void connection_lost(Subscriber* self, const std::string& reason) {
     self->close(state.handle);
     ++state.statistics.reconnects;
   }
+  if (state.settings.locator) state.suspect = state.settings.connection.server();
   state.phase = Phase::disconnected;
   state.decoder.reset();
   schedule_reconnect(self);
@@ -133,12 +180,23 @@ void deliver(Subscriber* self, const std::string& channel, const std::string& pa
 }
 
 void on_push(Subscriber* self, Reply& reply) {
+  if (reply.is_error()) {
+    // A sharded subscribe sent to a node that no longer owns the slot: find the owner.
+    if (self->state.settings.locator && reply.text.rfind("MOVED", 0) == 0)
+      return connection_lost(self, "the channels' slot moved (" + reply.text + ")");
+    RTK_LOG_WARN("subscriber " << self->state.settings.connection.server() << ": " << reply.text);
+    return;
+  }
   if (reply.type != Reply::Type::array || reply.elements.empty()) return;
   const std::string& kind = reply.elements[0].text;
-  if (kind == "message" && reply.elements.size() >= 3)
+  if ((kind == "message" || kind == "smessage") && reply.elements.size() >= 3)
     deliver(self, reply.elements[1].text, reply.elements[2].text);
-  else if (kind == "subscribe" && reply.elements.size() >= 2)
+  else if ((kind == "subscribe" || kind == "ssubscribe") && reply.elements.size() >= 2)
     confirm(self, reply.elements[1].text);
+  else if (kind == "sunsubscribe" && reply.elements.size() >= 2 &&
+           self->state.channels.count(reply.elements[1].text) > 0)
+    // Not asked for: Redis unsubscribes sharded channels whose slot moved to another node.
+    connection_lost(self, "Redis unsubscribed '" + reply.elements[1].text + "' (its slot moved)");
 }
 
 void on_login_complete(Subscriber* self) {
@@ -150,7 +208,7 @@ void on_login_complete(Subscriber* self) {
     connection_lost(self, failure);
     return;
   }
-  send_channel_command(self, "SUBSCRIBE", all_channel_names(state));
+  send_channel_command(self, subscribe_command(state), all_channel_names(state));
 }
 
 void on_data(Subscriber* self, const caf::io::new_data_msg& message) {
@@ -177,6 +235,7 @@ void on_connected(Subscriber* self, ConnectOutcome& outcome) {
     state.phase = Phase::disconnected;
     RTK_LOG_DEBUG("subscriber connect to " << state.settings.connection.server()
                                            << " failed: " << outcome.error);
+    if (state.settings.locator) state.suspect = state.settings.connection.server();
     schedule_reconnect(self);
     return;
   }
@@ -216,7 +275,7 @@ void check_expiry(Subscriber* self) {
     state.channels.erase(name);
     ++state.statistics.expired_channels;
   }
-  send_channel_command(self, "UNSUBSCRIBE", expired);
+  send_channel_command(self, unsubscribe_command(state), expired);
   self->delayed_send(self, state.settings.check_interval, expiry_atom::value);
 }
 
@@ -260,7 +319,7 @@ caf::behavior subscriber(Subscriber* self, SubscriberSettings settings) {
           state.confirmations.push_back(std::move(pending));
         }
         if (state.phase == Phase::connected && state.login_replies_expected == 0)
-          send_channel_command(self, "SUBSCRIBE", fresh);
+          send_channel_command(self, subscribe_command(state), fresh);
         connect(self);
       },
       [self](unsubscribe_atom, std::vector<std::string>& channels, caf::actor& handler) {
@@ -270,7 +329,7 @@ caf::behavior subscriber(Subscriber* self, SubscriberSettings settings) {
           any = remove_handler(self, name, handler) || any;
           if (self->state.channels.count(name) == 0) emptied.push_back(name);
         }
-        send_channel_command(self, "UNSUBSCRIBE", emptied);
+        send_channel_command(self, unsubscribe_command(self->state), emptied);
         return any;
       },
       [self](stats_atom) {

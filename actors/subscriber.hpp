@@ -3,6 +3,10 @@
 // format and sends (message_atom, channel, Value) to every handler actor of that channel. After the
 // connection drops it connects again (subscriber_retry_delay) and subscribes every channel again.
 // Dynamic channels that get no message for the expiry time are unsubscribed by it.
+// In a cluster it asks the router where to connect before every connect (locate_atom): any node
+// for classic pub/sub, the master of its channels' slot for sharded pub/sub (SSUBSCRIBE). When
+// that node fails, or the slot moves (Redis unsubscribes it, or answers MOVED), it locates the new
+// owner and subscribes there by itself.
 //
 // Messages: (subscribe_atom, channels, HandlerRef, dynamic) -> ok_atom once Redis confirmed them all;
 // (unsubscribe_atom, channels, handler) -> bool (a handler that is not set removes every handler);
@@ -36,6 +40,10 @@ struct SubscriberSettings {
   std::chrono::minutes expire_after{5};
   std::chrono::seconds check_interval{30};
   std::size_t mailbox_limit = 10000; ///< per function handler
+  /// Cluster mode: the router to ask where to connect; empty for a single server.
+  caf::actor locator;
+  bool sharded = false;          ///< SSUBSCRIBE / SUNSUBSCRIBE / smessage
+  std::int32_t slot = any_slot;  ///< sharded: the slot of every channel of this subscriber
 };
 
 caf::actor spawn_subscriber(caf::actor_system& system, SubscriberSettings settings);

@@ -40,6 +40,8 @@ caf::error make_toolkit_error(std::exception_ptr error) {
     return toolkit_error(ErrorKind::command, e.reason(), e.server(), e.operation(), e.what());
   } catch (const ClusterError& e) {
     return toolkit_error(ErrorKind::cluster, e.reason(), e.node(), "", e.what());
+  } catch (const BatchError& e) {
+    return toolkit_error(ErrorKind::batch, e.reason(), "", e.operation(), e.what());
   } catch (const std::exception& e) {
     return toolkit_error(ErrorKind::other, e.what(), "", "", e.what());
   } catch (...) {
@@ -70,6 +72,7 @@ void rethrow_error(const caf::error& error) {
     case ErrorKind::connection: throw ConnectionError(subject, operation, reason);
     case ErrorKind::command: throw CommandError(subject, operation, reason);
     case ErrorKind::cluster: throw ClusterError(reason, subject);
+    case ErrorKind::batch: throw RedisToolkitError("BatchError", operation, reason);
     case ErrorKind::other: break;
   }
   throw RedisToolkitError("RedisToolkitError", "", reason);
@@ -82,8 +85,9 @@ struct ToolkitActorState {
   caf::actor router;
   RedisOptions options;
   std::string server;
+  bool cluster = false;
   static inline const char* name = "rtk_toolkit_actor";
-  OperationContext context() const { return {options, server}; }
+  OperationContext context() const { return {options, server, cluster}; }
 };
 
 using ToolkitActorPointer = ToolkitActor::stateful_pointer<ToolkitActorState>;
@@ -134,10 +138,12 @@ caf::result<bool> forward_done(ToolkitActorPointer self, Plan plan) {
 }
 
 ToolkitActor::behavior_type toolkit_actor(ToolkitActorPointer self, caf::actor router,
-                                          RedisOptions options, std::string server) {
+                                          RedisOptions options, std::string server,
+                                          bool cluster) {
   self->state.router = std::move(router);
   self->state.options = std::move(options);
   self->state.server = std::move(server);
+  self->state.cluster = cluster;
   return {
       [self](setter_atom, const std::string& key, const Value& value) {
         return forward_done(self, [&](auto context) { return plan_setter(context, key, value); });
@@ -175,11 +181,12 @@ ToolkitActor::behavior_type toolkit_actor(ToolkitActorPointer self, caf::actor r
       },
       [self](health_atom) -> caf::result<bool> {
         auto promise = self->make_response_promise<bool>();
+        auto health = plan_health_check(self->state.context());
         self->request(self->state.router, caf::infinite, exec_atom::value,
-                      plan_health_check(self->state.context()).request)
+                      std::move(health.request))
             .then(
-                [promise](std::vector<Reply>& replies) mutable {
-                  promise.deliver(replies.size() == 1 && replies[0].text == "PONG");
+                [promise, decode = std::move(health.decode)](std::vector<Reply>& replies) mutable {
+                  promise.deliver(decode(replies));
                 },
                 [promise](caf::error&) mutable { promise.deliver(false); });
         return promise;
@@ -190,8 +197,9 @@ ToolkitActor::behavior_type toolkit_actor(ToolkitActorPointer self, caf::actor r
 } // namespace
 
 ToolkitActor spawn_toolkit_actor(caf::actor_system& system, caf::actor router, RedisOptions options,
-                                 std::string server) {
-  return system.spawn(toolkit_actor, std::move(router), std::move(options), std::move(server));
+                                 std::string server, bool cluster) {
+  return system.spawn(toolkit_actor, std::move(router), std::move(options), std::move(server),
+                      cluster);
 }
 
 } // namespace detail

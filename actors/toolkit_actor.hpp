@@ -12,6 +12,6 @@
 namespace redis_toolkit::detail {
 
 ToolkitActor spawn_toolkit_actor(caf::actor_system& system, caf::actor router, RedisOptions options,
-                                 std::string server);
+                                 std::string server, bool cluster);
 
 } // namespace redis_toolkit::detail

@@ -18,4 +18,13 @@ void CommandRequest::add(const std::vector<std::string_view>& arguments, std::in
   commands.push_back(std::move(command));
 }
 
+void CommandRequest::add_targeted(std::initializer_list<std::string_view> arguments,
+                                  Command::Target target, std::string node) {
+  Command command;
+  command.target = target;
+  command.node = std::move(node);
+  resp::append_command(command.encoded, arguments);
+  commands.push_back(std::move(command));
+}
+
 } // namespace redis_toolkit

@@ -43,6 +43,27 @@ CommandError::CommandError(std::string server, std::string operation, std::strin
 ClusterError::ClusterError(std::string reason, std::string node)
     : RedisToolkitError("ClusterError", node, std::move(reason)), node_(std::move(node)) {}
 
+namespace {
+
+std::string describe_failures(const std::vector<KeyFailure>& failures, std::size_t total) {
+  constexpr std::size_t keys_named = 5;
+  std::string text = std::to_string(failures.size()) + " of " + std::to_string(total) +
+                     " keys failed (the others succeeded): ";
+  for (std::size_t i = 0; i < failures.size() && i < keys_named; ++i)
+    text += (i == 0 ? "" : "; ") + std::string("key '") + failures[i].key + "': " +
+            failures[i].kind + " " + (failures[i].server.empty() ? "" : failures[i].server + " ") +
+            failures[i].reason;
+  if (failures.size() > keys_named)
+    text += "; and " + std::to_string(failures.size() - keys_named) + " more";
+  return text;
+}
+
+} // namespace
+
+BatchError::BatchError(std::string operation, std::vector<KeyFailure> failures, std::size_t total)
+    : RedisToolkitError("BatchError", operation, describe_failures(failures, total)),
+      operation_(std::move(operation)), failures_(std::move(failures)), total_(total) {}
+
 ValueTypeError::ValueTypeError(std::string reason)
     : RedisToolkitError("ValueTypeError", {}, std::move(reason)) {}
 

@@ -1,5 +1,6 @@
 #include "operations.hpp"
 
+#include "cluster_topology.hpp"
 #include "redis_toolkit/errors.hpp"
 #include "redis_toolkit/key_slot.hpp"
 #include "redis_toolkit/wire_format.hpp"
@@ -30,6 +31,11 @@ std::string encode_for_key(std::string_view key, const Value& value, const Redis
   std::string stored = serialize_value(value, key);
   validate_serialized_size(key, stored.size(), options);
   return stored;
+}
+
+CommandRequest as_reads(CommandRequest request) {
+  for (Command& command : request.commands) command.read_only = true;
+  return request;
 }
 
 CommandRequest plan_set(const OperationContext& context, std::string_view key, std::string stored,
@@ -83,11 +89,11 @@ CommandRequest plan_per_key(const OperationContext& context, std::string_view co
 }
 
 CommandRequest plan_publish(const OperationContext& context, std::string_view channel,
-                            const Value& value) {
+                            const Value& value, std::string_view command) {
   std::string stored = serialize_value(value, channel);
   validate_serialized_size(channel, stored.size(), context.options);
   CommandRequest request = new_request(context, 1);
-  request.add({"PUBLISH", channel, stored}, key_slot(channel));
+  request.add({command, channel, stored}, key_slot(channel));
   return request;
 }
 
@@ -95,6 +101,13 @@ CommandRequest plan_ping(const OperationContext& context) {
   CommandRequest request = new_request(context, 1);
   request.retry.attempts = 1;
   request.add({"PING"});
+  return request;
+}
+
+CommandRequest plan_keyless(const OperationContext& context,
+                            std::initializer_list<std::string_view> arguments) {
+  CommandRequest request = new_request(context, 1);
+  request.add(arguments);
   return request;
 }
 
@@ -125,33 +138,53 @@ void throw_if_failed(const Reply& reply, const std::string& server, std::string_
       throw TimeoutError(reply.server, std::string(operation), reply.text + about);
     case Reply::Type::connection_failed:
       throw ConnectionError(reply.server, std::string(operation), reply.text + about);
+    case Reply::Type::cluster_failed:
+      throw ClusterError(std::string(operation) + ": " + reply.text + about, reply.server);
     case Reply::Type::error:
+      if (is_cluster_error(reply))
+        throw ClusterError(std::string(operation) + ": " + reply.text + about, server);
       throw CommandError(server, std::string(operation), reply.text + about);
     default:
       return;
   }
 }
 
+namespace {
+
+const char* failure_kind(const Reply& reply) {
+  switch (reply.type) {
+    case Reply::Type::timed_out: return "TimeoutError";
+    case Reply::Type::connection_failed: return "ConnectionError";
+    case Reply::Type::cluster_failed: return "ClusterError";
+    default: return is_cluster_error(reply) ? "ClusterError" : "CommandError";
+  }
+}
+
+} // namespace
+
 void throw_if_any_failed(const std::vector<Reply>& replies, const std::string& server,
                          std::string_view operation, const std::vector<std::string>& keys) {
-  constexpr std::size_t keys_named = 5;
-  const Reply* first = nullptr;
-  std::size_t failed = 0;
-  std::string detail;
+  std::vector<KeyFailure> failures;
   for (std::size_t i = 0; i < replies.size(); ++i) {
     const Reply& reply = replies[i];
     if (!reply.is_failure() && !reply.is_error()) continue;
-    if (first == nullptr) first = &reply;
-    if (failed++ < keys_named)
-      detail += (detail.empty() ? "" : "; ") + std::string("key '") +
-                resp::abbreviate(i < keys.size() ? keys[i] : std::string()) + "': " + reply.text;
+    failures.push_back(KeyFailure{i < keys.size() ? keys[i] : std::string(), failure_kind(reply),
+                                  reply.server.empty() ? server : reply.server, reply.text});
   }
-  if (first == nullptr) return;
-  if (failed > keys_named) detail += "; and " + std::to_string(failed - keys_named) + " more";
-  const std::string summary = std::to_string(failed) + " of " + std::to_string(replies.size()) +
-                              " commands failed: " + detail;
-  Reply combined = *first;
-  combined.text = summary;
+  if (failures.empty()) return;
+  if (failures.size() < replies.size()) // a partial failure: say which keys, and what happened
+    throw BatchError(std::string(operation), std::move(failures), replies.size());
+  // Everything failed: the typed error of the cause, naming the first keys.
+  constexpr std::size_t keys_named = 5;
+  std::string detail;
+  for (std::size_t i = 0; i < failures.size() && i < keys_named; ++i)
+    detail += (i == 0 ? "" : "; ") + std::string("key '") + resp::abbreviate(failures[i].key) +
+              "': " + failures[i].reason;
+  if (failures.size() > keys_named)
+    detail += "; and " + std::to_string(failures.size() - keys_named) + " more";
+  Reply combined = replies.front();
+  combined.text = std::to_string(failures.size()) + " of " + std::to_string(replies.size()) +
+                  " commands failed: " + detail;
   throw_if_failed(combined, server, operation, {});
 }
 

@@ -21,7 +21,11 @@ namespace redis_toolkit::detail {
 struct OperationContext {
   const RedisOptions& options;
   std::string server; ///< "host:port" for error messages
+  bool cluster = false; ///< cluster mode: health checks ask every master
 };
+
+/// Marks every command of `request` as a read (readonly_mode may send it to a replica).
+CommandRequest as_reads(CommandRequest request);
 
 /// Serializes `value` for `key`, checking the key length and the value size.
 std::string encode_for_key(std::string_view key, const Value& value, const RedisOptions& options);
@@ -33,9 +37,13 @@ CommandRequest plan_single_key(const OperationContext& context, std::string_view
 CommandRequest plan_batch_set(const OperationContext& context, const KeyValues& entries);
 CommandRequest plan_per_key(const OperationContext& context, std::string_view command,
                             const std::vector<std::string>& keys);
+/// PUBLISH (or `command` SPUBLISH) of `value` in the wire format.
 CommandRequest plan_publish(const OperationContext& context, std::string_view channel,
-                            const Value& value);
+                            const Value& value, std::string_view command = "PUBLISH");
 CommandRequest plan_ping(const OperationContext& context);
+/// One keyless command (any node), with the options' retry policy.
+CommandRequest plan_keyless(const OperationContext& context,
+                            std::initializer_list<std::string_view> arguments);
 /// One page of SCAN: `SCAN cursor MATCH pattern COUNT page_size`.
 CommandRequest plan_scan_page(const OperationContext& context, std::string_view cursor,
                               std::string_view pattern, std::size_t page_size = 1000);

@@ -5,6 +5,7 @@
 #include "subscriber.hpp"
 
 #include "redis_toolkit/errors.hpp"
+#include "redis_toolkit/key_slot.hpp"
 
 #include <caf/all.hpp>
 
@@ -22,15 +23,39 @@ std::exception_ptr subscribe_failure(const std::vector<std::string>& channels,
 
 } // namespace
 
-SubscriptionControl::SubscriptionControl(std::shared_ptr<ToolkitCore> core, caf::actor subscriber,
+SubscriptionControl::SubscriptionControl(std::shared_ptr<ToolkitCore> core,
+                                         SubscriberSettings settings,
                                          std::chrono::milliseconds wait_limit)
-    : core_(std::move(core)), subscriber_(std::move(subscriber)), wait_limit_(wait_limit) {}
+    : core_(std::move(core)), settings_(std::move(settings)), wait_limit_(wait_limit) {}
 
 SubscriptionControl::~SubscriptionControl() { stop(); }
 
-caf::actor SubscriptionControl::current_subscriber() const {
+std::map<caf::actor, std::vector<std::string>>
+SubscriptionControl::subscribers_for(const std::vector<std::string>& channels, bool create) {
+  std::map<caf::actor, std::vector<std::string>> groups;
   std::lock_guard<std::mutex> lock(mutex_);
-  return subscriber_;
+  if (stopped_) return groups;
+  // Sharded channels in a cluster live on the master of their slot: one subscriber per slot.
+  const bool by_slot = settings_.sharded && settings_.locator;
+  for (const auto& channel : channels) {
+    const std::int32_t slot = by_slot ? static_cast<std::int32_t>(key_slot(channel)) : any_slot;
+    auto found = subscribers_.find(slot);
+    if (found == subscribers_.end()) {
+      if (!create) continue;
+      SubscriberSettings settings = settings_;
+      settings.slot = slot;
+      found = subscribers_.emplace(slot, spawn_subscriber(core_->system(), std::move(settings))).first;
+    }
+    groups[found->second].push_back(channel);
+  }
+  return groups;
+}
+
+std::vector<caf::actor> SubscriptionControl::all_subscribers() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<caf::actor> all;
+  for (const auto& entry : subscribers_) all.push_back(entry.second);
+  return all;
 }
 
 void SubscriptionControl::add(const std::vector<std::string>& channels, const caf::actor& handler,
@@ -40,20 +65,41 @@ void SubscriptionControl::add(const std::vector<std::string>& channels, const ca
 
 void SubscriptionControl::add(const std::vector<std::string>& channels, HandlerRef handler,
                               bool dynamic, std::function<void(std::exception_ptr)> done) {
-  caf::actor subscriber = current_subscriber();
-  if (!subscriber) {
-    done(subscribe_failure(channels, "the subscription was stopped"));
+  auto groups = subscribers_for(channels, true);
+  if (groups.empty()) {
+    done(subscribe_failure(channels, stopped() ? "the subscription was stopped" : "no channels"));
     return;
   }
+  // Done once every subscriber confirmed its channels, or with the first failure.
+  struct Countdown {
+    std::mutex mutex;
+    std::size_t left;
+    std::function<void(std::exception_ptr)> done;
+  };
+  auto countdown = std::make_shared<Countdown>();
+  countdown->left = groups.size();
+  countdown->done = std::move(done);
+  auto finish = [countdown](std::exception_ptr error) {
+    std::function<void(std::exception_ptr)> done;
+    {
+      std::lock_guard<std::mutex> lock(countdown->mutex);
+      if (!countdown->done) return;
+      if (!error && --countdown->left > 0) return;
+      done.swap(countdown->done);
+    }
+    done(error);
+  };
   const auto limit = wait_limit_;
-  core_->run_task([subscriber, channels, handler, dynamic, limit,
-                   done = std::move(done)](caf::event_based_actor* self) {
-    self->request(subscriber, limit, subscribe_atom::value, channels, handler, dynamic)
-        .then([done](caf::ok_atom) { done(nullptr); },
-              [self, channels, done](caf::error& error) {
-                done(subscribe_failure(channels, self->system().render(error)));
-              });
-  });
+  for (auto& [subscriber, group] : groups) {
+    core_->run_task([subscriber = subscriber, group = group, handler, dynamic, limit,
+                     finish](caf::event_based_actor* self) {
+      self->request(subscriber, limit, subscribe_atom::value, group, handler, dynamic)
+          .then([finish](caf::ok_atom) { finish(nullptr); },
+                [self, group, finish](caf::error& error) {
+                  finish(subscribe_failure(group, self->system().render(error)));
+                });
+    });
+  }
 }
 
 void SubscriptionControl::add(const std::vector<std::string>& channels, MessageHandler handler,
@@ -81,30 +127,88 @@ void SubscriptionControl::remove(const std::vector<std::string>& channels,
       it = owned_handlers_.erase(it);
     }
   }
-  caf::actor subscriber = current_subscriber();
-  if (!subscriber) {
+  auto groups = subscribers_for(channels, false);
+  if (groups.empty()) {
     done(false);
     return;
   }
+  struct Tally {
+    std::mutex mutex;
+    std::size_t left;
+    bool any = false;
+    std::function<void(bool)> done;
+  };
+  auto tally = std::make_shared<Tally>();
+  tally->left = groups.size();
+  tally->done = std::move(done);
+  auto finish = [tally](bool removed) {
+    std::function<void(bool)> done;
+    bool any;
+    {
+      std::lock_guard<std::mutex> lock(tally->mutex);
+      tally->any = tally->any || removed;
+      if (--tally->left > 0) return;
+      done.swap(tally->done);
+      any = tally->any;
+    }
+    done(any);
+  };
   const auto limit = wait_limit_;
-  core_->run_task([subscriber, channels, limit, done = std::move(done)](caf::event_based_actor* self) {
-    self->request(subscriber, limit, unsubscribe_atom::value, channels, caf::actor())
-        .then([done](bool removed) { done(removed); }, [done](caf::error&) { done(false); });
-  });
+  for (auto& [subscriber, group] : groups) {
+    core_->run_task([subscriber = subscriber, group = group, limit, finish](caf::event_based_actor* self) {
+      self->request(subscriber, limit, unsubscribe_atom::value, group, caf::actor())
+          .then([finish](bool removed) { finish(removed); }, [finish](caf::error&) { finish(false); });
+    });
+  }
 }
 
 void SubscriptionControl::statistics(std::function<void(SubscriptionStatistics)> done) {
-  caf::actor subscriber = current_subscriber();
-  if (!subscriber) {
+  auto subscribers = all_subscribers();
+  if (subscribers.empty()) {
     done(SubscriptionStatistics{});
     return;
   }
+  // One subscriber (the usual case) answers as it is; several are summed up.
+  struct Sum {
+    std::mutex mutex;
+    std::size_t left;
+    SubscriptionStatistics total;
+    std::function<void(SubscriptionStatistics)> done;
+  };
+  auto sum = std::make_shared<Sum>();
+  sum->left = subscribers.size();
+  sum->total.connected = true;
+  sum->done = std::move(done);
+  auto finish = [sum](SubscriptionStatistics part) {
+    std::function<void(SubscriptionStatistics)> done;
+    {
+      std::lock_guard<std::mutex> lock(sum->mutex);
+      auto& total = sum->total;
+      if (!part.server.empty() && total.server.find(part.server) == std::string::npos)
+        total.server += (total.server.empty() ? "" : ",") + part.server;
+      total.connected = total.connected && part.connected;
+      total.reconnects += part.reconnects;
+      total.messages += part.messages;
+      total.dropped += part.dropped;
+      total.expired_channels += part.expired_channels;
+      total.channels.insert(total.channels.end(), part.channels.begin(), part.channels.end());
+      if (--sum->left > 0) return;
+      done.swap(sum->done);
+    }
+    done(std::move(sum->total));
+  };
   const auto limit = wait_limit_;
-  core_->run_task([subscriber, limit, done = std::move(done)](caf::event_based_actor* self) {
-    self->request(subscriber, limit, stats_atom::value)
-        .then([done](SubscriptionStatistics& answer) { done(std::move(answer)); },
-              [done](caf::error&) { done(SubscriptionStatistics{}); });
-  });
+  for (auto& subscriber : subscribers) {
+    core_->run_task([subscriber, limit, finish](caf::event_based_actor* self) {
+      self->request(subscriber, limit, stats_atom::value)
+          .then([finish](SubscriptionStatistics& answer) { finish(std::move(answer)); },
+                [finish](caf::error&) {
+                  SubscriptionStatistics unknown;
+                  unknown.connected = false;
+                  finish(std::move(unknown));
+                });
+    });
+  }
 }
 
 void SubscriptionControl::add_and_wait(const std::vector<std::string>& channels,
@@ -126,21 +230,24 @@ SubscriptionStatistics SubscriptionControl::statistics_and_wait() {
 }
 
 void SubscriptionControl::stop() noexcept {
-  caf::actor subscriber;
+  std::map<std::int32_t, caf::actor> subscribers;
   std::vector<std::pair<caf::actor, std::set<std::string>>> handlers;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    subscriber.swap(subscriber_);
+    stopped_ = true;
+    subscribers.swap(subscribers_);
     handlers.swap(owned_handlers_);
   }
-  if (subscriber) caf::anon_send(subscriber, shutdown_atom::value);
+  for (auto& entry : subscribers) caf::anon_send(entry.second, shutdown_atom::value);
   for (auto& handler : handlers) caf::anon_send_exit(handler.first, caf::exit_reason::user_shutdown);
 }
 
 bool SubscriptionControl::active() const noexcept {
   std::lock_guard<std::mutex> lock(mutex_);
-  return static_cast<bool>(subscriber_);
+  return !stopped_;
 }
+
+bool SubscriptionControl::stopped() const noexcept { return !active(); }
 
 void DynamicSubscriptions::subscribe(const std::string& channel, MessageHandler handler,
                                      std::function<void(std::exception_ptr)> done) {
@@ -207,16 +314,18 @@ void DynamicSubscriptions::stop() noexcept {
   if (subscriber) subscriber->stop();
 }
 
-std::shared_ptr<SubscriptionControl> new_subscription_control(const std::shared_ptr<ToolkitCore>& core) {
+std::shared_ptr<SubscriptionControl> new_subscription_control(const std::shared_ptr<ToolkitCore>& core,
+                                                              PubSubKind kind) {
   SubscriberSettings settings;
   settings.connection = connection_settings(core->config());
   settings.retry_delay = core->options().subscriber_retry_delay;
   settings.expire_after = core->options().subscription_expire_minutes;
   settings.check_interval = core->options().subscription_check_interval;
   settings.mailbox_limit = core->options().subscriber_mailbox_limit;
+  settings.sharded = kind == PubSubKind::sharded;
+  if (core->config().cluster_mode) settings.locator = core->router();
   const auto wait_limit = core->config().connection_timeout + core->config().socket_timeout;
-  auto control = std::make_shared<SubscriptionControl>(
-      core, spawn_subscriber(core->system(), std::move(settings)), wait_limit);
+  auto control = std::make_shared<SubscriptionControl>(core, std::move(settings), wait_limit);
   core->track(control);
   return control;
 }

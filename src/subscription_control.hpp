@@ -23,7 +23,9 @@ namespace redis_toolkit::detail {
 class SubscriptionControl : public std::enable_shared_from_this<SubscriptionControl> {
 public:
   /// `core` supplies the actor system and the completion actors; it must outlive this control.
-  SubscriptionControl(std::shared_ptr<ToolkitCore> core, caf::actor subscriber,
+  /// Subscribers are made on first use from `settings` (one per slot for sharded channels in a
+  /// cluster, else one).
+  SubscriptionControl(std::shared_ptr<ToolkitCore> core, SubscriberSettings settings,
                       std::chrono::milliseconds wait_limit);
   ~SubscriptionControl();
 
@@ -48,12 +50,18 @@ public:
 
   void stop() noexcept;
   bool active() const noexcept;
+  bool stopped() const noexcept;
 
 private:
-  caf::actor current_subscriber() const;
+  /// The subscriber of each of `channels` (made when `create`), with its channels.
+  std::map<caf::actor, std::vector<std::string>> subscribers_for(
+      const std::vector<std::string>& channels, bool create);
+  std::vector<caf::actor> all_subscribers() const;
 
   std::shared_ptr<ToolkitCore> core_; // keeps the actor system and the executors alive
-  caf::actor subscriber_;
+  SubscriberSettings settings_;
+  std::map<std::int32_t, caf::actor> subscribers_; ///< by slot; any_slot when not sharded
+  bool stopped_ = false;
   std::chrono::milliseconds wait_limit_;
   /// Function handlers wrapped here, with the channels each still serves; ended when none is left.
   std::vector<std::pair<caf::actor, std::set<std::string>>> owned_handlers_;
@@ -80,7 +88,8 @@ private:
   std::map<std::string, MessageHandler> handlers_;
 };
 
-/// A new subscriber actor for `core`'s server, wrapped in its control.
-std::shared_ptr<SubscriptionControl> new_subscription_control(const std::shared_ptr<ToolkitCore>& core);
+/// A new subscription for `core`'s server or cluster, classic or sharded.
+std::shared_ptr<SubscriptionControl> new_subscription_control(
+    const std::shared_ptr<ToolkitCore>& core, PubSubKind kind = PubSubKind::classic);
 
 } // namespace redis_toolkit::detail

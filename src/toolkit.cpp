@@ -3,6 +3,7 @@
 #include "completion_future.hpp"
 #include "subscriber.hpp"
 #include "subscription_control.hpp"
+#include "cluster_scan.hpp"
 #include "toolkit_core.hpp"
 
 #include <caf/actor.hpp>
@@ -77,32 +78,31 @@ std::int64_t RedisToolkit::batch_delete(const std::vector<std::string>& keys) {
 }
 
 std::vector<std::string> RedisToolkit::scan_keys(std::string_view pattern) {
-  auto context = core_->context();
+  // Every master of a cluster, or the one server; each key once.
+  detail::ClusterScan scan(core_->context(), std::string(pattern));
   std::vector<std::string> keys;
-  std::set<std::string> seen; // SCAN may return a key twice while the table is rehashed
-  std::string cursor = "0";
-  do {
-    auto replies = core_->execute(detail::plan_scan_page(context, cursor, pattern), "scan");
-    auto page = detail::decode_scan_page(replies.at(0), context.server);
-    for (auto& key : page.keys)
-      if (seen.insert(key).second) keys.push_back(std::move(key));
-    cursor = std::move(page.next_cursor);
-  } while (cursor != "0");
+  while (!scan.done()) {
+    auto replies = core_->execute(scan.next_request(), "scan");
+    for (auto& key : scan.take(replies)) keys.push_back(std::move(key));
+  }
   return keys;
 }
 
-std::int64_t RedisToolkit::publisher(std::string_view channel, const Value& value) {
-  return core_->run(detail::plan_publisher(core_->context(), channel, value));
+std::int64_t RedisToolkit::publisher(std::string_view channel, const Value& value,
+                                     PubSubKind kind) {
+  return core_->run(detail::plan_publisher(core_->context(), channel, value, kind));
 }
 
-Subscription RedisToolkit::subscribe(std::vector<std::string> channels, MessageHandler handler) {
-  auto control = detail::new_subscription_control(core_);
+Subscription RedisToolkit::subscribe(std::vector<std::string> channels, MessageHandler handler,
+                                     PubSubKind kind) {
+  auto control = detail::new_subscription_control(core_, kind);
   control->add_and_wait(channels, std::move(handler), false);
   return Subscription(std::move(control));
 }
 
-Subscription RedisToolkit::subscribe(std::vector<std::string> channels, const caf::actor& handler) {
-  auto control = detail::new_subscription_control(core_);
+Subscription RedisToolkit::subscribe(std::vector<std::string> channels, const caf::actor& handler,
+                                     PubSubKind kind) {
+  auto control = detail::new_subscription_control(core_, kind);
   control->add_and_wait(channels, handler, false);
   return Subscription(std::move(control));
 }

@@ -40,9 +40,17 @@ SharedRouter::~SharedRouter() { caf::anon_send(router_, shutdown_atom::value); }
 
 namespace {
 
-// Everything that makes two connections interchangeable. Held in memory only, never printed.
-std::string identity_of(const caf::actor_system& system, const ConnectionSettings& settings) {
+// Everything that makes two routers interchangeable. Held in memory only, never printed.
+std::string identity_of(const caf::actor_system& system, const RouterSettings& router) {
+  const ConnectionSettings& settings = router.node;
   std::string key = std::to_string(reinterpret_cast<std::uintptr_t>(&system));
+  if (router.cluster) {
+    key += "\0cluster";
+    for (const NodeAddress& seed : router.seeds) key += "\0" + seed.to_string();
+    key += router.readonly_mode ? "\0readonly" : "\0masters";
+    key += router.skip_full_coverage_check ? "\0partial" : "\0full";
+    key += "\0" + std::to_string(router.max_connections);
+  }
   for (const std::string& part :
        {settings.host, std::to_string(settings.port), std::to_string(settings.db),
         settings.username.value_or(std::string("\x01")), settings.password.value_or("\x01"),
@@ -64,11 +72,19 @@ std::shared_ptr<SharedRouter> SharedRouter::acquire(caf::actor_system& system,
   RouterSettings settings;
   settings.node = connection_settings(config);
   settings.max_connections = options.max_connections.value_or(4);
+  if (config.cluster_mode) {
+    settings.cluster = true;
+    settings.seeds = config.cluster_seed_nodes();
+    settings.skip_full_coverage_check = config.skip_full_coverage_check;
+    settings.readonly_mode = config.readonly_mode;
+    settings.max_connections = std::min<std::size_t>(
+        settings.max_connections, static_cast<std::size_t>(config.max_connections_per_node));
+  }
   if (!options.use_connection_pool) {
     // Without sharing, every toolkit gets a router (and connections) of its own.
     return std::make_shared<SharedRouter>(spawn_router(system, settings));
   }
-  const std::string identity = identity_of(system, settings.node);
+  const std::string identity = identity_of(system, settings);
   std::lock_guard<std::mutex> lock(mutex);
   for (auto it = routers.begin(); it != routers.end();) // forget routers nobody uses any more
     it = it->second.expired() ? routers.erase(it) : std::next(it);
@@ -135,6 +151,18 @@ private:
 
 // ---- ToolkitCore ----
 
+namespace {
+
+/// "127.0.0.1:7000,127.0.0.1:7001" for error messages about a cluster as a whole.
+std::string describe_seeds(const RedisConnectionConfig& config) {
+  std::string text;
+  for (const NodeAddress& seed : config.cluster_seed_nodes())
+    text += (text.empty() ? "" : ",") + seed.to_string();
+  return text;
+}
+
+} // namespace
+
 ToolkitCore::ToolkitCore(caf::actor_system* system, RedisConnectionConfig config,
                          RedisOptions options)
     : runtime_(system == nullptr ? Runtime::shared() : nullptr),
@@ -142,11 +170,9 @@ ToolkitCore::ToolkitCore(caf::actor_system* system, RedisConnectionConfig config
       options_(std::move(options)) {
   config_.validate();
   options_.validate();
-  if (config_.cluster_mode)
-    throw ValidationError("cluster_mode is not supported by this build yet (Redis Cluster support "
-                          "is in progress); connect to one server");
   log::apply(options_);
-  server_ = config_.host + ":" + std::to_string(config_.port);
+  server_ = config_.cluster_mode ? "cluster " + describe_seeds(config_)
+                                 : config_.host + ":" + std::to_string(config_.port);
   router_ = SharedRouter::acquire(*system_, config_, options_);
   callers_ = std::make_unique<BlockingCallers>(*system_);
 }

@@ -69,7 +69,7 @@ public:
   }
   const RedisConnectionConfig& config() const { return config_; }
   const RedisOptions& options() const { return options_; }
-  OperationContext context() const { return {options_, server_}; }
+  OperationContext context() const { return {options_, server_, config_.cluster_mode}; }
   const std::string& server() const { return server_; }
   bool closed() const noexcept { return closed_.load(); }
 

@@ -1,5 +1,9 @@
 #include "toolkit_operations.hpp"
 
+#include "cluster_topology.hpp"
+
+#include "redis_toolkit/errors.hpp"
+
 namespace redis_toolkit::detail {
 namespace {
 
@@ -54,7 +58,7 @@ PlannedOperation<void> plan_set_raw(const OperationContext& context, std::string
 PlannedOperation<std::optional<Value>> plan_getter(const OperationContext& context,
                                                    std::string_view key) {
   return planned<std::optional<Value>>(
-      "getter", plan_single_key(context, "GET", key),
+      "getter", as_reads(plan_single_key(context, "GET", key)),
       [scope = scope_of(context), key = std::string(key)](std::vector<Reply>& replies) {
         throw_if_failed(replies.at(0), scope, "getter", key);
         return decode_get(replies[0], key);
@@ -64,7 +68,7 @@ PlannedOperation<std::optional<Value>> plan_getter(const OperationContext& conte
 PlannedOperation<std::optional<std::string>> plan_get_raw(const OperationContext& context,
                                                           std::string_view key) {
   return planned<std::optional<std::string>>(
-      "get", plan_single_key(context, "GET", key),
+      "get", as_reads(plan_single_key(context, "GET", key)),
       [scope = scope_of(context), key = std::string(key)](std::vector<Reply>& replies) {
         throw_if_failed(replies.at(0), scope, "get", key);
         return decode_raw_get(replies[0]);
@@ -78,28 +82,29 @@ PlannedOperation<bool> plan_deleter(const OperationContext& context, std::string
 }
 
 PlannedOperation<std::int64_t> plan_get_ttl(const OperationContext& context, std::string_view key) {
-  return planned<std::int64_t>("get_ttl", plan_single_key(context, "TTL", key),
+  return planned<std::int64_t>("get_ttl", as_reads(plan_single_key(context, "TTL", key)),
                                expect_integer(scope_of(context), "get_ttl", std::string(key)));
 }
 
 PlannedOperation<void> plan_batch_set_operation(const OperationContext& context,
-                                                const KeyValues& entries) {
+                                                const KeyValues& entries, const char* name) {
   std::vector<std::string> keys;
   keys.reserve(entries.size());
   for (const auto& entry : entries) keys.push_back(entry.first);
   return planned<void>(
-      "batch_set", plan_batch_set(context, entries),
-      [scope = scope_of(context), keys = std::move(keys)](std::vector<Reply>& replies) {
-        throw_if_any_failed(replies, scope, "batch_set", keys);
+      name, plan_batch_set(context, entries),
+      [scope = scope_of(context), name, keys = std::move(keys)](std::vector<Reply>& replies) {
+        throw_if_any_failed(replies, scope, name, keys);
       });
 }
 
 PlannedOperation<BatchGetResult> plan_batch_get(const OperationContext& context,
-                                                const std::vector<std::string>& keys) {
+                                                const std::vector<std::string>& keys,
+                                                const char* name) {
   return planned<BatchGetResult>(
-      "batch_get", plan_per_key(context, "GET", keys),
-      [scope = scope_of(context), keys](std::vector<Reply>& replies) {
-        throw_if_any_failed(replies, scope, "batch_get", keys);
+      name, as_reads(plan_per_key(context, "GET", keys)),
+      [scope = scope_of(context), name, keys](std::vector<Reply>& replies) {
+        throw_if_any_failed(replies, scope, name, keys);
         BatchGetResult result;
         result.reserve(keys.size());
         for (std::size_t i = 0; i < keys.size(); ++i)
@@ -121,14 +126,47 @@ PlannedOperation<std::int64_t> plan_batch_delete(const OperationContext& context
 }
 
 PlannedOperation<std::int64_t> plan_publisher(const OperationContext& context,
-                                              std::string_view channel, const Value& value) {
-  return planned<std::int64_t>("publisher", plan_publish(context, channel, value),
+                                              std::string_view channel, const Value& value,
+                                              PubSubKind kind) {
+  return planned<std::int64_t>("publisher",
+                               plan_publish(context, channel, value,
+                                            kind == PubSubKind::sharded ? "SPUBLISH" : "PUBLISH"),
                                expect_integer(scope_of(context), "publisher", std::string(channel)));
 }
 
+PlannedOperation<std::vector<ClusterNodeInfo>> plan_nodes_info(const OperationContext& context) {
+  return planned<std::vector<ClusterNodeInfo>>(
+      "get_nodes_info", plan_keyless(context, {"CLUSTER", "NODES"}),
+      [scope = scope_of(context)](std::vector<Reply>& replies) {
+        const Reply& reply = replies.at(0);
+        if (reply.is_error() && reply.text.find("cluster support disabled") != std::string::npos)
+          throw ClusterError("get_nodes_info: " + scope + " is not a cluster node (" + reply.text +
+                                 ")",
+                             scope);
+        throw_if_failed(reply, scope, "get_nodes_info", {});
+        if (!reply.is_string())
+          throw CommandError(scope, "get_nodes_info", "unexpected CLUSTER NODES reply");
+        return parse_cluster_nodes(reply.text, NodeAddress{});
+      });
+}
+
 PlannedOperation<bool> plan_health_check(const OperationContext& context) {
-  return planned<bool>("health_check", plan_ping(context), [](std::vector<Reply>& replies) {
-    return !replies.empty() && replies[0].type == Reply::Type::status && replies[0].text == "PONG";
+  if (!context.cluster)
+    return planned<bool>("health_check", plan_ping(context), [](std::vector<Reply>& replies) {
+      return !replies.empty() && replies[0].type == Reply::Type::status &&
+             replies[0].text == "PONG";
+    });
+  // A cluster is healthy when every master answers and each says cluster_state:ok.
+  CommandRequest request;
+  request.retry.attempts = 1;
+  request.add_targeted({"CLUSTER", "INFO"}, Command::Target::every_master);
+  return planned<bool>("health_check", std::move(request), [](std::vector<Reply>& replies) {
+    if (replies.size() != 1 || replies[0].elements.empty()) return false;
+    const auto& pairs = replies[0].elements;
+    for (std::size_t i = 1; i < pairs.size(); i += 2)
+      if (!pairs[i].is_string() || pairs[i].text.find("cluster_state:ok") == std::string::npos)
+        return false;
+    return true;
   });
 }
 

@@ -6,6 +6,8 @@
 #include "operations.hpp"
 
 #include "redis_toolkit/batch.hpp"
+#include "redis_toolkit/cluster_types.hpp"
+#include "redis_toolkit/pubsub.hpp"
 
 #include <functional>
 
@@ -31,14 +33,20 @@ PlannedOperation<std::optional<std::string>> plan_get_raw(const OperationContext
                                                           std::string_view key);
 PlannedOperation<bool> plan_deleter(const OperationContext& context, std::string_view key);
 PlannedOperation<std::int64_t> plan_get_ttl(const OperationContext& context, std::string_view key);
+/// `name`: the caller's name for it in errors ("batch_set", or "mset_cluster").
 PlannedOperation<void> plan_batch_set_operation(const OperationContext& context,
-                                                const KeyValues& entries);
+                                                const KeyValues& entries,
+                                                const char* name = "batch_set");
 PlannedOperation<BatchGetResult> plan_batch_get(const OperationContext& context,
-                                                const std::vector<std::string>& keys);
+                                                const std::vector<std::string>& keys,
+                                                const char* name = "batch_get");
 PlannedOperation<std::int64_t> plan_batch_delete(const OperationContext& context,
                                                  const std::vector<std::string>& keys);
 PlannedOperation<std::int64_t> plan_publisher(const OperationContext& context,
-                                              std::string_view channel, const Value& value);
+                                              std::string_view channel, const Value& value,
+                                              PubSubKind kind = PubSubKind::classic);
+/// CLUSTER NODES of any master, one entry per node; ClusterError on a server without cluster.
+PlannedOperation<std::vector<ClusterNodeInfo>> plan_nodes_info(const OperationContext& context);
 /// Decodes to false instead of throwing: health_check never throws.
 PlannedOperation<bool> plan_health_check(const OperationContext& context);
 

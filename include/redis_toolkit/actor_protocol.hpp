@@ -33,14 +33,28 @@ using unsubscribe_atom = caf::atom_constant<caf::atom("rtk_unsub")>;
 using message_atom = caf::atom_constant<caf::atom("rtk_msg")>;
 /// Orderly shutdown of a toolkit actor: fails what is pending, closes sockets, quits.
 using shutdown_atom = caf::atom_constant<caf::atom("rtk_stop")>;
+/// Ask the router where a subscriber should connect: (locate_atom, std::int32_t slot, std::string
+/// suspect) replies "host:port": the slot's master, or for any_slot any node other than `suspect`
+/// (a node that just failed; non-empty also makes the router refresh its table). Empty when no
+/// node is known yet. Answered once the cluster's topology is known.
+using locate_atom = caf::atom_constant<caf::atom("rtk_locate")>;
 
 /// Slot value of a command that may go to any node (no key).
 inline constexpr std::int32_t any_slot = -1;
 
 /// One command, already RESP-encoded, with the hash slot of its key for routing.
 struct Command {
+  /// Where the router sends it. `slot`: the node serving `slot` (any node for any_slot);
+  /// `node`: the node named in `node` ("host:port"; the server itself when not in a cluster);
+  /// `every_master`: once to every master, and the reply is an array of pairs: the master's
+  /// "host:port" as a string, then its reply.
+  enum class Target : std::uint8_t { slot, node, every_master };
+
   std::string encoded;
   std::int32_t slot = any_slot;
+  Target target = Target::slot;
+  std::string node;
+  bool read_only = false; ///< a read: may go to a replica when readonly_mode is on
 };
 
 /// How often and how patiently the router retries a command whose connection failed or timed out
@@ -61,6 +75,9 @@ struct CommandRequest {
   /// Encodes one command and appends it.
   void add(std::initializer_list<std::string_view> arguments, std::int32_t slot = any_slot);
   void add(const std::vector<std::string_view>& arguments, std::int32_t slot = any_slot);
+  /// Encodes one command for `target` (Command::Target::node needs `node`) and appends it.
+  void add_targeted(std::initializer_list<std::string_view> arguments, Command::Target target,
+                    std::string node = {});
 };
 
 /// What a node connection receives: one pipeline, `count` commands back to back.

@@ -157,16 +157,21 @@ public:
     return future;
   }
 
-  std::future<std::int64_t> publisher(std::string_view channel, const Value& value);
-  void publisher(std::string_view channel, const Value& value, Callback<std::int64_t> done);
+  /// `kind` sharded: SPUBLISH (Redis >= 7), see PubSubKind.
+  std::future<std::int64_t> publisher(std::string_view channel, const Value& value,
+                                      PubSubKind kind = PubSubKind::classic);
+  void publisher(std::string_view channel, const Value& value, Callback<std::int64_t> done,
+                 PubSubKind kind = PubSubKind::classic);
 
   /// True when the server answers PING within the socket timeout; never fails.
   std::future<bool> health_check();
   void health_check(Callback<bool> done);
 
   /// Starts a subscription; the future is ready once Redis confirmed every channel.
-  std::future<Subscription> subscribe(std::vector<std::string> channels, MessageHandler handler);
-  std::future<Subscription> subscribe(std::vector<std::string> channels, const caf::actor& handler);
+  std::future<Subscription> subscribe(std::vector<std::string> channels, MessageHandler handler,
+                                      PubSubKind kind = PubSubKind::classic);
+  std::future<Subscription> subscribe(std::vector<std::string> channels, const caf::actor& handler,
+                                      PubSubKind kind = PubSubKind::classic);
   std::future<void> subscribe_dynamic(const std::string& channel, MessageHandler handler);
   std::future<bool> unsubscribe_dynamic(const std::string& channel);
   std::future<bool> resubscribe_channel(const std::string& channel);
@@ -188,6 +193,7 @@ public:
   caf::actor router() const;
 
 private:
+  friend class AsyncClusterOperations;
   std::shared_ptr<detail::AsyncCore> core_;
 };
 

@@ -9,8 +9,10 @@
 //     std::cerr << e.what() << "\n";
 //   }
 
+#include <cstddef>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace redis_toolkit {
 
@@ -86,6 +88,32 @@ public:
 
 private:
   std::string node_;
+};
+
+/// One key of a batch that failed, and what happened to it.
+struct KeyFailure {
+  std::string key;
+  std::string kind;   ///< "ConnectionError", "TimeoutError", "CommandError" or "ClusterError"
+  std::string server; ///< the node that failed, when known
+  std::string reason;
+};
+
+/// Part of a batch failed and the rest succeeded: every key not in failures() was written (or
+/// read, or deleted). Batches that span cluster nodes are not atomic across nodes; retrying the
+/// failed keys is safe for batch_set and batch_delete. A batch in which every key failed throws
+/// the typed error of the cause instead (ConnectionError, ClusterError, ...).
+class BatchError : public RedisToolkitError {
+public:
+  BatchError(std::string operation, std::vector<KeyFailure> failures, std::size_t total);
+  const std::string& operation() const noexcept { return operation_; }
+  const std::vector<KeyFailure>& failures() const noexcept { return failures_; }
+  /// Keys in the batch, failed or not.
+  std::size_t total() const noexcept { return total_; }
+
+private:
+  std::string operation_;
+  std::vector<KeyFailure> failures_;
+  std::size_t total_;
 };
 
 /// A Value was read as a kind it does not hold (as_int() on a string, ...).

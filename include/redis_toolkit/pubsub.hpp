@@ -20,6 +20,11 @@ namespace redis_toolkit {
 /// channel. An exception it throws is logged and the next message is delivered as usual.
 using MessageHandler = std::function<void(const std::string& channel, const Value& message)>;
 
+/// Classic pub/sub (PUBLISH/SUBSCRIBE: in a cluster any node serves it, and every node sees every
+/// message) or sharded (SPUBLISH/SSUBSCRIBE, Redis >= 7: a channel lives on the master of its
+/// slot, so the load spreads over the masters; channels with one hash tag share a subscriber).
+enum class PubSubKind { classic, sharded };
+
 namespace detail {
 class SubscriptionControl;
 }

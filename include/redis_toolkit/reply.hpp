@@ -22,6 +22,7 @@ struct Reply {
     array,             ///< *N ...
     connection_failed, ///< never reached Redis, or the connection dropped before the reply
     timed_out,         ///< no reply within the socket timeout
+    cluster_failed,    ///< the cluster could not route it (slot not served, too many redirections)
   };
 
   Type type = Type::nil;
@@ -33,9 +34,11 @@ struct Reply {
   bool is_nil() const noexcept { return type == Type::nil; }
   bool is_string() const noexcept { return type == Type::string; }
   bool is_error() const noexcept { return type == Type::error; }
-  /// The command did not get an answer from Redis (connection failure or timeout).
+  /// The command did not get an answer from Redis (connection failure, timeout, or a cluster
+  /// that could not route it).
   bool is_failure() const noexcept {
-    return type == Type::connection_failed || type == Type::timed_out;
+    return type == Type::connection_failed || type == Type::timed_out ||
+           type == Type::cluster_failed;
   }
 
   static Reply failure(Type kind, std::string server, std::string reason) {

@@ -99,14 +99,19 @@ public:
   /// which blocks the server). Keys written or removed meanwhile may or may not be listed.
   std::vector<std::string> scan_keys(std::string_view pattern);
 
-  /// Publishes `value` in the wire format; returns how many subscribers received it.
-  std::int64_t publisher(std::string_view channel, const Value& value);
+  /// Publishes `value` in the wire format; returns how many subscribers received it (in a
+  /// cluster: those of the node that took it). `kind` sharded uses SPUBLISH (Redis >= 7).
+  std::int64_t publisher(std::string_view channel, const Value& value,
+                         PubSubKind kind = PubSubKind::classic);
 
   /// A subscription that delivers every message of `channels` to `handler` (run on its own handler
-  /// actor). Re-subscribes by itself after a reconnect. Stops when the Subscription is destroyed.
-  Subscription subscribe(std::vector<std::string> channels, MessageHandler handler);
+  /// actor). Re-subscribes by itself after a reconnect, and in a cluster after a failover or a
+  /// slot move. Stops when the Subscription is destroyed.
+  Subscription subscribe(std::vector<std::string> channels, MessageHandler handler,
+                         PubSubKind kind = PubSubKind::classic);
   /// The same, delivering (message_atom, channel, Value) to an actor of the caller's.
-  Subscription subscribe(std::vector<std::string> channels, const caf::actor& handler);
+  Subscription subscribe(std::vector<std::string> channels, const caf::actor& handler,
+                         PubSubKind kind = PubSubKind::classic);
 
   /// The Python toolkit's dynamic subscriptions, on one subscriber owned by the toolkit.
   /// A channel that gets no message for subscription_expire_minutes is unsubscribed by itself.
@@ -133,6 +138,7 @@ public:
   caf::actor router() const;
 
 private:
+  friend class ClusterOperations;
   std::shared_ptr<detail::ToolkitCore> core_;
   std::shared_ptr<detail::DynamicSubscriptions> dynamic_;
 };

@@ -56,6 +56,7 @@ enum class ErrorKind : std::uint8_t {
   timeout,
   command,
   cluster,
+  batch, ///< BatchError: the reason lists the keys that failed
   other,
 };
 

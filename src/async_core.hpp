@@ -1,0 +1,122 @@
+#pragma once
+// What the async fronts (AsyncRedisToolkit, AsyncClusterOperations) share: the async toolkit's
+// state, and submit(), which plans on the caller's thread and completes the callback on a
+// completion actor.
+
+#include "completion_actor.hpp"
+#include "subscription_control.hpp"
+#include "toolkit_actor.hpp"
+#include "toolkit_core.hpp"
+
+#include "redis_toolkit/async_toolkit.hpp"
+
+#include <caf/all.hpp>
+
+#include <future>
+#include <memory>
+#include <mutex>
+#include <optional>
+
+namespace redis_toolkit {
+namespace detail {
+
+/// The async toolkit's state: the shared core and the dynamic subscriptions.
+class AsyncCore {
+public:
+  AsyncCore(caf::actor_system* system, RedisConnectionConfig config, RedisOptions options)
+      : core(std::make_shared<ToolkitCore>(system, std::move(config), std::move(options))),
+        dynamic(std::make_shared<DynamicSubscriptions>(core)) {}
+
+  std::shared_ptr<ToolkitCore> core;
+  std::shared_ptr<DynamicSubscriptions> dynamic;
+
+  ToolkitActor actor() {
+    std::lock_guard<std::mutex> lock(actor_mutex);
+    if (!toolkit_actor && !core->closed())
+      toolkit_actor = spawn_toolkit_actor(core->system(), core->router(), core->options(),
+                                          core->server(), core->config().cluster_mode);
+    return toolkit_actor;
+  }
+
+  void close() noexcept {
+    dynamic->stop();
+    core->close();
+    std::lock_guard<std::mutex> lock(actor_mutex);
+    if (toolkit_actor) caf::anon_send_exit(toolkit_actor, caf::exit_reason::user_shutdown);
+    toolkit_actor = ToolkitActor();
+  }
+
+private:
+  std::mutex actor_mutex;
+  ToolkitActor toolkit_actor;
+};
+
+/// Decodes the replies into the operation's Result, then hands it to the user's callback exactly
+/// once; a callback that throws is PendingCall's to log.
+template <typename T>
+Result<T> decode_result(const std::function<T(std::vector<Reply>&)>& decode,
+                        std::vector<Reply>* replies, std::exception_ptr error) {
+  if (error) return Result<T>::failure(std::move(error));
+  try {
+    if constexpr (std::is_void_v<T>) {
+      decode(*replies);
+      return Result<void>::success();
+    } else {
+      return Result<T>::success(decode(*replies));
+    }
+  } catch (...) {
+    return Result<T>::failure(std::current_exception());
+  }
+}
+
+template <typename T>
+PendingCall::Finish finisher(std::function<T(std::vector<Reply>&)> decode, Callback<T> done) {
+  return [decode = std::move(decode), done = std::move(done)](std::vector<Reply>* replies,
+                                                              std::exception_ptr error) {
+    done(decode_result<T>(decode, replies, std::move(error)));
+  };
+}
+
+/// Plans on the caller's thread (a refusal completes the call with its error, nothing is sent),
+/// then sends the commands from a completion actor, which also runs the decoder and the callback.
+template <typename T, typename Plan>
+void submit(ToolkitCore& core, const char* name, Plan plan, Callback<T> done) {
+  std::optional<PlannedOperation<T>> planned;
+  std::exception_ptr refused;
+  try {
+    planned.emplace(plan());
+  } catch (...) {
+    refused = std::current_exception();
+  }
+  auto decode = planned ? std::move(planned->decode) : std::function<T(std::vector<Reply>&)>();
+  auto call = std::make_shared<PendingCall>(core.server(), name,
+                                            finisher<T>(std::move(decode), std::move(done)));
+  caf::actor router = core.router();
+  if (refused || !router) {
+    core.run_task([call, refused](caf::event_based_actor*) {
+      if (refused) call->complete(nullptr, refused);
+      else call->fail("the toolkit was cleaned up");
+    });
+    return;
+  }
+  const std::int32_t slot =
+      planned->request.commands.empty() ? any_slot : planned->request.commands.front().slot;
+  core.run_task(detail::router_call(std::move(router), std::move(planned->request), std::move(call)),
+                slot);
+}
+
+/// The future form of a callback-taking call.
+template <typename T, typename Start>
+std::future<T> as_future(Start start) {
+  auto promise = std::make_shared<std::promise<T>>();
+  auto future = promise->get_future();
+  start([promise](Result<T> result) {
+    if (!result.ok()) return promise->set_exception(result.error());
+    if constexpr (std::is_void_v<T>) promise->set_value();
+    else promise->set_value(std::move(result).value());
+  });
+  return future;
+}
+
+} // namespace detail
+} // namespace redis_toolkit
