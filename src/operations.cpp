@@ -182,9 +182,12 @@ void throw_if_any_failed(const std::vector<Reply>& replies, const std::string& s
               "': " + failures[i].reason;
   if (failures.size() > keys_named)
     detail += "; and " + std::to_string(failures.size() - keys_named) + " more";
-  Reply combined = replies.front();
-  combined.text = std::to_string(failures.size()) + " of " + std::to_string(replies.size()) +
-                  " commands failed: " + detail;
+  const std::string summary = std::to_string(failures.size()) + " of " +
+                              std::to_string(replies.size()) + " commands failed: " + detail;
+  const Reply& first = replies.front();
+  if (is_cluster_error(first)) throw ClusterError(std::string(operation) + ": " + summary, server);
+  Reply combined = first;
+  combined.text = summary;
   throw_if_failed(combined, server, operation, {});
 }
 
