@@ -1,4 +1,5 @@
 #include "cli.hpp"
+#include "cluster_commands.hpp"
 #include "data_commands.hpp"
 
 #include "redis_toolkit/errors.hpp"
@@ -403,7 +404,7 @@ const std::vector<CommandSpec>& command_table() {
        0, 0, {}, {}, run_health},
       {"cluster", "cluster up|down|status [--base-port P] [--dir D]",
        "a local 3-master 3-replica cluster of redis-server processes",
-       1, 1, {"base-port", "dir"}, {"up", "down", "status"}, not_available},
+       1, 1, {"base-port", "dir"}, {"up", "down", "status"}, run_cluster},
       {"failover-sim", "failover-sim [...]",
        "the failover simulation harness; ends with one JSON report line",
        0, any, {}, {}, not_available},
