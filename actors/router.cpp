@@ -19,6 +19,12 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using retry_atom = caf::atom_constant<caf::atom("rtk_retry")>;
 using refresh_atom = caf::atom_constant<caf::atom("rtk_refrsh")>;
+using redirect_atom = caf::atom_constant<caf::atom("rtk_redir")>;
+
+/// Redirections followed at once; after these a command waits before each further hop, so that a
+/// slot whose two owners briefly disagree (mid-migration, mid-failover) is not bounced 16 times
+/// within a millisecond: 5 ms, doubling, at most 500 ms a hop.
+constexpr int immediate_redirections = 2;
 
 /// The least time between two topology refreshes: failures come in bursts.
 constexpr auto refresh_interval = std::chrono::milliseconds(100);
@@ -67,6 +73,9 @@ struct Operation {
   std::size_t parts_outstanding = 0;
   std::vector<std::size_t> failed;     ///< to send again after the retry delay
   std::vector<std::size_t> redirected; ///< to send again at once (MOVED, ASK)
+  std::vector<std::size_t> redirect_later; ///< to send again after a short wait
+  int most_redirections = 0;           ///< among redirect_later
+  bool redirect_scheduled = false;
 };
 
 /// The state of topology discovery (cluster mode).
@@ -78,6 +87,7 @@ struct Discovery {
   std::size_t outstanding = 0;
   bool answered = false;
   bool reached = false;   ///< some node answered, if only with an error
+  bool ask_everyone = false; ///< the masters all failed last time: ask every known node
   std::string errors;
   Clock::time_point last_started{};
 };
@@ -205,7 +215,12 @@ void take_reply(Router* self, Operation& operation, std::size_t index, Reply rep
       } else {
         route.ask_node = target;
       }
-      operation.redirected.push_back(index);
+      if (route.redirections > immediate_redirections) {
+        operation.redirect_later.push_back(index);
+        operation.most_redirections = std::max(operation.most_redirections, route.redirections);
+      } else {
+        operation.redirected.push_back(index);
+      }
       return;
     }
     if (is_transient_cluster_error(reply)) {
@@ -360,6 +375,14 @@ void finish_part(Router* self, std::uint64_t id) {
     again.swap(operation.redirected);
     dispatch(self, id, again);
   }
+  if (!operation.redirect_later.empty() && !operation.redirect_scheduled) {
+    operation.redirect_scheduled = true;
+    ++operation.parts_outstanding; // held until the redirect message comes
+    const int hop = operation.most_redirections - immediate_redirections - 1;
+    const auto delay = std::min<std::chrono::milliseconds>(
+        std::chrono::milliseconds(500), std::chrono::milliseconds(5) * (1 << std::min(hop, 10)));
+    self->delayed_send(self, delay, redirect_atom::value, id);
+  }
   if (operation.parts_outstanding == 0) settle(self, id);
 }
 
@@ -513,6 +536,7 @@ void query_topology(Router* self, std::uint64_t round, std::int32_t node, bool s
                    reason_text);
     } else {
       RTK_LOG_WARN("cluster topology refresh failed: " << discovery.errors);
+      discovery.ask_everyone = true;
     }
     discovery_finished(self);
   };
@@ -562,7 +586,8 @@ void start_discovery(Router* self) {
   discovery.errors.clear();
   discovery.last_started = Clock::now();
   ++discovery.round;
-  // Masters first (they know best), then the other known nodes, then the seeds.
+  // The masters know best, and a replica's view may lag (a slot just moved): ask the masters,
+  // and every known node and seed only when there are none yet or they all failed last time.
   std::vector<std::int32_t> candidates;
   auto add = [&](std::int32_t node) {
     if (candidates.size() < refresh_fan_out &&
@@ -570,9 +595,12 @@ void start_discovery(Router* self) {
       candidates.push_back(node);
   };
   for (std::int32_t master : state.masters) add(master);
-  for (std::size_t node = 0; node < state.nodes.size(); ++node)
-    add(static_cast<std::int32_t>(node));
-  for (const NodeAddress& seed : state.settings.seeds) add(pool_for(state, seed));
+  if (candidates.empty() || discovery.ask_everyone) {
+    for (const NodeAddress& seed : state.settings.seeds) add(pool_for(state, seed));
+    for (std::size_t node = 0; node < state.nodes.size(); ++node)
+      add(static_cast<std::int32_t>(node));
+  }
+  discovery.ask_everyone = false;
   discovery.outstanding = candidates.size();
   for (std::int32_t node : candidates) query_topology(self, discovery.round, node, true);
 }
@@ -673,6 +701,17 @@ caf::behavior router(Router* self, RouterSettings settings) {
         ++found->second.parts_outstanding;
         dispatch(self, id, again);
         finish_part(self, id);
+      },
+      [self](redirect_atom, std::uint64_t id) {
+        auto found = self->state.operations.find(id);
+        if (found == self->state.operations.end()) return;
+        Operation& operation = found->second;
+        operation.redirect_scheduled = false;
+        operation.most_redirections = 0;
+        std::vector<std::size_t> again;
+        again.swap(operation.redirect_later);
+        dispatch(self, id, again);
+        finish_part(self, id); // releases the part held while waiting
       },
       [self](refresh_atom) {
         self->state.discovery.scheduled = false;

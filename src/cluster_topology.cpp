@@ -104,7 +104,7 @@ ClusterTopology parse_cluster_shards(const Reply& reply, const NodeAddress& aske
         // A shard lists one master; a failed one is still the owner until a replica takes over.
         if (!has_master || health == "online") shard.master = address;
         has_master = true;
-      } else if (health != "failed") {
+      } else if (health != "failed" && health != "fail") {
         shard.replicas.push_back(address);
       }
     }

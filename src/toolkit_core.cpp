@@ -43,21 +43,23 @@ namespace {
 // Everything that makes two routers interchangeable. Held in memory only, never printed.
 std::string identity_of(const caf::actor_system& system, const RouterSettings& router) {
   const ConnectionSettings& settings = router.node;
-  std::string key = std::to_string(reinterpret_cast<std::uintptr_t>(&system));
+  std::vector<std::string> parts{
+      std::to_string(reinterpret_cast<std::uintptr_t>(&system)), settings.host,
+      std::to_string(settings.port), std::to_string(settings.db),
+      settings.username.value_or(std::string("\x01")), settings.password.value_or("\x01"),
+      std::to_string(settings.connect_timeout.count()),
+      std::to_string(settings.socket_timeout.count()), std::to_string(settings.keepalive),
+      std::to_string(router.max_connections)};
   if (router.cluster) {
-    key += "\0cluster";
-    for (const NodeAddress& seed : router.seeds) key += "\0" + seed.to_string();
-    key += router.readonly_mode ? "\0readonly" : "\0masters";
-    key += router.skip_full_coverage_check ? "\0partial" : "\0full";
-    key += "\0" + std::to_string(router.max_connections);
+    parts.push_back("cluster");
+    for (const NodeAddress& seed : router.seeds) parts.push_back(seed.to_string());
+    parts.push_back(router.readonly_mode ? "readonly" : "masters");
+    parts.push_back(router.skip_full_coverage_check ? "partial" : "full");
   }
-  for (const std::string& part :
-       {settings.host, std::to_string(settings.port), std::to_string(settings.db),
-        settings.username.value_or(std::string("\x01")), settings.password.value_or("\x01"),
-        std::to_string(settings.connect_timeout.count()),
-        std::to_string(settings.socket_timeout.count()), std::to_string(settings.keepalive)}) {
-    key += '\0';
+  std::string key;
+  for (const std::string& part : parts) {
     key += part;
+    key += '\0'; // no part holds a NUL except, perhaps, a password: unambiguous enough for a map
   }
   return key;
 }
