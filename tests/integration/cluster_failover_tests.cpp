@@ -1,0 +1,285 @@
+// Real failovers on a real 3-master 3-replica cluster: kill -9 of a master while blocking and
+// async writers run (errors only in the failover window, typed, then the writers carry on by
+// themselves; writes acknowledged by WAIT 1 survive; subscribers on the lost node deliver again),
+// a manual CLUSTER FAILOVER followed without any error, and a cluster that is down.
+#include "cluster_fixture.hpp"
+#include "redis_cli.hpp"
+#include "toolkit_fixture.hpp"
+
+#include "redis_toolkit/actor_protocol.hpp"
+#include "redis_toolkit/async_toolkit.hpp"
+#include "redis_toolkit/key_slot.hpp"
+#include "redis_toolkit/toolkit.hpp"
+#include "redis_toolkit/wire_format.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+#include <caf/all.hpp>
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+
+using namespace redis_toolkit;
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+using rtk_test::suite_cluster;
+
+namespace {
+
+/// What a writer saw: each failure's time and kind, successes with their times.
+struct WriterLog {
+  std::mutex mutex;
+  std::vector<std::pair<Clock::time_point, std::string>> failures; ///< (when, "Kind: what")
+  std::atomic<long> successes{0};
+  Clock::time_point last_success{};
+
+  void success() {
+    ++successes;
+    std::lock_guard<std::mutex> lock(mutex);
+    last_success = Clock::now();
+  }
+  void failure(std::string what) {
+    std::lock_guard<std::mutex> lock(mutex);
+    failures.emplace_back(Clock::now(), std::move(what));
+  }
+  long successes_after(Clock::time_point) { return successes.load(); }
+};
+
+/// Runs `write(round)` until stopped, logging each outcome by its error type.
+template <typename Write>
+std::thread start_writer(std::atomic<bool>& stop, WriterLog& log, Write write) {
+  return std::thread([&stop, &log, write] {
+    for (long round = 0; !stop; ++round) {
+      try {
+        write(round);
+        log.success();
+      } catch (const TimeoutError& e) {
+        log.failure(std::string("TimeoutError: ") + e.what());
+      } catch (const ConnectionError& e) {
+        log.failure(std::string("ConnectionError: ") + e.what());
+      } catch (const ClusterError& e) {
+        log.failure(std::string("ClusterError: ") + e.what());
+      } catch (const std::exception& e) {
+        log.failure(std::string("UNEXPECTED: ") + e.what());
+      }
+    }
+  });
+}
+
+/// A hash tag whose slot the node `master` serves.
+std::string tag_on_master(LocalCluster& cluster, std::size_t master, const std::string& prefix) {
+  for (int i = 0; i < 100000; ++i) {
+    std::string tag = prefix + std::to_string(i);
+    if (cluster.master_of_slot(key_slot(tag)) == master) return tag;
+  }
+  throw std::runtime_error("no tag found for master " + std::to_string(master));
+}
+
+struct Inbox {
+  std::mutex mutex;
+  std::vector<Value> values;
+  MessageHandler handler() {
+    return [this](const std::string&, const Value& value) {
+      std::lock_guard<std::mutex> lock(mutex);
+      values.push_back(value);
+    };
+  }
+  bool has(const Value& value) {
+    std::lock_guard<std::mutex> lock(mutex);
+    return std::find(values.begin(), values.end(), value) != values.end();
+  }
+};
+
+RedisOptions quiet_options() {
+  RedisOptions options;
+  options.log_level = LogLevel::error; // failover warnings are expected here
+  return options;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(cluster_failover_tests)
+
+BOOST_AUTO_TEST_CASE(kill_minus_nine_of_a_master_under_writers_and_subscribers) {
+  LocalCluster& cluster = suite_cluster();
+  const RedisConnectionConfig config = rtk_test::cluster_config(cluster);
+  RedisToolkit toolkit(config, quiet_options());
+  AsyncRedisToolkit async_toolkit(config, quiet_options());
+  const std::size_t victim = cluster.masters().front();
+  const std::size_t heir = cluster.replica_of(victim);
+  const std::string tag = "{" + tag_on_master(cluster, victim, "durable") + "}";
+
+  // Writes acknowledged by a replica (WAIT 1) before the kill: one pipeline on one connection.
+  CommandRequest durable;
+  for (int i = 0; i < 200; ++i) {
+    const std::string key = tag + ":" + std::to_string(i);
+    durable.add({"SET", key, serialize_value(Value(i))}, key_slot(key));
+  }
+  durable.add({"WAIT", "1", "5000"}, key_slot(tag));
+  {
+    caf::scoped_actor self(async_toolkit.system());
+    std::int64_t acknowledged = -1;
+    self->request(async_toolkit.router(), 10s, exec_atom::value, durable)
+        .receive([&](std::vector<Reply>& replies) { acknowledged = replies.back().integer; },
+                 [&](caf::error&) {});
+    BOOST_REQUIRE_MESSAGE(acknowledged >= 1, "WAIT 1 acknowledged by " << acknowledged);
+  }
+
+  // Subscribers: sharded on the victim's slot, classic wherever the router put it.
+  Inbox sharded, classic;
+  auto sharded_subscription =
+      toolkit.subscribe({tag + ":events"}, sharded.handler(), PubSubKind::sharded);
+  auto classic_subscription = toolkit.subscribe({"failover-news"}, classic.handler());
+
+  std::atomic<bool> stop{false};
+  WriterLog blocking_log, async_log;
+  auto blocking_writer = start_writer(stop, blocking_log, [&](long round) {
+    toolkit.setter("writer:" + std::to_string(round % 500), round);
+  });
+  auto async_writer = start_writer(stop, async_log, [&](long round) {
+    async_toolkit.setter("async-writer:" + std::to_string(round % 500), round).get();
+  });
+  rtk_test::wait_until([&] { return blocking_log.successes > 100 && async_log.successes > 100; },
+                       15s, "writers running before the kill");
+
+  const auto killed_at = Clock::now();
+  cluster.node(victim).kill_hard();
+  cluster.wait_until_healthy(20s);
+  const auto healthy_at = Clock::now();
+  BOOST_TEST(cluster.master_of_slot(key_slot(tag)) == heir);
+  const long blocking_then = blocking_log.successes, async_then = async_log.successes;
+  rtk_test::wait_until([&] { return blocking_log.successes > blocking_then + 100 &&
+                                    async_log.successes > async_then + 100; },
+                       15s, "writers carrying on after the failover by themselves");
+  stop = true;
+  blocking_writer.join();
+  async_writer.join();
+
+  // Errors: typed, only in the failover window.
+  for (WriterLog* log : {&blocking_log, &async_log}) {
+    for (const auto& [when, what] : log->failures) {
+      BOOST_TEST(what.rfind("UNEXPECTED", 0) != 0, what);
+      BOOST_TEST((when >= killed_at), "an error before the kill: " << what);
+      BOOST_TEST((when <= healthy_at + 5s), "an error long after recovery: " << what);
+    }
+    if (!log->failures.empty())
+      BOOST_TEST_MESSAGE("error window "
+                         << std::chrono::duration_cast<std::chrono::milliseconds>(
+                                log->failures.back().first - killed_at).count()
+                         << " ms after the kill, " << log->failures.size() << " errors, first: "
+                         << log->failures.front().second);
+  }
+  BOOST_TEST_MESSAGE("cluster healthy again "
+                     << std::chrono::duration_cast<std::chrono::milliseconds>(healthy_at - killed_at).count()
+                     << " ms after the kill");
+
+  // Every acknowledged write is on the promoted replica.
+  std::vector<std::string> keys;
+  for (int i = 0; i < 200; ++i) keys.push_back(tag + ":" + std::to_string(i));
+  auto back = toolkit.batch_get(keys);
+  long present = 0;
+  for (std::size_t i = 0; i < back.size(); ++i)
+    present += back[i].second && back[i].second->as_int() == static_cast<std::int64_t>(i);
+  BOOST_TEST(present == 200);
+
+  // Subscribers deliver again: messages published after the recovery arrive.
+  rtk_test::wait_until([&] {
+    toolkit.publisher(tag + ":events", Value("after"), PubSubKind::sharded);
+    toolkit.publisher("failover-news", Value("after"));
+    std::this_thread::sleep_for(100ms);
+    return sharded.has(Value("after")) && classic.has(Value("after"));
+  }, 15s, "subscribers receiving after the failover");
+
+  // The killed node comes back as a replica.
+  cluster.restart_node(victim);
+  cluster.wait_until_healthy(30s);
+  const auto replicas = cluster.replicas();
+  BOOST_TEST((std::find(replicas.begin(), replicas.end(), victim) != replicas.end()));
+  BOOST_TEST(toolkit.health_check());
+}
+
+BOOST_AUTO_TEST_CASE(a_manual_failover_is_followed_without_any_error) {
+  LocalCluster& cluster = suite_cluster();
+  const RedisConnectionConfig config = rtk_test::cluster_config(cluster);
+  RedisToolkit toolkit(config, quiet_options());
+  AsyncRedisToolkit async_toolkit(config, quiet_options());
+  const std::size_t master = cluster.masters().back();
+  const std::size_t replica = cluster.replica_of(master);
+  const std::string tag = "{" + tag_on_master(cluster, master, "manual") + "}";
+  Inbox sharded;
+  auto subscription = toolkit.subscribe({tag + ":events"}, sharded.handler(), PubSubKind::sharded);
+
+  std::atomic<bool> stop{false};
+  WriterLog blocking_log, async_log;
+  auto blocking_writer = start_writer(stop, blocking_log, [&](long round) {
+    toolkit.setter(tag + ":b" + std::to_string(round % 100), round); // all on the moving shard
+    toolkit.setter("spread:" + std::to_string(round % 300), round);
+  });
+  auto async_writer = start_writer(stop, async_log, [&](long round) {
+    async_toolkit.setter(tag + ":a" + std::to_string(round % 100), round).get();
+  });
+  rtk_test::wait_until([&] { return blocking_log.successes > 100 && async_log.successes > 100; },
+                       15s, "writers running");
+  cluster.manual_failover(replica, 20s);
+  BOOST_TEST(cluster.master_of_slot(key_slot(tag)) == replica);
+  const long blocking_then = blocking_log.successes, async_then = async_log.successes;
+  rtk_test::wait_until([&] { return blocking_log.successes > blocking_then + 200 &&
+                                    async_log.successes > async_then + 200; },
+                       15s, "writers carrying on on the new master");
+  stop = true;
+  blocking_writer.join();
+  async_writer.join();
+  for (WriterLog* log : {&blocking_log, &async_log}) {
+    BOOST_TEST(log->failures.empty(),
+               log->failures.size() << " errors, first: "
+                                    << (log->failures.empty() ? "" : log->failures.front().second));
+  }
+  rtk_test::wait_until([&] {
+    toolkit.publisher(tag + ":events", Value("moved"), PubSubKind::sharded);
+    std::this_thread::sleep_for(100ms);
+    return sharded.has(Value("moved"));
+  }, 15s, "the sharded subscriber following its slot to the new master");
+  cluster.wait_until_healthy(20s);
+}
+
+BOOST_AUTO_TEST_CASE(a_cluster_that_is_down_gives_clear_errors_within_the_timeouts) {
+  // Runs last: it takes a whole shard away.
+  LocalCluster& cluster = suite_cluster();
+  RedisConnectionConfig config = rtk_test::cluster_config(cluster);
+  config.connection_timeout = 500ms;
+  config.socket_timeout = 500ms;
+  RedisToolkit toolkit(config, quiet_options());
+  toolkit.setter("before-the-end", 1);
+  const std::size_t master = cluster.masters().front();
+  const std::size_t replica = cluster.replica_of(master);
+  const std::string key = "{" + tag_on_master(cluster, master, "gone") + "}:k";
+  cluster.node(replica).kill_hard();
+  cluster.node(master).kill_hard();
+  std::size_t survivor = 0;
+  while (survivor == master || survivor == replica) ++survivor;
+  rtk_test::wait_until([&] {
+    try {
+      return rtk_test::run_redis_cli(cluster.node(survivor).port(), {"CLUSTER", "INFO"})
+                 .find("cluster_state:fail") != std::string::npos;
+    } catch (const std::exception&) {
+      return false;
+    }
+  }, 20s, "the cluster noticing it lost a whole shard");
+
+  const auto started = Clock::now();
+  try {
+    toolkit.setter(key, 1);
+    BOOST_FAIL("a write to a lost shard succeeded");
+  } catch (const ClusterError& e) {
+    BOOST_TEST_MESSAGE("ClusterError: " << e.what());
+  } catch (const ConnectionError& e) {
+    BOOST_TEST_MESSAGE("ConnectionError: " << e.what());
+  }
+  BOOST_TEST((Clock::now() - started < 10s));
+  // The rest of the cluster refuses too (full coverage required): CLUSTERDOWN, a ClusterError.
+  BOOST_CHECK_THROW(toolkit.getter("before-the-end"), ClusterError);
+  BOOST_TEST(!toolkit.health_check());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
