@@ -49,6 +49,22 @@ std::future<void> AsyncRedisToolkit::setter_with_ttl(std::string_view key, const
   return RTK_ASYNC_FUTURE(void, setter_with_ttl(key, value, seconds, std::move(done)));
 }
 
+void AsyncRedisToolkit::setter_durable(std::string_view key, const Value& value, int replicas,
+                                       std::chrono::milliseconds timeout,
+                                       Callback<std::int64_t> done) {
+  auto& core = *core_->core;
+  submit<std::int64_t>(
+      core, "setter_durable",
+      [&] { return detail::plan_setter_durable(core.context(), key, value, replicas, timeout); },
+      std::move(done));
+}
+std::future<std::int64_t> AsyncRedisToolkit::setter_durable(std::string_view key,
+                                                            const Value& value, int replicas,
+                                                            std::chrono::milliseconds timeout) {
+  return RTK_ASYNC_FUTURE(std::int64_t,
+                          setter_durable(key, value, replicas, timeout, std::move(done)));
+}
+
 void AsyncRedisToolkit::getter(std::string_view key, Callback<std::optional<Value>> done) {
   auto& core = *core_->core;
   submit<std::optional<Value>>(core, "getter",

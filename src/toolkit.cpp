@@ -53,6 +53,11 @@ std::optional<std::string> RedisToolkit::get_raw(std::string_view key) {
   return core_->run(detail::plan_get_raw(core_->context(), key));
 }
 
+std::int64_t RedisToolkit::setter_durable(std::string_view key, const Value& value, int replicas,
+                                          std::chrono::milliseconds timeout) {
+  return core_->run(detail::plan_setter_durable(core_->context(), key, value, replicas, timeout));
+}
+
 std::optional<Value> RedisToolkit::getter(std::string_view key) {
   return core_->run(detail::plan_getter(core_->context(), key));
 }

@@ -2,6 +2,8 @@
 
 #include "cluster_topology.hpp"
 
+#include "redis_toolkit/key_slot.hpp"
+
 #include "redis_toolkit/errors.hpp"
 
 namespace redis_toolkit::detail {
@@ -46,6 +48,21 @@ PlannedOperation<void> plan_setter_with_ttl(const OperationContext& context, std
   auto request = plan_set(context, key, encode_for_key(key, value, context.options), seconds);
   return planned<void>("setter_with_ttl", std::move(request),
                        expect_success(scope_of(context), "setter_with_ttl", std::string(key)));
+}
+
+PlannedOperation<std::int64_t> plan_setter_durable(const OperationContext& context,
+                                                   std::string_view key, const Value& value,
+                                                   int replicas, std::chrono::milliseconds timeout) {
+  if (replicas < 0 || timeout.count() < 0)
+    throw ValidationError("replicas and timeout must not be negative", std::string(key));
+  auto request = plan_set(context, key, encode_for_key(key, value, context.options));
+  request.add({"WAIT", std::to_string(replicas), std::to_string(timeout.count())}, key_slot(key));
+  return planned<std::int64_t>(
+      "setter_durable", std::move(request),
+      [scope = scope_of(context), key = std::string(key)](std::vector<Reply>& replies) {
+        throw_if_failed(replies.at(0), scope, "setter_durable", key);
+        return decode_integer(replies.at(1), scope, "setter_durable", key);
+      });
 }
 
 PlannedOperation<void> plan_set_raw(const OperationContext& context, std::string_view key,

@@ -25,6 +25,11 @@ PlannedOperation<void> plan_setter(const OperationContext& context, std::string_
                                    const Value& value);
 PlannedOperation<void> plan_setter_with_ttl(const OperationContext& context, std::string_view key,
                                             const Value& value, std::int64_t seconds);
+/// SET then WAIT replicas timeout, both on the key's connection (WAIT covers that connection's
+/// writes); decodes to the number of replicas that acknowledged.
+PlannedOperation<std::int64_t> plan_setter_durable(const OperationContext& context,
+                                                   std::string_view key, const Value& value,
+                                                   int replicas, std::chrono::milliseconds timeout);
 PlannedOperation<void> plan_set_raw(const OperationContext& context, std::string_view key,
                                     std::string bytes);
 PlannedOperation<std::optional<Value>> plan_getter(const OperationContext& context,

@@ -108,6 +108,13 @@ public:
   std::future<void> setter_with_ttl(std::string_view key, const Value& value, std::int64_t seconds);
   void setter_with_ttl(std::string_view key, const Value& value, std::int64_t seconds,
                        Callback<void> done);
+  /// setter + WAIT on the same connection; see RedisToolkit::setter_durable.
+  std::future<std::int64_t> setter_durable(std::string_view key, const Value& value,
+                                           int replicas = 1,
+                                           std::chrono::milliseconds timeout =
+                                               std::chrono::milliseconds(1000));
+  void setter_durable(std::string_view key, const Value& value, int replicas,
+                      std::chrono::milliseconds timeout, Callback<std::int64_t> done);
   std::future<std::optional<Value>> getter(std::string_view key);
   void getter(std::string_view key, Callback<std::optional<Value>> done);
   std::future<bool> deleter(std::string_view key);

@@ -67,6 +67,11 @@ public:
                        std::chrono::duration<Rep, Period> ttl) {
     setter_with_ttl(key, value, std::chrono::duration_cast<std::chrono::seconds>(ttl).count());
   }
+  /// setter, then Redis' WAIT on the same connection: returns how many replicas acknowledged the
+  /// write within `timeout` (at least `replicas` means it survives the loss of its master). For
+  /// writes that must not be lost in a failover; slower than setter by a replication round trip.
+  std::int64_t setter_durable(std::string_view key, const Value& value, int replicas = 1,
+                              std::chrono::milliseconds timeout = std::chrono::milliseconds(1000));
   /// The stored value, or nullopt when the key does not exist (a stored None is Value()).
   std::optional<Value> getter(std::string_view key);
   /// True when the key existed.

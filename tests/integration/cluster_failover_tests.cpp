@@ -110,9 +110,12 @@ BOOST_AUTO_TEST_CASE(kill_minus_nine_of_a_master_under_writers_and_subscribers) 
   const std::size_t heir = cluster.replica_of(victim);
   const std::string tag = "{" + tag_on_master(cluster, victim, "durable") + "}";
 
-  // Writes acknowledged by a replica (WAIT 1) before the kill: one pipeline on one connection.
+  // Writes acknowledged by a replica (WAIT 1) before the kill: half through setter_durable, half
+  // as one raw pipeline (SETs then WAIT) through the router, as an actor caller would.
+  for (int i = 0; i < 100; ++i)
+    BOOST_REQUIRE(toolkit.setter_durable(tag + ":" + std::to_string(i), i, 1, 5000ms) >= 1);
   CommandRequest durable;
-  for (int i = 0; i < 200; ++i) {
+  for (int i = 100; i < 200; ++i) {
     const std::string key = tag + ":" + std::to_string(i);
     durable.add({"SET", key, serialize_value(Value(i))}, key_slot(key));
   }
@@ -125,6 +128,7 @@ BOOST_AUTO_TEST_CASE(kill_minus_nine_of_a_master_under_writers_and_subscribers) 
                  [&](caf::error&) {});
     BOOST_REQUIRE_MESSAGE(acknowledged >= 1, "WAIT 1 acknowledged by " << acknowledged);
   }
+  BOOST_TEST(async_toolkit.setter_durable(tag + ":async", "durable").get() >= 1);
 
   // Subscribers: sharded on the victim's slot, classic wherever the router put it.
   Inbox sharded, classic;
