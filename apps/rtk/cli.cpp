@@ -190,14 +190,16 @@ const std::vector<OptionSpec>& option_table() {
          s.config_file = v;
        }},
       {"ttl", "SECONDS", "expire after SECONDS (an integer above 0)", command, record_count},
-      {"sharded", "", "sharded pub/sub (SPUBLISH/SSUBSCRIBE)", command, record_flag},
+      {"sharded", "", "sharded pub/sub (SPUBLISH/SSUBSCRIBE): a channel lives on its slot's master",
+       command, record_flag},
       {"count", "N", "stop after N messages", command, record_count},
       {"timeout", "S", "stop after S seconds (may have a fraction)", command, record_seconds},
       {"base-port", "P", "first of the six node ports", command, record_port},
       {"dir", "D", "directory for the nodes' files", command, record_text},
       {"help", "", "print usage (also -h)", general, [](S& s, Text, Text) { s.help = true; }},
       {"version", "", "print rtk's version", general, [](S& s, Text, Text) { s.version = true; }},
-      {"verbose", "", "describe the connection on stderr first (never the password)", general,
+      {"verbose", "", "describe the connection on stderr first (never the password); log INFO",
+       general,
        [](S& s, Text, Text) { s.invocation.verbose = true; }},
   };
   // clang-format on
@@ -310,6 +312,9 @@ redis_toolkit::ToolkitConfig resolve_config(const ParseState& state) {
     config = redis_toolkit::ToolkitConfig::from_toml_file(*state.config_file);
   } else {
     config.connection.host = default_host;
+    // The library's INFO lines (a cluster's topology on every start) are noise on a command
+    // line's stderr: warnings and errors only, unless --verbose or a config file says otherwise.
+    if (!state.invocation.verbose) config.options.log_level = redis_toolkit::LogLevel::warning;
   }
   for (const auto& change : state.connection_overrides) change(config.connection);
   config.connection.validate();
@@ -398,8 +403,8 @@ const std::vector<CommandSpec>& command_table() {
        "print every matching key once, one per line (every master in a cluster)",
        1, 1, {}, {}, run_scan},
       {"nodes", "nodes", "print a JSON array, one object per node: id, host, port, role, slots, "
-       "master_id, connected",
-       0, 0, {}, {}, not_available},
+       "master_id, connected, failing",
+       0, 0, {}, {}, run_nodes},
       {"health", "health", "print ok and exit 0, or say what is wrong and exit 1",
        0, 0, {}, {}, run_health},
       {"cluster", "cluster up|down|status [--base-port P] [--dir D]",
@@ -465,6 +470,9 @@ void print_usage(std::ostream& out) {
   out << "\nValues are JSON: 42 (int), 4.2 (float), \"text\", true, false, null (none),\n"
       << "[...] (list), {...} (dict), {\"$tuple\": [...]} (tuple),\n"
       << "{\"$bytes\": \"<base64>\"} (bytes).\n"
+      << "With --cluster every data command works on the whole cluster: keys go to the master\n"
+      << "of their slot, scan covers every master, health needs every master to answer with\n"
+      << "cluster_state:ok, nodes needs a cluster node.\n"
       << "Exit status: 0 success, 1 failure, 2 usage error, 3 not available in this build.\n";
 }
 

@@ -1,14 +1,19 @@
 #include "cluster_commands.hpp"
 
+#include <redis_toolkit/cluster_operations.hpp>
 #include <redis_toolkit/errors.hpp>
 #include <redis_toolkit/local_cluster.hpp>
+#include <redis_toolkit/toolkit.hpp>
+#include <redis_toolkit/wire_format.hpp>
 
 #include <algorithm>
 #include <ostream>
+#include <tuple>
 
 namespace rtk {
 
 using redis_toolkit::ClusterError;
+using redis_toolkit::ClusterNodeInfo;
 using redis_toolkit::LocalCluster;
 using redis_toolkit::LocalClusterNodeStatus;
 using redis_toolkit::NodeAddress;
@@ -130,7 +135,52 @@ int cluster_status(const ClusterPlace& place, CommandStreams& streams) {
   return exit_ok;
 }
 
+/// One node of `rtk nodes` in the command line's JSON form.
+redis_toolkit::Value node_json(const ClusterNodeInfo& node) {
+  using redis_toolkit::Value;
+  Value::Array slots;
+  for (const redis_toolkit::SlotRange& range : node.slots)
+    slots.push_back(Value::list({Value(range.first), Value(range.last)}));
+  return Value::dict({
+      {"id", node.id},
+      {"host", node.host},
+      {"port", Value(node.port)},
+      {"role", node.role},
+      {"slots", Value::list(std::move(slots))},
+      {"master_id", node.master_id.empty() ? Value() : Value(node.master_id)},
+      {"connected", node.connected},
+      {"failing", node.failing},
+  });
+}
+
 } // namespace
+
+int run_nodes(const CliInvocation& invocation, CommandStreams& streams) {
+  redis_toolkit::RedisToolkit toolkit(invocation.config.connection, invocation.config.options);
+  redis_toolkit::ClusterOperations cluster(toolkit);
+  std::vector<ClusterNodeInfo> nodes;
+  try {
+    nodes = cluster.get_nodes_info();
+  } catch (const ClusterError& error) {
+    // The library's reason names the server and Redis's answer; add what rtk needed.
+    throw ClusterError(error.reason() + "; rtk nodes lists the nodes of a Redis Cluster",
+                       error.node());
+  }
+  std::sort(nodes.begin(), nodes.end(), [](const ClusterNodeInfo& a, const ClusterNodeInfo& b) {
+    return std::tie(a.host, a.port, a.id) < std::tie(b.host, b.port, b.id);
+  });
+  if (nodes.empty()) {
+    streams.out << "[]\n";
+    return exit_ok;
+  }
+  streams.out << "[\n";
+  for (std::size_t index = 0; index < nodes.size(); ++index) {
+    streams.out << "  " << redis_toolkit::format_cli_json(node_json(nodes[index]))
+                << (index + 1 < nodes.size() ? ",\n" : "\n");
+  }
+  streams.out << "]\n";
+  return exit_ok;
+}
 
 int run_cluster(const CliInvocation& invocation, CommandStreams& streams) {
   const ClusterPlace place = place_of(invocation);

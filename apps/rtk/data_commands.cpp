@@ -1,5 +1,7 @@
 #include "data_commands.hpp"
 
+#include <redis_toolkit/cluster_operations.hpp>
+#include <redis_toolkit/key_slot.hpp>
 #include <redis_toolkit/local_redis.hpp>
 #include <redis_toolkit/toolkit.hpp>
 #include <redis_toolkit/wire_format.hpp>
@@ -11,6 +13,7 @@
 
 namespace rtk {
 
+using redis_toolkit::PubSubKind;
 using redis_toolkit::RedisToolkit;
 using redis_toolkit::ValidationError;
 using redis_toolkit::Value;
@@ -25,9 +28,34 @@ bool has_flag(const CliInvocation& invocation, const std::string& name) {
   return invocation.flags.count(name) > 0;
 }
 
-void refuse_sharded(const CliInvocation& invocation) {
-  if (has_flag(invocation, "sharded"))
-    throw ValidationError("--sharded pub/sub arrives with cluster support; not in this build");
+/// --sharded: SPUBLISH/SSUBSCRIBE (Redis >= 7); in a cluster a channel lives on its slot's master.
+PubSubKind pubsub_kind(const CliInvocation& invocation) {
+  return has_flag(invocation, "sharded") ? PubSubKind::sharded : PubSubKind::classic;
+}
+
+/// What the nodes' view of the cluster shows wrong, as "; ..." parts for a health message: nodes
+/// flagged failing or not connected, slots no master serves. Empty when it shows nothing (or
+/// cannot be read): the health check's own answer stands either way.
+std::string cluster_problems(RedisToolkit& toolkit) {
+  std::string text;
+  try {
+    std::vector<std::string> failing;
+    std::size_t served = 0;
+    for (const auto& node : redis_toolkit::ClusterOperations(toolkit).get_nodes_info()) {
+      if (node.failing || !node.connected)
+        failing.push_back(node.address() + " (" + node.role + (node.failing ? ", failing" : "") +
+                          (node.connected ? "" : ", not connected") + ")");
+      if (node.role == "master" && !node.failing) served += node.slot_count();
+    }
+    for (std::size_t index = 0; index < failing.size(); ++index)
+      text += (index == 0 ? "; " : ", ") + failing[index];
+    if (served < redis_toolkit::cluster_slot_count)
+      text += "; " + std::to_string(served) + " of " +
+              std::to_string(redis_toolkit::cluster_slot_count) + " slots served";
+  } catch (const std::exception&) {
+    // No node answers CLUSTER NODES: nothing more to say than the check did.
+  }
+  return text;
 }
 
 } // namespace
@@ -84,15 +112,14 @@ int run_mget(const CliInvocation& invocation, CommandStreams& streams) {
 }
 
 int run_publish(const CliInvocation& invocation, CommandStreams& streams) {
-  refuse_sharded(invocation);
   Value value = redis_toolkit::parse_cli_json(invocation.arguments.at(1));
   auto toolkit = open_toolkit(invocation);
-  streams.out << toolkit.publisher(invocation.arguments.at(0), value) << "\n";
+  streams.out << toolkit.publisher(invocation.arguments.at(0), value, pubsub_kind(invocation))
+              << "\n";
   return exit_ok;
 }
 
 int run_subscribe(const CliInvocation& invocation, CommandStreams& streams) {
-  refuse_sharded(invocation);
   std::size_t limit = 0; // 0: no limit
   if (auto count = invocation.flags.find("count"); count != invocation.flags.end())
     limit = std::stoull(count->second);
@@ -110,7 +137,7 @@ int run_subscribe(const CliInvocation& invocation, CommandStreams& streams) {
     std::lock_guard<std::mutex> lock(mutex);
     lines.push_back(std::move(line));
     arrived.notify_one();
-  });
+  }, pubsub_kind(invocation));
 
   const auto deadline = std::chrono::steady_clock::now() +
                         std::chrono::duration_cast<std::chrono::steady_clock::duration>(
@@ -131,8 +158,14 @@ int run_subscribe(const CliInvocation& invocation, CommandStreams& streams) {
 }
 
 int run_scan(const CliInvocation& invocation, CommandStreams& streams) {
+  // Every master of a cluster (the one server otherwise), each key once; a page is printed as soon
+  // as it arrives, so a large keyspace streams instead of piling up in memory.
   auto toolkit = open_toolkit(invocation);
-  for (const auto& key : toolkit.scan_keys(invocation.arguments.at(0))) streams.out << key << "\n";
+  redis_toolkit::ClusterOperations cluster(toolkit);
+  cluster.scan_cluster(invocation.arguments.at(0), [&](const std::vector<std::string>& keys) {
+    for (const auto& key : keys) streams.out << key << "\n";
+    streams.out << std::flush;
+  });
   return exit_ok;
 }
 
@@ -142,8 +175,15 @@ int run_health(const CliInvocation& invocation, CommandStreams& streams) {
     streams.out << "ok\n";
     return exit_ok;
   }
-  streams.err << "rtk: health: " << invocation.config.connection.describe()
-              << " does not answer PING\n";
+  if (invocation.config.connection.cluster_mode) {
+    streams.err << "rtk: health: " << invocation.config.connection.describe()
+                << " is not healthy: a master does not answer, or a node does not report"
+                   " cluster_state:ok"
+                << cluster_problems(toolkit) << "\n";
+  } else {
+    streams.err << "rtk: health: " << invocation.config.connection.describe()
+                << " does not answer PING\n";
+  }
   return exit_failure;
 }
 

@@ -259,4 +259,27 @@ BOOST_AUTO_TEST_CASE(verbose_is_a_flag_and_the_password_stays_out_of_the_descrip
   BOOST_TEST(!contains(description, "s3cret"));
 }
 
+BOOST_AUTO_TEST_CASE(the_library_logs_warnings_only_unless_verbose) {
+  using redis_toolkit::LogLevel;
+  BOOST_TEST((parse_command_line({"health"}).config.options.log_level == LogLevel::warning));
+  BOOST_TEST((parse_command_line({"--cluster", "127.0.0.1:7000", "nodes"}).config.options.log_level ==
+              LogLevel::warning));
+  BOOST_TEST((parse_command_line({"--verbose", "health"}).config.options.log_level ==
+              redis_toolkit::RedisOptions{}.log_level));
+}
+
+BOOST_AUTO_TEST_CASE(sharded_pubsub_and_nodes_are_available) {
+  // --sharded was refused before cluster support; nodes was not available.
+  const CliInvocation publish = parse_command_line({"publish", "c", "1", "--sharded"});
+  BOOST_TEST(publish.flags.at("sharded") == "true");
+  BOOST_TEST(contains(parse_error({"get", "k", "--sharded"}), "--sharded does not apply to get"));
+  const CliRun help = run({"help", "nodes"});
+  BOOST_TEST(help.status == rtk::exit_ok);
+  BOOST_TEST(contains(help.out, "failing"));
+  using Handler = int (*)(const CliInvocation&, rtk::CommandStreams&);
+  const Handler* nodes_handler = rtk::find_command("nodes")->handler.target<Handler>();
+  BOOST_REQUIRE(nodes_handler != nullptr);
+  BOOST_CHECK(*nodes_handler != &rtk::not_available);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
