@@ -100,6 +100,7 @@ struct RouterState {
   std::vector<std::int32_t> masters;
   std::map<std::int32_t, std::vector<std::int32_t>> replicas_of;
   bool ready = false; ///< the slot table is known (always, for a single server)
+  std::string last_discovery_failure; ///< logged once, not at every retry
   Discovery discovery;
   std::vector<std::uint64_t> waiting; ///< operations that arrived before the first slot table
   struct Locating {
@@ -117,6 +118,14 @@ struct RouterState {
 };
 
 using Router = caf::io::stateful_broker<RouterState>;
+
+/// The server named in errors: the one server, or the cluster's seeds.
+std::string server_name(const RouterSettings& settings) {
+  if (!settings.cluster) return settings.node.server();
+  std::string seeds;
+  for (const NodeAddress& seed : settings.seeds) seeds += (seeds.empty() ? "" : ",") + seed.to_string();
+  return "cluster " + seeds;
+}
 
 /// The pool of the node at `address`, made on first sight (cluster mode learns nodes as it goes).
 std::int32_t pool_for(RouterState& state, const NodeAddress& address) {
@@ -244,7 +253,7 @@ void dispatch(Router* self, std::uint64_t id, const std::vector<std::size_t>& in
     if (node < 0) {
       const std::int32_t slot = operation.commands[index].slot;
       operation.replies[index] =
-          Reply::failure(Reply::Type::cluster_failed, state.settings.node.server(),
+          Reply::failure(Reply::Type::cluster_failed, server_name(state.settings),
                          "slot " + std::to_string(slot) + " is not served by any node");
       operation.failed.push_back(index);
       request_refresh(self);
@@ -457,14 +466,17 @@ void answer_locating(Router* self) {
 /// Fails everything that waits for the first slot table.
 void fail_waiting(Router* self, Reply::Type kind, const std::string& reason) {
   auto& state = self->state;
-  RTK_LOG_WARN("cluster discovery failed: " << reason);
+  // A subscriber retrying against an unreachable cluster asks often: say it once per reason.
+  if (reason != state.last_discovery_failure) RTK_LOG_WARN("cluster discovery failed: " << reason);
+  else RTK_LOG_DEBUG("cluster discovery failed again: " << reason);
+  state.last_discovery_failure = reason;
   std::vector<std::uint64_t> waiting;
   waiting.swap(state.waiting);
   for (std::uint64_t id : waiting) {
     Operation& operation = state.operations.at(id);
     operation.origins.clear();
     for (std::size_t i = 0; i < operation.commands.size(); ++i) operation.origins.push_back({i, 1, false});
-    operation.replies.assign(operation.commands.size(), Reply::failure(kind, state.settings.node.server(), reason));
+    operation.replies.assign(operation.commands.size(), Reply::failure(kind, server_name(state.settings), reason));
     deliver(self, id);
   }
   for (auto& each : state.locating) each.promise.deliver(std::string());
@@ -507,6 +519,7 @@ void apply_topology(Router* self, const ClusterTopology& topology, const NodeAdd
     RTK_LOG_INFO("cluster topology from " << source << ": " << state.masters.size()
                                           << " masters, " << covered << " slots served");
   state.ready = true;
+  state.last_discovery_failure.clear();
   std::vector<std::uint64_t> waiting;
   waiting.swap(state.waiting);
   for (std::uint64_t id : waiting) start_operation(self, id);
@@ -535,7 +548,9 @@ void query_topology(Router* self, std::uint64_t round, std::int32_t node, bool s
                    discovery.reached ? Reply::Type::cluster_failed : Reply::Type::connection_failed,
                    reason_text);
     } else {
-      RTK_LOG_WARN("cluster topology refresh failed: " << discovery.errors);
+      if (discovery.errors != self->state.last_discovery_failure)
+        RTK_LOG_WARN("cluster topology refresh failed: " << discovery.errors);
+      self->state.last_discovery_failure = discovery.errors;
       discovery.ask_everyone = true;
     }
     discovery_finished(self);
@@ -635,7 +650,7 @@ void shut_down(Router* self) {
     operation.replies.resize(operation.commands.size());
     for (auto& reply : operation.replies)
       if (reply.is_nil() || reply.is_failure())
-        reply = Reply::failure(Reply::Type::connection_failed, state.settings.node.server(),
+        reply = Reply::failure(Reply::Type::connection_failed, server_name(state.settings),
                                "the toolkit was shut down");
     operation.promise.deliver(assemble(operation, state));
   }

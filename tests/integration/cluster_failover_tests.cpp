@@ -18,6 +18,7 @@
 
 #include <atomic>
 #include <mutex>
+#include <set>
 #include <thread>
 
 using namespace redis_toolkit;
@@ -149,6 +150,23 @@ BOOST_AUTO_TEST_CASE(kill_minus_nine_of_a_master_under_writers_and_subscribers) 
 
   const auto killed_at = Clock::now();
   cluster.node(victim).kill_hard();
+  // Right after the kill, a batch over every master: the lost master's keys fail, named one by
+  // one in a BatchError; the others are written (no cross-node atomicity).
+  KeyValues spread;
+  for (int i = 0; i < 300; ++i) spread.emplace_back("spread:" + std::to_string(i), Value(i));
+  std::set<std::string> failed_keys;
+  try {
+    toolkit.batch_set(spread);
+    BOOST_FAIL("a batch over a just-killed master succeeded");
+  } catch (const BatchError& e) {
+    for (const auto& failure : e.failures()) {
+      failed_keys.insert(failure.key);
+      BOOST_TEST(failure.server == cluster.node(victim).address(), failure.key);
+      BOOST_TEST((failure.kind == "ConnectionError" || failure.kind == "TimeoutError"));
+    }
+    BOOST_TEST(e.total() == spread.size());
+  }
+  BOOST_TEST(!failed_keys.empty());
   cluster.wait_until_healthy(20s);
   const auto healthy_at = Clock::now();
   BOOST_TEST(cluster.master_of_slot(key_slot(tag)) == heir);
@@ -186,6 +204,13 @@ BOOST_AUTO_TEST_CASE(kill_minus_nine_of_a_master_under_writers_and_subscribers) 
   for (std::size_t i = 0; i < back.size(); ++i)
     present += back[i].second && back[i].second->as_int() == static_cast<std::int64_t>(i);
   BOOST_TEST(present == 200);
+
+  // The batch's other keys were written; its failed keys were all the lost master's.
+  for (const auto& [key, value] : spread) {
+    if (failed_keys.count(key)) continue;
+    auto stored = toolkit.getter(key);
+    BOOST_TEST((stored && *stored == value), key);
+  }
 
   // Subscribers deliver again: messages published after the recovery arrive.
   rtk_test::wait_until([&] {
