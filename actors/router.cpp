@@ -113,6 +113,7 @@ struct RouterState {
   std::uint64_t next_operation_id = 1;
   std::size_t next_any = 0;
   std::size_t next_replica = 0;
+  mutable std::size_t next_subscriber_node = 0;
   bool shutting_down = false;
   static inline const char* name = "rtk_router";
 };
@@ -207,6 +208,8 @@ void release_connection(NodePool& pool, const caf::actor& target, std::size_t co
 void take_reply(Router* self, Operation& operation, std::size_t index, Reply reply,
                 std::int32_t node) {
   auto& state = self->state;
+  if (state.settings.cluster && reply.is_error() && reply.server.empty())
+    reply.server = state.nodes[node].address.to_string(); // errors name the node that said them
   if (state.settings.cluster && reply.is_error()) {
     if (auto redirection = parse_redirection(reply, state.nodes[node].address)) {
       CommandRoute& route = operation.routes[index];
@@ -449,12 +452,17 @@ std::string locate(const RouterState& state, std::int32_t slot, const std::strin
     const std::int32_t node = master_for_slot(state, slot);
     return node < 0 ? std::string() : state.nodes[node].address.to_string();
   }
+  // Classic subscribers spread over every node, masters and replicas alike.
   std::vector<std::int32_t> candidates = state.masters;
   for (const auto& [master, replicas] : state.replicas_of)
     candidates.insert(candidates.end(), replicas.begin(), replicas.end());
-  for (std::int32_t node : candidates)
-    if (state.nodes[node].address.to_string() != suspect) return state.nodes[node].address.to_string();
-  return candidates.empty() ? std::string() : state.nodes[candidates.front()].address.to_string();
+  if (candidates.empty()) return std::string();
+  const std::size_t start = state.next_subscriber_node++;
+  for (std::size_t i = 0; i < candidates.size(); ++i) {
+    const NodePool& pool = state.nodes[candidates[(start + i) % candidates.size()]];
+    if (pool.address.to_string() != suspect) return pool.address.to_string();
+  }
+  return state.nodes[candidates.front()].address.to_string();
 }
 
 void answer_locating(Router* self) {

@@ -77,7 +77,7 @@ std::map<std::string, std::vector<std::string>> ClusterOperations::group_keys_by
     const std::vector<std::string>& keys) {
   std::vector<std::string> owner(cluster_slot_count);
   for (const ClusterNodeInfo& node : get_nodes_info())
-    if (node.role == "master" && !node.failing)
+    if (node.role == "master") // a failing master serves its slots until a replica takes over
       for (const SlotRange& range : node.slots)
         for (std::uint32_t slot = range.first; slot <= range.last; ++slot)
           owner[slot] = node.address();

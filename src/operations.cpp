@@ -140,10 +140,12 @@ void throw_if_failed(const Reply& reply, const std::string& server, std::string_
       throw ConnectionError(reply.server, std::string(operation), reply.text + about);
     case Reply::Type::cluster_failed:
       throw ClusterError(std::string(operation) + ": " + reply.text + about, reply.server);
-    case Reply::Type::error:
+    case Reply::Type::error: {
+      const std::string& answered_by = reply.server.empty() ? server : reply.server;
       if (is_cluster_error(reply))
-        throw ClusterError(std::string(operation) + ": " + reply.text + about, server);
-      throw CommandError(server, std::string(operation), reply.text + about);
+        throw ClusterError(std::string(operation) + ": " + reply.text + about, answered_by);
+      throw CommandError(answered_by, std::string(operation), reply.text + about);
+    }
     default:
       return;
   }

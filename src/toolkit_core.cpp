@@ -79,6 +79,7 @@ std::shared_ptr<SharedRouter> SharedRouter::acquire(caf::actor_system& system,
     settings.seeds = config.cluster_seed_nodes();
     settings.skip_full_coverage_check = config.skip_full_coverage_check;
     settings.readonly_mode = config.readonly_mode;
+    // Per node: max_connections (4 when unset) within max_connections_per_node.
     settings.max_connections = std::min<std::size_t>(
         settings.max_connections, static_cast<std::size_t>(config.max_connections_per_node));
   }

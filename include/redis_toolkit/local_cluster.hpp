@@ -1,6 +1,6 @@
 #pragma once
 // A local Redis Cluster of real redis-server processes on loopback: 3 masters, 3 replicas by
-// default, with the settings measured in TESTING.md (node timeout 1000 ms, diskless sync without
+// default, with the settings measured on these machines (node timeout 1000 ms, diskless sync without
 // delay, replica validity factor 0) so that a killed master is replaced in about 2 s. For the
 // tests, the examples, the benchmarks, `rtk failover-sim` and `rtk cluster up`.
 //
