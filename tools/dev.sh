@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(build-essential cmake libcaf-dev libhiredis-dev libcereal-dev libboost-test-dev
-          libtomlplusplus-dev redis-server redis-tools curl)
+          libtomlplusplus-dev rapidjson-dev gnuplot-nox redis-server redis-tools curl)
 
 install_missing_packages() {
   local missing=()

@@ -1,4 +1,5 @@
 #include "cli.hpp"
+#include "bench_command.hpp"
 #include "cluster_commands.hpp"
 #include "data_commands.hpp"
 
@@ -194,8 +195,14 @@ const std::vector<OptionSpec>& option_table() {
        command, record_flag},
       {"count", "N", "stop after N messages", command, record_count},
       {"timeout", "S", "stop after S seconds (may have a fraction)", command, record_seconds},
+      {"short", "", "bench: small sizes, one round (the CI run)", command, record_flag},
+      {"rounds", "N", "bench: rounds per figure (default 3; 1 with --short)", command, record_count},
+      {"only", "LIST", "bench: only these scenarios, comma-separated: blocking, in-flight, "
+       "callers, batches, pubsub, codec, failover", command, record_text},
       {"base-port", "P", "first of the six node ports", command, record_port},
       {"dir", "D", "directory for the nodes' files", command, record_text},
+      {"report-dir", "D", "where the command writes its reports (see its help for the default)",
+       command, record_text},
       {"help", "", "print usage (also -h)", general, [](S& s, Text, Text) { s.help = true; }},
       {"version", "", "print rtk's version", general, [](S& s, Text, Text) { s.version = true; }},
       {"verbose", "", "describe the connection on stderr first (never the password); log INFO",
@@ -413,8 +420,11 @@ const std::vector<CommandSpec>& command_table() {
       {"failover-sim", "failover-sim [...]",
        "the failover simulation harness; ends with one JSON report line",
        0, any, {}, {}, not_available},
-      {"bench", "bench [...]", "the benchmark suite",
-       0, any, {}, {}, not_available},
+      {"bench", "bench [...]",
+       "the benchmark suite ([--short] [--rounds N] [--only LIST] [--report-dir D]) on its own "
+       "servers: toolkit vs raw hiredis, redis-benchmark and RapidJSON; JSON results, a Markdown "
+       "report and PNG charts in D (default ./bench-report)",
+       0, 0, {"short", "rounds", "only", "report-dir"}, {}, run_bench},
       {"demo", "demo", "a tour, against 127.0.0.1:6379 or a throwaway redis-server",
        0, 0, {}, {}, run_demo},
       {"help", "help [COMMAND]", "this list, or one command's usage",

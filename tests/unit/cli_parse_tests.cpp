@@ -173,7 +173,9 @@ BOOST_AUTO_TEST_CASE(commands_and_their_arguments_are_checked) {
   BOOST_TEST(parse_command_line({"del", "a", "b", "c"}).arguments.size() == 3U);
   BOOST_TEST(parse_command_line({"cluster", "up", "--base-port", "7000", "--dir", "/tmp/c"})
                  .flags.size() == 2U);
-  BOOST_TEST(parse_command_line({"bench", "anything", "goes"}).arguments.size() == 2U);
+  BOOST_TEST(parse_command_line({"bench", "--short", "--only", "codec,blocking"}).flags.size() == 2U);
+  BOOST_TEST(contains(parse_error({"bench", "anything"}), "too many arguments for bench"));
+  BOOST_TEST(contains(parse_error({"bench", "--rounds", "0"}), "option --rounds expects an integer"));
 }
 
 BOOST_AUTO_TEST_CASE(negative_numbers_and_double_dash_are_arguments) {

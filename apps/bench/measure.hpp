@@ -1,0 +1,95 @@
+#pragma once
+// What the benchmarks measure, shared by rtk_bench_toolkit and `rtk bench`: rates of the toolkit's
+// fronts and of their baselines (raw hiredis, redis-benchmark), each on the server and data the
+// caller gives, so that both sides of a comparison run in one process on one server.
+//
+//   rtk_bench::RawConnection raw("127.0.0.1", port);
+//   double toolkit = rtk_bench::rate_of(20000, [&](long) { toolkit.get_raw("k"); });
+//   double hiredis = rtk_bench::raw_sequential(raw, 20000, {"GET", "k"});
+
+#include <redis_toolkit/async_toolkit.hpp>
+#include <redis_toolkit/toolkit.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+struct redisContext;
+
+namespace rtk_bench {
+
+using Clock = std::chrono::steady_clock;
+/// A command's arguments, "GET" first.
+using Arguments = std::vector<std::string>;
+
+double seconds_since(Clock::time_point start);
+
+/// Calls per second of `operation(index)` called `operations` times one after another.
+template <typename Operation>
+double rate_of(long operations, Operation&& operation) {
+  const auto start = Clock::now();
+  for (long index = 0; index < operations; ++index) operation(index);
+  return static_cast<double>(operations) / seconds_since(start);
+}
+
+/// The process's context switches so far (voluntary and involuntary, every thread): what a call
+/// costs in hand-overs between threads shows as the difference around it.
+long context_switches();
+
+/// One plain hiredis connection: the baseline every comparison runs against.
+class RawConnection {
+public:
+  /// Connects with a 10 s socket timeout; throws std::runtime_error naming the address.
+  RawConnection(const std::string& host, std::uint16_t port);
+  ~RawConnection();
+  RawConnection(const RawConnection&) = delete;
+  RawConnection& operator=(const RawConnection&) = delete;
+
+  /// Sends one command and waits for its reply; throws on an error reply or a broken connection.
+  void command(const Arguments& arguments);
+  /// Queues a command (sent by the next read) / reads one reply, as hiredis pipelining does.
+  void append(const Arguments& arguments);
+  /// The reply's payload: the string of a bulk reply, the third element of a pub/sub message.
+  std::string read_reply();
+  redisContext* context() const noexcept { return context_; }
+
+private:
+  redisContext* context_ = nullptr;
+  std::string address_;
+};
+
+/// Commands per second of `command`, one at a time (redisCommandArgv).
+double raw_sequential(RawConnection& connection, long operations, const Arguments& command);
+/// Commands per second keeping `window` of them in flight: commands[i % size] is the i-th.
+/// A window of `operations` or more sends everything before reading the first reply.
+double raw_window(RawConnection& connection, long operations, long window,
+                  const std::vector<Arguments>& commands);
+/// Commands per second sending `commands` as one pipeline and reading every reply, `batches`
+/// times: what a batch costs a plain hiredis user.
+double raw_batches(RawConnection& connection, long batches, const std::vector<Arguments>& commands);
+
+/// The redis-benchmark beside redis-cli, or on the usual paths; throws with the install hint.
+std::string redis_benchmark_path();
+/// Requests per second redis-benchmark reports for `test` ("get") against 127.0.0.1:port with
+/// `clients` connections and `pipeline` commands in flight on each. Throws when it reports none.
+double redis_benchmark(std::uint16_t port, int clients, long requests, int pipeline = 1,
+                       const std::string& test = "get");
+
+/// Starts one async call; the call reports its end through `done(ok)`, from any thread.
+using StartCall = std::function<void(std::function<void(bool ok)> done)>;
+/// Calls per second of `start` keeping `in_flight` calls outstanding (each completion starts the
+/// next) until `operations` have completed. Throws when any failed.
+double keep_in_flight(long in_flight, long operations, const StartCall& start);
+/// GETs per second through the async toolkit keeping `in_flight` calls outstanding from one caller.
+double async_gets_in_flight(redis_toolkit::AsyncRedisToolkit& toolkit, const std::string& key,
+                            long in_flight, long operations);
+/// Calls per second of `operation` from `threads` threads sharing it, `operations` in all.
+double threads_rate(int threads, long operations, const std::function<void()>& operation);
+/// GETs per second from `actors` CAF actors, each asking the typed toolkit actor for `key`
+/// (getter: reads and decodes the wire format) one request after another, `operations` in all.
+double actors_rate(redis_toolkit::AsyncRedisToolkit& toolkit, int actors, long operations,
+                   const std::string& key);
+
+} // namespace rtk_bench

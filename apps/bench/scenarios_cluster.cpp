@@ -1,0 +1,196 @@
+// Scenarios 4 and 7 on the one server and the local cluster: batches by size, and the error window
+// of a master killed under writers.
+#include "measure.hpp"
+#include "scenarios.hpp"
+
+#include <redis_toolkit/errors.hpp>
+#include <redis_toolkit/wire_format.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <thread>
+
+namespace rtk_bench {
+
+using namespace redis_toolkit;
+using namespace std::chrono_literals;
+
+void run_batches(BenchContext& context, Scenario& scenario) {
+  const Sizes& sizes = context.sizes();
+  const std::string one_server = "toolkit, one server";
+  const std::string raw_side = "hiredis pipeline, one server";
+  scenario.about =
+      "batch_set and batch_get of N distinct keys (a 100-byte string each, in the wire format): "
+      "the toolkit on the 3+3 cluster (one pipeline per master, all at once) and on the one "
+      "server, against raw hiredis sending the same N commands with the same bytes as one "
+      "pipeline to the one server. Each size is repeated up to " +
+      with_thousands(sizes.batch_keys) + " keys per figure; figures are keys per second. Last, "
+      "one caller's sequential getter on the cluster against the one server.";
+  RedisToolkit cluster(context.cluster_config(), BenchContext::toolkit_options());
+  RedisToolkit single(context.server_config(), BenchContext::toolkit_options());
+  RawConnection raw(context.server().host(), context.server().port());
+  const Value value(text_of_size(100));
+  const std::string stored = serialize_value(value);
+
+  for (const long size : sizes.batch_sizes) {
+    KeyValues entries;
+    std::vector<std::string> keys;
+    std::vector<Arguments> raw_sets, raw_gets;
+    for (long i = 0; i < size; ++i) {
+      keys.push_back("bench:batch:" + std::to_string(i));
+      entries.emplace_back(keys.back(), value);
+      raw_sets.push_back({"SET", keys.back(), stored});
+      raw_gets.push_back({"GET", keys.back()});
+    }
+    const long repeats = std::max(1L, sizes.batch_keys / size);
+    const auto keys_per_second = [&](const std::function<void()>& batch) {
+      return static_cast<double>(size) * rate_of(repeats, [&](long) { batch(); });
+    };
+    // Per operation two rows sharing the one-server figure of each round: the toolkit against
+    // raw hiredis, and the cluster against the one server.
+    const auto measure = [&](const std::string& operation, const std::function<void()>& on_cluster,
+                             const std::function<void()>& on_server,
+                             const std::vector<Arguments>& raw_commands) {
+      const std::string name = operation + " " + with_thousands(size);
+      Row& versus_raw = scenario.row(name, "keys/s", static_cast<double>(size));
+      Row& versus_server = scenario.row(name + ", cluster", "keys/s", static_cast<double>(size));
+      context.each_round(scenario.id, name, [&] {
+        versus_server.add("toolkit, cluster", keys_per_second(on_cluster));
+        const double server_rate = keys_per_second(on_server);
+        versus_raw.add(one_server, server_rate);
+        versus_server.add(one_server, server_rate);
+        versus_raw.add(raw_side, raw_batches(raw, repeats, raw_commands));
+      });
+    };
+    measure("batch_set", [&] { cluster.batch_set(entries); }, [&] { single.batch_set(entries); },
+            raw_sets);
+    measure("batch_get", [&] { cluster.batch_get(keys); }, [&] { single.batch_get(keys); },
+            raw_gets);
+  }
+
+  const long operations = context.sizes().sequential_operations;
+  Row& single_key = scenario.row("single-key getter, one at a time, cluster", "ops/s");
+  cluster.setter("bench:single", value);
+  single.setter("bench:single", value);
+  context.each_round(scenario.id, single_key.name, [&] {
+    single_key.add("toolkit, cluster", rate_of(operations, [&](long) { cluster.getter("bench:single"); }));
+    single_key.add(one_server, rate_of(operations, [&](long) { single.getter("bench:single"); }));
+  });
+  scenario.notes.push_back("Raw hiredis has no cluster routing, so the cluster's baseline is the "
+                           "toolkit on the one server; the hiredis pipeline is one connection to "
+                           "one server.");
+}
+
+namespace {
+
+/// A writer's errors, with their times, while it writes until stopped.
+struct Writer {
+  std::atomic<bool>& stop;
+  std::atomic<long> successes{0};
+  std::mutex mutex;
+  std::vector<std::chrono::steady_clock::time_point> failures;
+  std::thread thread;
+
+  template <typename Write>
+  Writer(std::atomic<bool>& stop_flag, Write write) : stop(stop_flag) {
+    thread = std::thread([this, write] {
+      for (long round = 0; !stop; ++round) {
+        try {
+          write(round);
+          ++successes;
+        } catch (const std::exception&) {
+          std::lock_guard<std::mutex> lock(mutex);
+          failures.push_back(std::chrono::steady_clock::now());
+        }
+      }
+    });
+  }
+  ~Writer() {
+    stop = true;
+    if (thread.joinable()) thread.join();
+  }
+  std::optional<std::chrono::steady_clock::time_point> last_failure() {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (failures.empty()) return std::nullopt;
+    return failures.back();
+  }
+  std::size_t failure_count() {
+    std::lock_guard<std::mutex> lock(mutex);
+    return failures.size();
+  }
+};
+
+void wait_for(const std::function<bool()>& condition, std::chrono::seconds limit,
+              const std::string& what) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() > deadline)
+      throw std::runtime_error("timed out after " + std::to_string(limit.count()) +
+                               " s waiting for " + what);
+    std::this_thread::sleep_for(10ms);
+  }
+}
+
+double seconds_between(std::chrono::steady_clock::time_point from,
+                       std::chrono::steady_clock::time_point to) {
+  return std::chrono::duration<double>(to - from).count();
+}
+
+} // namespace
+
+void run_failover(BenchContext& context, Scenario& scenario) {
+  scenario.about =
+      "A master of the 3+3 cluster (cluster-node-timeout 1000 ms) is killed with SIGKILL while a "
+      "blocking and an async writer each write keys spread over every master. The error window "
+      "is the time from the kill to the last error either writer saw; the writers carry on by "
+      "themselves. Then the killed node is restarted (it rejoins as a replica) before the next "
+      "round. The same master-kill as the failover harness, on the bench's own cluster.";
+  LocalCluster& cluster = context.cluster();
+  RedisToolkit toolkit(context.cluster_config(), BenchContext::toolkit_options(LogLevel::off));
+  AsyncRedisToolkit async_toolkit(context.cluster_config(),
+                                  BenchContext::toolkit_options(LogLevel::off));
+  Row& window = scenario.row("error window after the kill", "s", 0, false);
+  Row& healthy = scenario.row("cluster healthy again after the kill", "s", 0, false);
+  Row& errors = scenario.row("errors seen by the writers", "errors", 0, false);
+  context.each_round(scenario.id, "kill -9 of a master", [&] {
+    cluster.wait_until_healthy(30s);
+    const std::size_t victim = cluster.masters().front();
+    std::atomic<bool> stop{false};
+    Writer blocking(stop, [&](long round) {
+      toolkit.setter("bench:failover:" + std::to_string(round % 500), round);
+    });
+    Writer async(stop, [&](long round) {
+      async_toolkit.setter("bench:failover:async:" + std::to_string(round % 500), round).get();
+    });
+    wait_for([&] { return blocking.successes > 100 && async.successes > 100; }, 15s,
+             "the writers to run before the kill");
+    const auto killed_at = std::chrono::steady_clock::now();
+    cluster.node(victim).kill_hard();
+    cluster.wait_until_healthy(20s);
+    const auto healthy_at = std::chrono::steady_clock::now();
+    const long blocking_then = blocking.successes, async_then = async.successes;
+    wait_for([&] { return blocking.successes > blocking_then + 100 &&
+                          async.successes > async_then + 100; },
+             15s, "the writers to carry on after the failover");
+    stop = true;
+    blocking.thread.join();
+    async.thread.join();
+    double last = 0;
+    for (Writer* writer : {&blocking, &async}) {
+      if (const auto failure = writer->last_failure())
+        last = std::max(last, seconds_between(killed_at, *failure));
+    }
+    window.add("toolkit writers", last);
+    healthy.add("toolkit writers", seconds_between(killed_at, healthy_at));
+    errors.add("toolkit writers",
+               static_cast<double>(blocking.failure_count() + async.failure_count()));
+    context.progress(scenario.id, "restarting the killed node");
+    cluster.restart_node(victim);
+    cluster.wait_until_healthy(30s);
+  });
+  scenario.notes.push_back("Toolkit timeouts as in the test suites: connection and socket timeout "
+                           "2 s, 3 attempts with 0.1 s backoff doubling.");
+}
+
+} // namespace rtk_bench

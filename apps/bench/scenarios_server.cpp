@@ -1,0 +1,139 @@
+// Scenarios 1-3 on the one redis-server: the blocking facade, calls in flight, many callers.
+#include "measure.hpp"
+#include "scenarios.hpp"
+
+#include <redis_toolkit/wire_format.hpp>
+
+namespace rtk_bench {
+
+using namespace redis_toolkit;
+
+namespace {
+
+constexpr const char* hiredis_sequential = "hiredis redisCommand";
+
+/// Calls per second of `operation`, and the context switches each call cost the process.
+struct Measured {
+  double rate;
+  double switches_per_call;
+};
+
+template <typename Operation>
+Measured with_switches(long operations, Operation&& operation) {
+  const long before = context_switches();
+  const double rate = operation();
+  return {rate, static_cast<double>(context_switches() - before) / static_cast<double>(operations)};
+}
+
+/// The value scenarios 2 and 3 read: a string of 100 bytes in the wire format, so that the typed
+/// getter of the actor callers decodes what the other callers read as bytes.
+void store_benchmark_value(RedisToolkit& toolkit) {
+  toolkit.setter(benchmark_get_key, Value(text_of_size(100)));
+}
+
+} // namespace
+
+void run_blocking(BenchContext& context, Scenario& scenario) {
+  const long operations = context.sizes().sequential_operations;
+  scenario.about = "One caller, one call at a time: the blocking facade's set_raw/get_raw against "
+                   "hiredis redisCommand on its own connection, the same key and bytes, " +
+                   with_thousands(operations) + " calls per figure. Context switches are the "
+                   "whole process's (getrusage), per call.";
+  RedisToolkit toolkit(context.server_config(), BenchContext::toolkit_options());
+  RawConnection raw(context.server().host(), context.server().port());
+  for (const std::size_t size : {std::size_t{100}, std::size_t{10240}}) {
+    const std::string size_name = size == 100 ? "100 B" : "10 KiB";
+    const std::string key = "bench:blocking:" + std::to_string(size);
+    const std::string value = text_of_size(size);
+    toolkit.set_raw(key, value);
+    struct Case {
+      std::string command;
+      std::function<void()> toolkit_call;
+      Arguments raw_command;
+    };
+    const std::vector<Case> cases = {
+        {"SET", [&] { toolkit.set_raw(key, value); }, {"SET", key, value}},
+        {"GET", [&] { toolkit.get_raw(key); }, {"GET", key}},
+    };
+    for (const Case& one : cases) {
+      const std::string name = one.command + " " + size_name;
+      Row& rate = scenario.row(name, "ops/s");
+      Row& switches = scenario.row("context switches per " + name, "switches/op", 0, false);
+      context.each_round(scenario.id, name, [&] {
+        const Measured facade = with_switches(operations, [&] {
+          return rate_of(operations, [&](long) { one.toolkit_call(); });
+        });
+        const Measured plain = with_switches(
+            operations, [&] { return raw_sequential(raw, operations, one.raw_command); });
+        rate.add("toolkit", facade.rate);
+        rate.add(hiredis_sequential, plain.rate);
+        switches.add("toolkit", facade.switches_per_call);
+        switches.add(hiredis_sequential, plain.switches_per_call);
+      });
+    }
+  }
+}
+
+void run_in_flight(BenchContext& context, Scenario& scenario) {
+  const Sizes& sizes = context.sizes();
+  scenario.about =
+      "One caller keeping N GETs in flight: the async toolkit (get_raw with a callback that "
+      "starts the next call) against raw hiredis keeping the same N appended "
+      "(redisAppendCommand / redisGetReply) and `redis-benchmark -c 1 -P N`, all reading the "
+      "key redis-benchmark reads (a 100-byte string in the wire format). " +
+      with_thousands(sizes.shallow_operations) + " GETs per figure at 1 and 10 in flight, " +
+      with_thousands(sizes.deep_operations) + " from 100 on.";
+  RedisToolkit blocking(context.server_config(), BenchContext::toolkit_options());
+  store_benchmark_value(blocking);
+  AsyncRedisToolkit toolkit(context.server_config(), BenchContext::toolkit_options());
+  RawConnection raw(context.server().host(), context.server().port());
+  for (const long depth : {1L, 10L, 100L, 1000L, 10000L}) {
+    const long operations = depth <= 10 ? sizes.shallow_operations : sizes.deep_operations;
+    const std::string name = with_thousands(depth) + " in flight";
+    Row& row = scenario.row(name, "ops/s", static_cast<double>(depth));
+    Row& switches = scenario.row("context switches per GET, " + name, "switches/op", 0, false);
+    context.each_round(scenario.id, name, [&] {
+      const Measured async = with_switches(operations, [&] {
+        return async_gets_in_flight(toolkit, benchmark_get_key, depth, operations);
+      });
+      const Measured plain = with_switches(operations, [&] {
+        return raw_window(raw, operations, depth, {{"GET", benchmark_get_key}});
+      });
+      row.add("toolkit async", async.rate);
+      row.add("hiredis pipelined", plain.rate);
+      row.add("redis-benchmark -P", redis_benchmark(context.server().port(), 1, operations,
+                                                    static_cast<int>(depth)));
+      switches.add("toolkit async", async.switches_per_call);
+      switches.add("hiredis pipelined", plain.switches_per_call);
+    });
+  }
+}
+
+void run_callers(BenchContext& context, Scenario& scenario) {
+  const long operations = context.sizes().caller_operations;
+  scenario.about =
+      "N callers sharing one toolkit, each one call at a time: N threads on the blocking facade "
+      "(get_raw), and N CAF actors asking the typed toolkit actor (getter, which also decodes the "
+      "wire format), against `redis-benchmark -c N` (N connections), all reading the key "
+      "redis-benchmark reads. " + with_thousands(operations) + " GETs per figure.";
+  RedisToolkit blocking(context.server_config(), BenchContext::toolkit_options());
+  store_benchmark_value(blocking);
+  AsyncRedisToolkit async_toolkit(context.server_config(), BenchContext::toolkit_options());
+  // One redis-benchmark figure per round serves as the baseline of both rows of a count.
+  const std::string baseline = "redis-benchmark -c";
+  for (const int callers : {1, 10, 50, 200}) {
+    const std::string count = std::to_string(callers);
+    Row& threads = scenario.row(count + (callers == 1 ? " thread" : " threads"), "ops/s", callers);
+    Row& actors = scenario.row(count + (callers == 1 ? " actor" : " actors"), "ops/s", callers);
+    context.each_round(scenario.id, count + " callers", [&] {
+      threads.add("toolkit, threads",
+                  threads_rate(callers, operations, [&] { blocking.get_raw(benchmark_get_key); }));
+      actors.add("toolkit, actors", actors_rate(async_toolkit, callers, operations, benchmark_get_key));
+      const double benchmark = redis_benchmark(context.server().port(), callers, operations);
+      threads.add(baseline, benchmark);
+      actors.add(baseline, benchmark);
+    });
+  }
+}
+
+} // namespace rtk_bench

@@ -1,0 +1,107 @@
+// `rtk bench --short` as CI runs it: the whole suite once with small sizes, on servers of its own.
+// Checks that it ran and wrote every scenario's figures, the targets, the report and the charts;
+// never a time or a ratio (the figures depend on the machine and its load).
+#include "redis_toolkit/server_launcher.hpp"
+
+#include <boost/test/unit_test.hpp>
+#include <rapidjson/document.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <set>
+#include <string>
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+namespace {
+
+redis_toolkit::ProgramOutput run_rtk(const std::vector<std::string>& arguments,
+                                     std::chrono::milliseconds limit) {
+  const char* executable = std::getenv("RTK_RTK_EXE");
+  BOOST_REQUIRE_MESSAGE(executable != nullptr, "RTK_RTK_EXE must name the rtk binary");
+  std::vector<std::string> argv = {executable};
+  argv.insert(argv.end(), arguments.begin(), arguments.end());
+  return redis_toolkit::run_program(argv, limit);
+}
+
+std::string read_file(const fs::path& path) {
+  std::ifstream file(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>()};
+}
+
+const std::set<std::string> every_scenario = {"blocking", "in-flight", "callers", "batches",
+                                              "pubsub",   "codec",     "failover"};
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(bench_run_tests)
+
+BOOST_AUTO_TEST_CASE(a_short_run_writes_every_scenario_the_targets_the_report_and_the_charts) {
+  const fs::path directory = fs::path(RTK_BINARY_DIR) / "bench-short";
+  fs::remove_all(directory);
+  const auto run = run_rtk({"bench", "--short", "--report-dir", directory.string()}, 600s);
+  BOOST_TEST_MESSAGE("rtk bench --short:\n" << run.standard_output << run.standard_error);
+  BOOST_REQUIRE_MESSAGE(run.exit_status == 0, run.standard_error);
+  BOOST_TEST(run.standard_error.find("rtk bench [") != std::string::npos); // progress lines
+
+  rapidjson::Document results;
+  const std::string json = read_file(directory / "bench-results.json");
+  results.Parse(json.c_str(), json.size());
+  BOOST_REQUIRE(!results.HasParseError());
+  BOOST_TEST(std::string(results["mode"].GetString()) == "short");
+  const int rounds = results["rounds"].GetInt();
+  BOOST_TEST(rounds == 1);
+  BOOST_TEST(results["machine"]["cores"].GetUint() >= 1u);
+
+  std::set<std::string> seen;
+  for (const auto& scenario : results["scenarios"].GetArray()) {
+    const std::string id = scenario["id"].GetString();
+    seen.insert(id);
+    BOOST_TEST(scenario["failure"].IsNull(), id);
+    BOOST_TEST(scenario["rows"].Size() > 0u, id);
+    for (const auto& row : scenario["rows"].GetArray()) {
+      const std::string name = id + ": " + row["name"].GetString();
+      BOOST_TEST(row["sides"].Size() >= 1u, name);
+      for (const auto& side : row["sides"].GetArray()) {
+        BOOST_TEST(side["rounds"].Size() == static_cast<unsigned>(rounds), name);
+        for (const auto& figure : side["rounds"].GetArray())
+          BOOST_TEST((std::isfinite(figure.GetDouble()) && figure.GetDouble() >= 0), name);
+      }
+    }
+  }
+  BOOST_TEST(seen == every_scenario, boost::test_tools::per_element());
+
+  // Every target is judged or says why not; the short run measures the ones at 10,000 too.
+  BOOST_TEST(results["targets"].Size() >= 12u);
+  for (const auto& target : results["targets"].GetArray())
+    BOOST_TEST(!target["met"].IsNull(), target["name"].GetString());
+
+  const std::string report = read_file(directory / "bench-report.md");
+  for (const char* part : {"# rtk bench report", "## Targets", "## 1. Blocking facade",
+                                  "## 6. The wire codec", "## 7. Failover", "## Charts"})
+    BOOST_TEST(report.find(part) != std::string::npos, part);
+
+  const std::string plotter = results["plotter"].GetString();
+  if (plotter == "none") {
+    BOOST_TEST(results["charts"].Size() == 0u);
+    BOOST_TEST(report.find("No charts: ") != std::string::npos);
+  } else {
+    BOOST_TEST(results["charts"].Size() == 4u, results["charts_note"].GetString());
+    for (const auto& chart : results["charts"].GetArray())
+      BOOST_TEST(fs::file_size(directory / chart.GetString()) > 0u, chart.GetString());
+  }
+}
+
+BOOST_AUTO_TEST_CASE(an_unknown_scenario_is_a_usage_error_before_any_server_starts) {
+  const auto run = run_rtk({"bench", "--only", "codec,nonsense"}, 60s);
+  BOOST_TEST(run.exit_status == 2);
+  BOOST_TEST(run.standard_error.find("unknown scenario 'nonsense'") != std::string::npos,
+             run.standard_error);
+  BOOST_TEST(run.standard_error.find("rtk bench [") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
