@@ -2,6 +2,7 @@
 #include "bench_command.hpp"
 #include "cluster_commands.hpp"
 #include "data_commands.hpp"
+#include "failover_sim_runner.hpp"
 
 #include "redis_toolkit/errors.hpp"
 
@@ -201,6 +202,12 @@ const std::vector<OptionSpec>& option_table() {
        "callers, batches, pubsub, codec, failover", command, record_text},
       {"base-port", "P", "first of the six node ports", command, record_port},
       {"dir", "D", "directory for the nodes' files", command, record_text},
+      {"scenario", "FILE.toml", "failover-sim: the scenario (default: the master kill of "
+       "config/failover/master_kill.toml)", command, record_text},
+      {"duration", "S", "failover-sim: run the workload S seconds (overrides the scenario's)",
+       command, record_seconds},
+      {"durable", "", "failover-sim: writers use setter_durable (SET + WAIT for a replica)",
+       command, record_flag},
       {"report-dir", "D", "where the command writes its reports (see its help for the default)",
        command, record_text},
       {"help", "", "print usage (also -h)", general, [](S& s, Text, Text) { s.help = true; }},
@@ -418,8 +425,10 @@ const std::vector<CommandSpec>& command_table() {
        "a local 3-master 3-replica cluster of redis-server processes",
        1, 1, {"base-port", "dir"}, {"up", "down", "status"}, run_cluster},
       {"failover-sim", "failover-sim [...]",
-       "the failover simulation harness; ends with one JSON report line",
-       0, any, {}, {}, not_available},
+       "the failover simulation harness ([--scenario FILE.toml] [--duration S] [--durable] "
+       "[--report-dir D]): one JSON report line, a Markdown report in D (default .); exit 1 when "
+       "a promise is broken",
+       0, 0, {"scenario", "duration", "durable", "report-dir"}, {}, run_failover_sim},
       {"bench", "bench [...]",
        "the benchmark suite ([--short] [--rounds N] [--only LIST] [--report-dir D]) on its own "
        "servers: toolkit vs raw hiredis, redis-benchmark and RapidJSON; JSON results, a Markdown "

@@ -1,0 +1,222 @@
+// `rtk failover-sim` run for real ($RTK_RTK_EXE): it starts its own 3+3 cluster, kills a master
+// under a durable workload (or hangs one), and its JSON report line says what the toolkit
+// promises: no write acknowledged by WAIT lost, writers and subscribers back after the fault, an
+// error window measured. The scenarios are short, with generous targets: the timing targets of
+// the shipped scenarios are for the benchmark machine, not for a shared CI box (TESTING.md).
+#include "redis_toolkit/server_launcher.hpp"
+#include "redis_toolkit/value.hpp"
+#include "redis_toolkit/wire_format.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <unistd.h>
+#include <vector>
+
+using namespace std::chrono_literals;
+using redis_toolkit::Value;
+
+namespace {
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+/// A directory for one test's scenario and report, removed afterwards.
+struct Workspace {
+  std::filesystem::path path;
+  Workspace() {
+    path = std::filesystem::temp_directory_path() /
+           ("rtk-failover-sim-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter()++));
+    std::filesystem::create_directories(path);
+  }
+  ~Workspace() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path, ignored);
+  }
+  static int& counter() {
+    static int next = 0;
+    return next;
+  }
+  std::string write(const std::string& name, const std::string& text) const {
+    const auto file = path / name;
+    std::ofstream(file) << text;
+    return file.string();
+  }
+};
+
+redis_toolkit::ProgramOutput run_rtk(const std::vector<std::string>& arguments,
+                                     std::chrono::milliseconds limit = 120s) {
+  const char* executable = std::getenv("RTK_RTK_EXE");
+  BOOST_REQUIRE_MESSAGE(executable && *executable, "RTK_RTK_EXE must name the rtk binary");
+  std::vector<std::string> argv = {executable};
+  argv.insert(argv.end(), arguments.begin(), arguments.end());
+  return redis_toolkit::run_program(argv, limit);
+}
+
+/// The report: stdout must be exactly one line of JSON.
+Value report_of(const redis_toolkit::ProgramOutput& run) {
+  const std::string& out = run.standard_output;
+  BOOST_REQUIRE_MESSAGE(!out.empty() && out.back() == '\n' && out.find('\n') == out.size() - 1,
+                        "stdout is not one line: " << out << "\nstderr: " << run.standard_error);
+  return redis_toolkit::parse_cli_json(out);
+}
+
+std::string status_of(const Value& report, const std::string& promise) {
+  const Value* entry = report.find("promises")->find(promise);
+  BOOST_REQUIRE_MESSAGE(entry != nullptr, "no promise " << promise);
+  return entry->find("status")->as_string();
+}
+
+bool is_number(const Value* value) {
+  return value != nullptr && (value->is_double() || value->is_int());
+}
+
+/// A light workload for a 2-core CI machine, with targets a loaded machine meets.
+const std::string light_workload = R"(
+[workload]
+blocking_writers = 2
+async_writers = 1
+async_in_flight = 2
+readers = 1
+write_rate = 50
+read_rate = 50
+keys = 600
+classic_channels = 1
+sharded_channels_per_master = 1
+publish_rate = 10
+
+[targets]
+error_window = 15.0
+delivery_gap = 15.0
+)";
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(failover_sim_run_tests)
+
+BOOST_AUTO_TEST_CASE(a_master_kill_in_durable_mode_loses_no_acknowledged_write) {
+  Workspace workspace;
+  const std::string scenario = workspace.write("kill.toml", R"(
+name = "test_kill"
+duration = 12
+)" + light_workload + R"(
+[[faults]]
+at = 4
+action = "kill_master"
+target = 0
+
+[[faults]]
+at = 8
+action = "restart_killed"
+)");
+  const auto run = run_rtk({"failover-sim", "--scenario", scenario, "--durable", "--report-dir",
+                            workspace.path.string()});
+  BOOST_TEST_MESSAGE("stderr:\n" << run.standard_error);
+  BOOST_TEST(run.exit_status == 0, run.standard_error);
+  const Value report = report_of(run);
+  BOOST_TEST(report.find("scenario")->as_string() == "test_kill");
+  BOOST_TEST(report.find("durable")->as_bool());
+
+  // Zero writes acknowledged by WAIT lost, and there were such writes.
+  BOOST_TEST(status_of(report, "durable_writes_lost") == "met");
+  const Value& writes = *report.find("writes");
+  BOOST_TEST(writes.find("checked")->as_bool());
+  BOOST_TEST(writes.find("durable_lost")->as_int() == 0);
+  BOOST_TEST(writes.find("durable_keys")->as_int() > 100);
+  BOOST_TEST(writes.find("unverified")->as_int() == 0);
+
+  // The kill: injected, an error window measured, subscribers delivering again.
+  const auto& faults = report.find("faults")->items();
+  BOOST_REQUIRE(faults.size() == 2U);
+  const Value& kill = faults[0];
+  BOOST_TEST(kill.find("action")->as_string() == "kill_master");
+  BOOST_TEST(kill.find("injected")->as_bool());
+  BOOST_TEST(is_number(kill.find("error_window_ms")), "error window: " << kill.find("error_window_ms")->to_string());
+  BOOST_TEST(is_number(kill.find("healthy_ms")));
+  BOOST_TEST(is_number(kill.find("delivery_gap_ms")), "delivery gap: " << kill.find("delivery_gap_ms")->to_string());
+  for (const Value& gap : kill.find("channel_gaps_ms")->items()) BOOST_TEST(is_number(&gap));
+  BOOST_TEST(faults[1].find("action")->as_string() == "restart_killed");
+  BOOST_TEST(faults[1].find("injected")->as_bool());
+  BOOST_TEST(status_of(report, "error_window") == "met");
+  BOOST_TEST(status_of(report, "subscribers_delivering") == "met");
+
+  // Writers back by themselves; the phases around the fault.
+  BOOST_TEST(status_of(report, "writers_recovered") == "met");
+  BOOST_TEST(is_number(report.find("recovered_ms")));
+  const auto& phases = report.find("phases")->items();
+  BOOST_REQUIRE(phases.size() == 3U);
+  const Value& after = *phases[2].find("ops")->find("blocking_write");
+  BOOST_TEST(after.find("succeeded")->as_int() > 0);
+  BOOST_TEST(after.find("failed")->as_int() == 0);
+  BOOST_TEST(phases[0].find("ops")->find("blocking_write")->find("failed")->as_int() == 0);
+  BOOST_TEST(report.find("ok")->as_bool());
+
+  // The Markdown report beside it; the progress lines on stderr.
+  std::ifstream markdown(workspace.path / "failover-report-test_kill.md");
+  BOOST_REQUIRE(markdown.good());
+  std::stringstream text;
+  text << markdown.rdbuf();
+  BOOST_TEST(contains(text.str(), "## Promises"));
+  BOOST_TEST(contains(text.str(), "kill_master"));
+  BOOST_TEST(contains(run.standard_error, "failover-sim "));
+  BOOST_TEST(contains(run.standard_error, " during "));
+}
+
+BOOST_AUTO_TEST_CASE(a_hung_master_is_replaced_and_the_workload_carries_on) {
+  Workspace workspace;
+  const std::string scenario = workspace.write("hang.toml", R"(
+name = "test_hang"
+duration = 9
+)" + light_workload + R"(
+[[faults]]
+at = 3
+action = "hang_node"
+target = 1
+seconds = 2.0
+)");
+  const auto run = run_rtk({"failover-sim", "--scenario", scenario, "--report-dir",
+                            workspace.path.string()});
+  BOOST_TEST_MESSAGE("stderr:\n" << run.standard_error);
+  BOOST_TEST(run.exit_status == 0, run.standard_error);
+  const Value report = report_of(run);
+  const Value& hang = report.find("faults")->items().at(0);
+  BOOST_TEST(hang.find("action")->as_string() == "hang_node");
+  BOOST_TEST(hang.find("injected")->as_bool());
+  BOOST_TEST(hang.find("took_ms")->as_double() >= 2000.0);
+  BOOST_TEST(is_number(hang.find("error_window_ms")));
+  BOOST_TEST(is_number(hang.find("healthy_ms")));
+  BOOST_TEST(is_number(hang.find("delivery_gap_ms")));
+  BOOST_TEST(status_of(report, "writers_recovered") == "met");
+  BOOST_TEST(status_of(report, "durable_writes_lost") == "not_applicable");
+  BOOST_TEST(report.find("writes")->find("keys_written")->as_int() > 100);
+  BOOST_TEST(std::filesystem::exists(workspace.path / "failover-report-test_hang.md"));
+}
+
+BOOST_AUTO_TEST_CASE(bad_input_exits_2_before_starting_anything) {
+  Workspace workspace;
+  const auto missing = run_rtk({"failover-sim", "--scenario", (workspace.path / "none.toml").string()}, 20s);
+  BOOST_TEST(missing.exit_status == 2);
+  BOOST_TEST(contains(missing.standard_error, "cannot open scenario file"));
+
+  const std::string bad = workspace.write("bad.toml", "[[faults]]\nat = 1\naction = \"kill_master\"\nsecs = 2\n");
+  const auto unknown = run_rtk({"failover-sim", "--scenario", bad}, 20s);
+  BOOST_TEST(unknown.exit_status == 2);
+  BOOST_TEST(contains(unknown.standard_error, "key 'faults[0].secs': unknown key at " + bad + ":4:1"));
+
+  // A cluster rtk did not start: no process to kill (nothing answers there, and nothing is asked).
+  const auto existing = run_rtk({"--cluster", "127.0.0.1:1", "failover-sim"}, 20s);
+  BOOST_TEST(existing.exit_status == 2);
+  BOOST_TEST(contains(existing.standard_error, "ValidationError: fault kill_master at 8.0 s needs to "
+                                               "signal or start redis-server processes"));
+  const auto too_short = run_rtk({"failover-sim", "--duration", "5"}, 20s);
+  BOOST_TEST(too_short.exit_status == 2);
+  BOOST_TEST(contains(too_short.standard_error, "faults[0].at"));
+  BOOST_TEST(contains(too_short.standard_error, "(with --duration 5)"));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
