@@ -926,9 +926,10 @@ std::string render_json(const Report& report) {
   }
   Value channels = Value::list();
   for (const ChannelInfo& channel : log.channels) {
-    channels.items().push_back(Value::dict({{"name", channel.name},
-                                              {"kind", channel.sharded ? "sharded" : "classic"},
-                                              {"node", channel.node.empty() ? Value() : Value(channel.node)}}));
+    channels.items().push_back(
+        Value::dict({{"name", channel.name},
+                     {"kind", channel.sharded ? "sharded" : "classic"},
+                     {"node", channel.node.empty() ? Value() : Value(channel.node)}}));
   }
   Value lost_examples = Value::list();
   for (const std::string& example : log.writes.lost_examples) lost_examples.items().push_back(example);
@@ -1141,7 +1142,8 @@ std::string render_markdown(const Report& report) {
        << " (at most once: messages published while a subscriber reconnects are not delivered).\n\n"
        << "| channel | kind | node at the start |";
     for (const FaultReport& fault : report.faults)
-      if (fault.fault.disruptive) md << " gap after " << fault.fault.action << " at " << md_seconds(fault.fault.at_ms) << " |";
+      if (fault.fault.disruptive)
+        md << " gap after " << fault.fault.action << " at " << md_seconds(fault.fault.at_ms) << " |";
     md << "\n| --- | --- | --- |";
     for (const FaultReport& fault : report.faults)
       if (fault.fault.disruptive) md << " --- |";

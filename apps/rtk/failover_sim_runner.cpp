@@ -426,7 +426,8 @@ private:
                     master.to_string();
     mark(record);
     const std::string reply = control_.redis_cli(replica, {"CLUSTER", "FAILOVER"});
-    if (reply.rfind("OK", 0) != 0) throw ClusterError("CLUSTER FAILOVER refused: " + reply, replica.to_string());
+    if (reply.rfind("OK", 0) != 0)
+      throw ClusterError("CLUSTER FAILOVER refused: " + reply, replica.to_string());
     const auto deadline = Clock::now() + milliseconds(15000);
     while (control_.redis_cli(replica, {"ROLE"}).rfind("master", 0) != 0) {
       if (Clock::now() >= deadline)
