@@ -139,18 +139,21 @@ std::int32_t pool_for(RouterState& state, const NodeAddress& address) {
   pool.settings.host = address.host;
   pool.settings.port = address.port;
   pool.settings.readonly = state.settings.readonly_mode;
-  pool.connections.resize(std::max<std::size_t>(1, state.settings.max_connections));
+  pool.connections.resize(std::max<std::size_t>(1, state.settings.max_connections) + 1);
   pool.statistics.server = address.to_string();
   state.nodes.push_back(std::move(pool));
   state.node_index[address] = state.nodes.size() - 1;
   return static_cast<std::int32_t>(state.nodes.size() - 1);
 }
 
-/// Which connection of a node's pool carries commands of `slot`. Always the same one for a slot, so
-/// that commands on one key (or channel) reach Redis in the order the router received them; keys
-/// spread over the pool. Commands without a key use the first connection.
-std::size_t connection_for_slot(const NodePool& pool, std::int32_t slot) {
-  return slot < 0 ? 0 : static_cast<std::size_t>(slot) % pool.connections.size();
+/// Which connection of a node's pool carries `command`. Always the same one for a slot, so that
+/// commands on one key (or channel) reach Redis in the order the router received them; keys spread
+/// over the pool. Commands without a key use the first connection. The pool's last connection is
+/// kept for blocking commands (WAIT and the writes before it).
+std::size_t connection_for(const NodePool& pool, const Command& command) {
+  const std::size_t shared = pool.connections.size() - 1;
+  if (command.blocking) return shared;
+  return command.slot < 0 ? 0 : static_cast<std::size_t>(command.slot) % shared;
 }
 
 /// The connection at `index`, connecting it on first use (and again after it ended).
@@ -235,6 +238,17 @@ void take_reply(Router* self, Operation& operation, std::size_t index, Reply rep
       }
       return;
     }
+    if (is_demoted_master_error(reply)) {
+      // A master demoted by a failover: the command (a WAIT behind a SET that was just moved)
+      // belongs on the slot's current master, which the table already knows or soon will.
+      CommandRoute& route = operation.routes[index];
+      if (++route.redirections <= state.settings.max_redirections) {
+        request_refresh(self);
+        operation.redirect_later.push_back(index);
+        operation.most_redirections = std::max(operation.most_redirections, route.redirections);
+        return;
+      }
+    }
     if (is_transient_cluster_error(reply)) {
       operation.failed.push_back(index);
       if (reply.text.rfind("CLUSTERDOWN", 0) == 0) request_refresh(self);
@@ -263,8 +277,7 @@ void dispatch(Router* self, std::uint64_t id, const std::vector<std::size_t>& in
       continue;
     }
     operation.routes[index].last_node = node;
-    pipelines[{node, connection_for_slot(state.nodes[node], operation.commands[index].slot)}]
-        .push_back(index);
+    pipelines[{node, connection_for(state.nodes[node], operation.commands[index])}].push_back(index);
   }
 
   for (auto& [route, part] : pipelines) {
@@ -678,7 +691,7 @@ caf::behavior router(Router* self, RouterSettings settings) {
     NodePool single;
     single.settings = state.settings.node;
     single.address = NodeAddress{single.settings.host, single.settings.port};
-    single.connections.resize(std::max<std::size_t>(1, state.settings.max_connections));
+    single.connections.resize(std::max<std::size_t>(1, state.settings.max_connections) + 1);
     single.statistics.server = single.settings.server();
     state.nodes.push_back(std::move(single));
     state.masters.push_back(0);

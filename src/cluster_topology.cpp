@@ -208,6 +208,15 @@ bool is_transient_cluster_error(const Reply& reply) {
   return reply.text.rfind("TRYAGAIN", 0) == 0 || reply.text.rfind("CLUSTERDOWN", 0) == 0;
 }
 
+bool is_demoted_master_error(const Reply& reply) {
+  if (reply.type != Reply::Type::error) return false;
+  // UNBLOCKED: a WAIT cut short because its master became a replica (a manual failover, which
+  // first lets the replica catch up, so the writes it waited for are on the new master).
+  return reply.text.rfind("READONLY", 0) == 0 ||
+         reply.text.rfind("ERR WAIT cannot be used with replica", 0) == 0 ||
+         reply.text.rfind("UNBLOCKED", 0) == 0;
+}
+
 bool is_cluster_error(const Reply& reply) {
   if (reply.type != Reply::Type::error) return false;
   for (const char* prefix : {"TRYAGAIN", "CLUSTERDOWN", "MOVED ", "ASK ", "CROSSSLOT"})

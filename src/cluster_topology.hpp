@@ -49,6 +49,10 @@ struct Redirection {
 std::optional<Redirection> parse_redirection(const Reply& reply, const NodeAddress& asked);
 /// TRYAGAIN (a multi-key command during resharding) and CLUSTERDOWN: worth retrying after a delay.
 bool is_transient_cluster_error(const Reply& reply);
+/// A node answering as a replica what only a master can do (WAIT, or a write on a READONLY
+/// connection), or a WAIT it cut short when it stopped being master: it was the slot's master
+/// until a failover.
+bool is_demoted_master_error(const Reply& reply);
 /// Any reply that says the cluster, not the command, is at fault (the above, MOVED/ASK left after
 /// too many redirections, CROSSSLOT): reported as ClusterError.
 bool is_cluster_error(const Reply& reply);

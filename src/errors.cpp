@@ -33,8 +33,17 @@ ValidationError::ValidationError(std::string reason, std::string subject)
       subject_(std::move(subject)) {}
 
 ConnectionError::ConnectionError(std::string server, std::string operation, std::string reason)
-    : RedisToolkitError("ConnectionError", server + " " + operation, std::move(reason)),
+    : ConnectionError("ConnectionError", std::move(server), std::move(operation),
+                      std::move(reason)) {}
+
+ConnectionError::ConnectionError(const std::string& kind, std::string server,
+                                 std::string operation, std::string reason)
+    : RedisToolkitError(kind, server + " " + operation, std::move(reason)),
       server_(std::move(server)), operation_(std::move(operation)) {}
+
+TimeoutError::TimeoutError(std::string server, std::string operation, std::string reason)
+    : ConnectionError("TimeoutError", std::move(server), std::move(operation),
+                      std::move(reason)) {}
 
 CommandError::CommandError(std::string server, std::string operation, std::string reply)
     : RedisToolkitError("CommandError", server + " " + operation, std::move(reply)),

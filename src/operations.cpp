@@ -132,7 +132,9 @@ ScanPage decode_scan_page(const Reply& reply, const std::string& server) {
 
 void throw_if_failed(const Reply& reply, const std::string& server, std::string_view operation,
                      std::string_view key) {
-  const std::string about = key.empty() ? std::string() : " (key '" + resp::abbreviate(key) + "')";
+  const char* subject = operation == "publisher" ? "channel" : "key";
+  const std::string about =
+      key.empty() ? std::string() : " (" + std::string(subject) + " '" + resp::abbreviate(key) + "')";
   switch (reply.type) {
     case Reply::Type::timed_out:
       throw TimeoutError(reply.server, std::string(operation), reply.text + about);

@@ -57,6 +57,7 @@ PlannedOperation<std::int64_t> plan_setter_durable(const OperationContext& conte
     throw ValidationError("replicas and timeout must not be negative", std::string(key));
   auto request = plan_set(context, key, encode_for_key(key, value, context.options));
   request.add({"WAIT", std::to_string(replicas), std::to_string(timeout.count())}, key_slot(key));
+  for (Command& command : request.commands) command.blocking = true; // WAIT holds its connection
   return planned<std::int64_t>(
       "setter_durable", std::move(request),
       [scope = scope_of(context), key = std::string(key)](std::vector<Reply>& replies) {

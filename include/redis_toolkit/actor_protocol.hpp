@@ -55,6 +55,9 @@ struct Command {
   Target target = Target::slot;
   std::string node;
   bool read_only = false; ///< a read: may go to a replica when readonly_mode is on
+  /// May hold its connection a while (WAIT): it and the writes it waits for travel on the node's
+  /// connection for such commands, so that they hold up nobody else's.
+  bool blocking = false;
 };
 
 /// How often and how patiently the router retries a command whose connection failed or timed out

@@ -57,6 +57,11 @@ public:
   /// The command or toolkit operation that failed ("GET", "batch_set", "connect").
   const std::string& operation() const noexcept { return operation_; }
 
+protected:
+  /// For subclasses: `kind` starts what() ("TimeoutError: ...").
+  ConnectionError(const std::string& kind, std::string server, std::string operation,
+                  std::string reason);
+
 private:
   std::string server_;
   std::string operation_;
@@ -65,7 +70,7 @@ private:
 /// A request got no reply within the socket timeout; the server may still have executed it.
 class TimeoutError : public ConnectionError {
 public:
-  using ConnectionError::ConnectionError;
+  TimeoutError(std::string server, std::string operation, std::string reason);
 };
 
 /// The server answered a command with an error reply (wrong type, unknown command, ...).

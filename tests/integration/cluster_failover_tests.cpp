@@ -240,7 +240,12 @@ BOOST_AUTO_TEST_CASE(a_manual_failover_is_followed_without_any_error) {
   auto subscription = toolkit.subscribe({tag + ":events"}, sharded.handler(), PubSubKind::sharded);
 
   std::atomic<bool> stop{false};
-  WriterLog blocking_log, async_log;
+  WriterLog blocking_log, async_log, durable_log;
+  // WAIT follows its SET to the new master (the old one answers WAIT with an error).
+  auto durable_writer = start_writer(stop, durable_log, [&](long round) {
+    if (toolkit.setter_durable(tag + ":d" + std::to_string(round % 100), round, 1, 2000ms) < 1)
+      throw std::runtime_error("a durable write no replica acknowledged");
+  });
   auto blocking_writer = start_writer(stop, blocking_log, [&](long round) {
     toolkit.setter(tag + ":b" + std::to_string(round % 100), round); // all on the moving shard
     toolkit.setter("spread:" + std::to_string(round % 300), round);
@@ -251,7 +256,8 @@ BOOST_AUTO_TEST_CASE(a_manual_failover_is_followed_without_any_error) {
   rtk_test::wait_until([&] { return blocking_log.successes > 100 && async_log.successes > 100; },
                        15s, "writers running");
   cluster.manual_failover(replica, 20s);
-  BOOST_TEST(cluster.master_of_slot(key_slot(tag)) == replica);
+  rtk_test::wait_until([&] { return cluster.master_of_slot(key_slot(tag)) == replica; }, 10s,
+                       "every node seeing the promoted replica as the slot's master");
   const long blocking_then = blocking_log.successes, async_then = async_log.successes;
   rtk_test::wait_until([&] { return blocking_log.successes > blocking_then + 200 &&
                                     async_log.successes > async_then + 200; },
@@ -259,7 +265,9 @@ BOOST_AUTO_TEST_CASE(a_manual_failover_is_followed_without_any_error) {
   stop = true;
   blocking_writer.join();
   async_writer.join();
-  for (WriterLog* log : {&blocking_log, &async_log}) {
+  durable_writer.join();
+  BOOST_TEST(durable_log.successes > 0);
+  for (WriterLog* log : {&blocking_log, &async_log, &durable_log}) {
     BOOST_TEST(log->failures.empty(),
                log->failures.size() << " errors, first: "
                                     << (log->failures.empty() ? "" : log->failures.front().second));

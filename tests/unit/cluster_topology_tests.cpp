@@ -147,6 +147,11 @@ BOOST_AUTO_TEST_CASE(redirections_are_recognised) {
   BOOST_TEST(is_transient_cluster_error(error("CLUSTERDOWN The cluster is down")));
   BOOST_TEST(!is_transient_cluster_error(error("WRONGTYPE Operation")));
   BOOST_TEST(is_cluster_error(error("CROSSSLOT Keys in request don't hash to the same slot")));
+  BOOST_TEST(is_demoted_master_error(error("ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.")));
+  BOOST_TEST(is_demoted_master_error(error("READONLY You can't write against a read only replica.")));
+  BOOST_TEST(is_demoted_master_error(error("UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)")));
+  BOOST_TEST(!is_demoted_master_error(error("ERR wrong number of arguments")));
+  BOOST_TEST(std::string(TimeoutError("h:1", "getter", "no reply").what()).rfind("TimeoutError:", 0) == 0);
   BOOST_TEST(!is_cluster_error(error("ERR unknown command")));
 }
 
