@@ -37,7 +37,8 @@ Row& Scenario::row(const std::string& name, const std::string& unit, double x,
   auto found =
       std::find_if(rows.begin(), rows.end(), [&](const Row& row) { return row.name == name; });
   if (found != rows.end()) return *found;
-  return rows.emplace_back(Row{name, unit, higher_is_better, x, {}});
+  rows.push_back(Row{name, unit, higher_is_better, x, {}});
+  return rows.back();
 }
 
 const Row* Scenario::find(const std::string& name) const {
