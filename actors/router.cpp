@@ -403,7 +403,7 @@ void finish_part(Router* self, std::uint64_t id) {
   if (!operation.redirect_later.empty() && !operation.redirect_scheduled) {
     operation.redirect_scheduled = true;
     ++operation.parts_outstanding; // held until the redirect message comes
-    const int hop = operation.most_redirections - immediate_redirections - 1;
+    const int hop = std::max(0, operation.most_redirections - immediate_redirections - 1);
     const auto delay = std::min<std::chrono::milliseconds>(
         std::chrono::milliseconds(500), std::chrono::milliseconds(5) * (1 << std::min(hop, 10)));
     self->delayed_send(self, delay, redirect_atom::value, id);
