@@ -1,5 +1,7 @@
 #include "redis_toolkit/local_cluster.hpp"
 
+#include "log_tail.hpp"
+
 #include "redis_toolkit/errors.hpp"
 #include "redis_toolkit/key_slot.hpp"
 
@@ -457,17 +459,6 @@ void require_free_ports(std::uint16_t base_port, int count) {
   }
 }
 
-std::string tail_of_file(const std::string& path, std::size_t max_bytes = 1500) {
-  std::ifstream file(path, std::ios::binary | std::ios::ate);
-  if (!file) return "(no log file)";
-  const std::streamoff size = file.tellg();
-  const std::streamoff start =
-      std::max<std::streamoff>(0, size - static_cast<std::streamoff>(max_bytes));
-  file.seekg(start);
-  std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
-  if (start > 0) text.erase(0, text.find('\n') + 1);
-  return text.empty() ? "(empty log file)" : text;
-}
 
 std::string last_lines(const std::string& text, std::size_t max_bytes = 1500) {
   if (text.size() <= max_bytes) return text;
@@ -624,14 +615,14 @@ void start_detached_node(const std::string& binary, std::uint16_t port,
                           "redis-server " + binary + " exited with status " +
                               std::to_string(output.exit_status) + ": " +
                               last_lines(output.standard_output + output.standard_error) +
-                              "; end of " + log_file + ":\n" + tail_of_file(log_file));
+                              "; end of " + log_file + ":\n" + detail::tail_of_file(log_file));
   }
   const auto node_deadline = std::min(deadline, Clock::now() + node_start_timeout);
   while (!redis_answers(loopback, port, milliseconds{250})) {
     if (Clock::now() >= node_deadline) {
       throw ConnectionError(address, "start",
                             "redis-server did not answer PING in time; end of " + log_file + ":\n" +
-                                tail_of_file(log_file));
+                                detail::tail_of_file(log_file));
     }
     std::this_thread::sleep_for(milliseconds{20});
   }

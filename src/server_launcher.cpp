@@ -1,5 +1,7 @@
 #include "redis_toolkit/server_launcher.hpp"
 
+#include "log_tail.hpp"
+
 #include "redis_toolkit/errors.hpp"
 
 #include <hiredis/hiredis.h>
@@ -276,17 +278,6 @@ std::string describe_wait_status(int status) {
   return "ended";
 }
 
-std::string tail_of_file(const std::string& path, std::size_t max_bytes) {
-  std::ifstream file(path, std::ios::binary | std::ios::ate);
-  if (!file) return "(no log file)";
-  const std::streamoff size = file.tellg();
-  const std::streamoff start =
-      std::max<std::streamoff>(0, size - static_cast<std::streamoff>(max_bytes));
-  file.seekg(start);
-  std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
-  if (start > 0) text.erase(0, text.find('\n') + 1); // begin on a whole line
-  return text.empty() ? "(empty log file)" : text;
-}
 
 std::string make_temporary_directory() {
   const char* base = std::getenv("TMPDIR");
@@ -513,7 +504,7 @@ void RedisServerProcess::launch() {
     const std::optional<std::string> failure = wait_until_answering();
     if (!failure) return;
     stop();
-    const std::string log = tail_of_file(log_file(), 2000);
+    const std::string log = detail::tail_of_file(log_file(), 2000);
     const bool port_taken = log.find("Address already in use") != std::string::npos;
     if (port_taken && may_change_port && attempt < port_collision_attempts) {
       port_ = find_free_loopback_port(wants_cluster_bus(options_.extra_args));
@@ -632,4 +623,19 @@ void RedisServerProcess::restart() {
   launch();
 }
 
+namespace detail {
+
+std::string tail_of_file(const std::string& path, std::size_t max_bytes) {
+  std::ifstream file(path, std::ios::binary | std::ios::ate);
+  if (!file) return "(no log file)";
+  const std::streamoff size = file.tellg();
+  const std::streamoff start =
+      std::max<std::streamoff>(0, size - static_cast<std::streamoff>(max_bytes));
+  file.seekg(start);
+  std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  if (start > 0) text.erase(0, text.find('\n') + 1); // begin on a whole line
+  return text.empty() ? "(empty log file)" : text;
+}
+
+} // namespace detail
 } // namespace redis_toolkit
