@@ -4,6 +4,8 @@
 
 #include <toml++/toml.h>
 
+#include "toml_messages.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
@@ -233,26 +235,14 @@ void validate_batch_size(std::size_t total_bytes, const RedisOptions& options) {
 
 namespace {
 
+using redis_toolkit::detail::toml_location;
+using redis_toolkit::detail::toml_type_phrase;
+
 std::string location(const toml::source_region& region, std::string_view source_name) {
-  return std::string(source_name) + ":" + std::to_string(region.begin.line) + ":" +
-         std::to_string(region.begin.column);
+  return toml_location(region, source_name);
 }
 
-std::string_view type_phrase(toml::node_type type) {
-  switch (type) {
-    case toml::node_type::table: return "a table";
-    case toml::node_type::array: return "an array";
-    case toml::node_type::string: return "a string";
-    case toml::node_type::integer: return "an integer";
-    case toml::node_type::floating_point: return "a float";
-    case toml::node_type::boolean: return "a boolean";
-    case toml::node_type::date: return "a date";
-    case toml::node_type::time: return "a time";
-    case toml::node_type::date_time: return "a date-time";
-    case toml::node_type::none: break;
-  }
-  return "nothing";
-}
+std::string_view type_phrase(toml::node_type type) { return toml_type_phrase(type); }
 
 /// One `key = value` being read, with what an error message needs.
 struct Entry {
