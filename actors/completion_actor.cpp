@@ -1,20 +1,78 @@
 #include "completion_actor.hpp"
 
+#include "router.hpp"
+
 #include "redis_toolkit/errors.hpp"
 #include "redis_toolkit/logging.hpp"
 
 #include <caf/all.hpp>
 
+#include <algorithm>
+#include <unordered_map>
+
 namespace redis_toolkit::detail {
+namespace {
+
+struct CompletionState {
+  struct Waiting {
+    std::shared_ptr<PendingCall> call;
+    caf::actor_addr router;
+  };
+  /// Calls sent to a router, by tag. Destroyed with the actor: every call left fails then.
+  std::unordered_map<std::uint64_t, Waiting> calls;
+  std::uint64_t next_tag = 1;
+  std::vector<caf::actor_addr> watched; ///< routers monitored (one or two per toolkit)
+  static inline const char* name = "rtk_completion";
+};
+
+using CompletionActor = caf::stateful_actor<CompletionState>;
+
+caf::behavior completion_actor(CompletionActor* self, std::size_t) {
+  self->set_down_handler([self](caf::down_msg& down) {
+    auto& calls = self->state.calls;
+    std::vector<std::shared_ptr<PendingCall>> lost;
+    for (auto it = calls.begin(); it != calls.end();) {
+      if (it->second.router == down.source) {
+        lost.push_back(std::move(it->second.call));
+        it = calls.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    auto& watched = self->state.watched;
+    watched.erase(std::remove(watched.begin(), watched.end(), down.source), watched.end());
+    for (auto& call : lost) call->fail("router unavailable: it ended before answering");
+  });
+  return {
+      [self](run_atom, Task& task) { task(self); },
+      [self](call_atom, const caf::actor& router, CommandRequest& request,
+             std::shared_ptr<PendingCall>& call) {
+        auto& state = self->state;
+        if (std::find(state.watched.begin(), state.watched.end(), router.address()) ==
+            state.watched.end()) {
+          self->monitor(router);
+          state.watched.push_back(router.address());
+        }
+        const std::uint64_t tag = state.next_tag++;
+        state.calls.emplace(tag, CompletionState::Waiting{std::move(call), router.address()});
+        self->send(router, exec_atom::value, std::move(request), tag);
+      },
+      [self](reply_atom, std::uint64_t tag, std::vector<Reply>& replies) {
+        auto found = self->state.calls.find(tag);
+        if (found == self->state.calls.end()) return;
+        auto call = std::move(found->second.call);
+        self->state.calls.erase(found);
+        call->complete(&replies, nullptr);
+      },
+  };
+}
+
+} // namespace
 
 caf::actor spawn_completion_actor(caf::actor_system& system, std::size_t index) {
   // The index travels as a spawn argument: CAF 0.17 binds a null reference for argument-less
   // functor actors (UBSan reports it).
-  return system.spawn(
-      [](caf::event_based_actor* self, std::size_t) -> caf::behavior {
-        return {[self](run_atom, Task& task) { task(self); }};
-      },
-      index);
+  return system.spawn(completion_actor, index);
 }
 
 PendingCall::~PendingCall() { fail("the toolkit was shut down before the reply came"); }
@@ -39,17 +97,6 @@ void PendingCall::fail(const std::string& reason) noexcept {
     error = std::current_exception();
   }
   complete(nullptr, error);
-}
-
-Task router_call(caf::actor router, CommandRequest request, std::shared_ptr<PendingCall> call) {
-  return [router = std::move(router), request = std::move(request),
-          call = std::move(call)](caf::event_based_actor* self) mutable {
-    self->request(router, caf::infinite, exec_atom::value, std::move(request))
-        .then([call](std::vector<Reply>& replies) { call->complete(&replies, nullptr); },
-              [self, call](caf::error& error) {
-                call->fail("router unavailable: " + self->system().render(error));
-              });
-  };
 }
 
 } // namespace redis_toolkit::detail

@@ -17,6 +17,11 @@
 namespace redis_toolkit::detail {
 
 using run_atom = caf::atom_constant<caf::atom("rtk_run")>;
+/// Send a request for a PendingCall: (call_atom, caf::actor router, CommandRequest,
+/// std::shared_ptr<PendingCall>). The completion actor asks the router with a tag of its own
+/// (router.hpp) and completes the call when the tagged reply comes, or fails it when the router
+/// ends first; its own end fails every call it still holds.
+using call_atom = caf::atom_constant<caf::atom("rtk_call")>;
 /// Work for a completion actor: (run_atom, Task).
 using Task = std::function<void(caf::event_based_actor* self)>;
 
@@ -45,9 +50,7 @@ private:
   std::atomic<bool> done_{false};
 };
 
-/// The task that sends `request` to `router` and completes `call` with the answer.
-Task router_call(caf::actor router, CommandRequest request, std::shared_ptr<PendingCall> call);
-
 } // namespace redis_toolkit::detail
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(redis_toolkit::detail::Task)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<redis_toolkit::detail::PendingCall>)

@@ -38,6 +38,8 @@ std::string login_failure(const std::vector<Reply>& replies);
 
 using connected_atom = caf::atom_constant<caf::atom("rtk_conn")>;
 using tick_atom = caf::atom_constant<caf::atom("rtk_tick")>;
+/// A node connection's answer to a tagged batch: (part_atom, std::uint64_t tag, std::vector<Reply>).
+using part_atom = caf::atom_constant<caf::atom("rtk_part")>;
 
 /// Connects on a short-lived detached actor and sends (connected_atom, ConnectOutcome, attempt)
 /// to `owner`, so that a slow or unreachable server never blocks the I/O thread.

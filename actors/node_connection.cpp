@@ -8,23 +8,47 @@
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 
+#include <cstring>
 #include <deque>
+
+#include <cerrno>
+#include <sys/socket.h>
 
 namespace redis_toolkit::detail {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using flush_atom = caf::atom_constant<caf::atom("rtk_flush")>;
 
 enum class Phase { disconnected, connecting, logging_in, connected };
+
+/// Who waits for a batch: a request's response promise, or a tag to answer with (part_atom).
+struct Requester {
+  caf::response_promise promise;
+  caf::strong_actor_ptr tagged_to;
+  std::uint64_t tag = 0;
+
+  void deliver(std::vector<Reply> replies) {
+    if (tagged_to)
+      caf::anon_send(caf::actor_cast<caf::actor>(tagged_to), part_atom::value, tag,
+                     std::move(replies));
+    else
+      promise.deliver(std::move(replies));
+  }
+};
 
 struct NodeConnectionState {
   ConnectionSettings settings;
   Phase phase = Phase::disconnected;
   caf::io::connection_handle handle;
   resp::ReplyDecoder decoder;
-  PendingRequests<caf::response_promise> in_flight;
+  int fd = -1; ///< the scribe's socket, written directly while the scribe holds nothing unsent
+  std::uint64_t scribe_unsent = 0; ///< bytes handed to the scribe and not yet written by it
+  std::string outgoing;             ///< batches of this round of messages, written as one
+  bool flush_posted = false;        ///< a flush_atom is on its way to write `outgoing`
+  PendingRequests<Requester> in_flight;
   // Batches that arrived before the socket was ready, written right after the login pipeline.
-  std::deque<std::pair<CommandBatch, caf::response_promise>> waiting;
+  std::deque<std::pair<CommandBatch, Requester>> waiting;
   std::uint64_t connect_attempt = 0;
   bool timer_armed = false;
   static inline const char* name = "rtk_node_connection";
@@ -37,9 +61,9 @@ void fail_everything(NodeConnection* self, Reply::Type kind, const std::string& 
   const std::string server = state.settings.server();
   state.in_flight.fail_all(kind, server, reason);
   while (!state.waiting.empty()) {
-    auto [batch, promise] = std::move(state.waiting.front());
+    auto [batch, requester] = std::move(state.waiting.front());
     state.waiting.pop_front();
-    promise.deliver(failure_replies(batch.count, kind, server, reason));
+    requester.deliver(failure_replies(batch.count, kind, server, reason));
   }
 }
 
@@ -53,6 +77,9 @@ void end_connection(NodeConnection* self, Reply::Type kind, const std::string& r
     self->close(state.handle);
   }
   state.phase = Phase::disconnected;
+  state.fd = -1;
+  state.scribe_unsent = 0;
+  state.outgoing.clear();
   state.decoder.reset();
   fail_everything(self, kind, reason);
 }
@@ -65,8 +92,41 @@ void shut_down(NodeConnection* self) {
   end_connection(self, Reply::Type::connection_failed, "the toolkit was shut down", LogLevel::debug);
 }
 
+/// Hands bytes to the scribe (CAF writes them when the socket takes them, in order).
+void write_to_scribe(NodeConnection* self, const char* data, std::size_t size) {
+  self->write(self->state.handle, size, data);
+  self->state.scribe_unsent += size;
+}
+
 void write_batch(NodeConnection* self, const CommandBatch& batch) {
-  self->write(self->state.handle, batch.encoded.size(), batch.encoded.data());
+  write_to_scribe(self, batch.encoded.data(), batch.encoded.size());
+}
+
+/// Writes `outgoing` at once with send(2) when nothing is queued before it, which spares CAF's
+/// register-for-writing round (two epoll_ctl and a wake-up per write); whatever the socket does
+/// not take now, and everything while the scribe still holds bytes, goes through the scribe.
+/// False when the socket failed (the caller drops the connection).
+bool write_now(NodeConnection* self, const std::string& outgoing) {
+  auto& state = self->state;
+  const char* data = outgoing.data();
+  std::size_t size = outgoing.size();
+  if (state.scribe_unsent == 0 && state.fd >= 0) {
+    while (size > 0) {
+      const ssize_t sent = ::send(state.fd, data, size, MSG_DONTWAIT | MSG_NOSIGNAL);
+      if (sent > 0) {
+        data += sent;
+        size -= static_cast<std::size_t>(sent);
+        continue;
+      }
+      if (sent < 0 && errno == EINTR) continue;
+      if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+      return false;
+    }
+    if (size == 0) return true;
+  }
+  write_to_scribe(self, data, size);
+  self->flush(state.handle);
+  return true;
 }
 
 void arm_timer(NodeConnection* self) {
@@ -77,10 +137,10 @@ void arm_timer(NodeConnection* self) {
   self->delayed_send(self, interval, tick_atom::value);
 }
 
-void send_batch(NodeConnection* self, CommandBatch batch, caf::response_promise promise) {
+void send_batch(NodeConnection* self, CommandBatch batch, Requester requester) {
   auto& state = self->state;
   if (state.phase == Phase::disconnected || state.phase == Phase::connecting) {
-    state.waiting.emplace_back(std::move(batch), std::move(promise));
+    state.waiting.emplace_back(std::move(batch), std::move(requester));
     if (state.phase == Phase::disconnected) {
       state.phase = Phase::connecting;
       connect_in_background(caf::actor_cast<caf::actor>(self), state.settings,
@@ -88,10 +148,28 @@ void send_batch(NodeConnection* self, CommandBatch batch, caf::response_promise 
     }
     return;
   }
-  write_batch(self, batch);
-  self->flush(state.handle);
-  state.in_flight.push(std::move(promise), batch.count, Clock::now());
+  state.in_flight.push(std::move(requester), batch.count, Clock::now());
+  // Batches that are already in the mailbox join this one: a flush message queued behind them
+  // writes them all with one system call.
+  state.outgoing += batch.encoded;
+  if (!state.flush_posted) {
+    state.flush_posted = true;
+    self->send(self, flush_atom::value);
+  }
   arm_timer(self);
+}
+
+void flush_outgoing(NodeConnection* self) {
+  auto& state = self->state;
+  state.flush_posted = false;
+  if (state.outgoing.empty() || state.phase == Phase::disconnected ||
+      state.phase == Phase::connecting)
+    return;
+  const bool written = write_now(self, state.outgoing);
+  state.outgoing.clear();
+  if (!written)
+    drop_connection(self, Reply::Type::connection_failed,
+                    std::string("write failed: ") + std::strerror(errno));
 }
 
 void on_connected(NodeConnection* self, ConnectOutcome& outcome) {
@@ -102,8 +180,11 @@ void on_connected(NodeConnection* self, ConnectOutcome& outcome) {
     fail_everything(self, Reply::Type::connection_failed, "connect failed: " + outcome.error);
     return;
   }
-  state.handle = self->add_scribe(outcome.socket->release());
+  state.fd = outcome.socket->release();
+  state.scribe_unsent = 0;
+  state.handle = self->add_scribe(state.fd);
   self->configure_read(state.handle, caf::io::receive_policy::at_most(64 * 1024));
+  self->ack_writes(state.handle, true); // data_transferred_msg: when the scribe is empty again
   state.phase = Phase::logging_in;
   CommandBatch login = login_commands(state.settings);
   write_batch(self, login);
@@ -118,10 +199,10 @@ void on_connected(NodeConnection* self, ConnectOutcome& outcome) {
                                 });
   // Everything that waited goes out right behind the login: Redis runs it only after AUTH.
   while (!state.waiting.empty()) {
-    auto [batch, promise] = std::move(state.waiting.front());
+    auto [batch, requester] = std::move(state.waiting.front());
     state.waiting.pop_front();
     write_batch(self, batch);
-    state.in_flight.push(std::move(promise), batch.count, Clock::now());
+    state.in_flight.push(std::move(requester), batch.count, Clock::now());
   }
   self->flush(state.handle);
   arm_timer(self);
@@ -162,7 +243,15 @@ caf::behavior node_connection(NodeConnection* self, ConnectionSettings settings)
   });
   return {
       [self](exec_atom, CommandBatch& batch) {
-        send_batch(self, std::move(batch), self->make_response_promise());
+        send_batch(self, std::move(batch), Requester{self->make_response_promise(), {}, 0});
+      },
+      [self](exec_atom, CommandBatch& batch, std::uint64_t tag) {
+        send_batch(self, std::move(batch), Requester{{}, self->current_sender(), tag});
+      },
+      [self](flush_atom) { flush_outgoing(self); },
+      [self](const caf::io::data_transferred_msg& message) {
+        auto& unsent = self->state.scribe_unsent;
+        unsent -= std::min<std::uint64_t>(unsent, message.written);
       },
       [self](connected_atom, ConnectOutcome& outcome, std::uint64_t attempt) {
         if (attempt != self->state.connect_attempt || self->state.phase != Phase::connecting)

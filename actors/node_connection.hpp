@@ -2,7 +2,9 @@
 // The node connection actor: one socket to one Redis server, many requests in flight.
 //
 // It receives (exec_atom, CommandBatch) and answers std::vector<Reply>, one reply per command, in
-// the order Redis answers (Redis answers in order, so pipelining costs nothing). It connects on first
+// the order Redis answers (Redis answers in order, so pipelining costs nothing). The router sends
+// (exec_atom, CommandBatch, std::uint64_t tag) instead and gets (part_atom, tag, replies) back: a
+// plain message, so that thousands of batches in flight cost no CAF response bookkeeping. It connects on first
 // use, logs in (AUTH, SELECT) before anything else, and when the socket drops or the oldest request
 // waits longer than the socket timeout, it fails everything in flight (Reply::Type::connection_failed
 // or timed_out) and connects again on the next request. Retrying is the router's business.

@@ -61,9 +61,35 @@ struct Origin {
   bool fan_out = false;
 };
 
+/// Where an operation's answer goes: a request's response promise, a tag to answer with
+/// (reply_atom, tag, replies) to the sender, or a ReplySink.
+struct ReplyTo {
+  caf::response_promise promise;
+  caf::strong_actor_ptr tagged_to;
+  std::uint64_t tag = 0;
+  std::shared_ptr<ReplySink> sink;
+
+  void answer(std::vector<Reply> replies) {
+    if (sink) sink->take(std::move(replies));
+    else if (tagged_to)
+      caf::anon_send(caf::actor_cast<caf::actor>(tagged_to), reply_atom::value, tag,
+                     std::move(replies));
+    else promise.deliver(std::move(replies));
+  }
+};
+
+/// One pipeline sent to one connection and not answered yet: (part_atom, id, replies) comes back.
+struct Part {
+  std::uint64_t operation = 0;
+  std::int32_t node = 0;
+  caf::actor target;
+  /// `layout[i]` is the command whose reply comes i-th; -1 marks the reply to an ASKING.
+  std::vector<std::int64_t> layout;
+};
+
 /// One caller's request while any of its commands is unanswered or waiting for a retry.
 struct Operation {
-  caf::response_promise promise;
+  ReplyTo reply_to;
   std::vector<Command> commands; ///< as the caller sent them until expanded, then one per send
   std::vector<CommandRoute> routes;
   std::vector<Origin> origins;   ///< empty until expanded
@@ -111,6 +137,8 @@ struct RouterState {
   std::vector<Locating> locating;
   std::unordered_map<std::uint64_t, Operation> operations;
   std::uint64_t next_operation_id = 1;
+  std::unordered_map<std::uint64_t, Part> parts;
+  std::uint64_t next_part_id = 1;
   std::size_t next_any = 0;
   std::size_t next_replica = 0;
   mutable std::size_t next_subscriber_node = 0;
@@ -306,35 +334,43 @@ void dispatch(Router* self, std::uint64_t id, const std::vector<std::size_t>& in
     ++connection.in_flight;
     ++pool.statistics.requests_in_flight;
     ++operation.parts_outstanding;
-    caf::actor target = connection.actor;
-    self->request(target, caf::infinite, exec_atom::value, std::move(batch))
-        .then(
-            [self, id, node = node, target, layout](std::vector<Reply>& replies) {
-              auto& state = self->state;
-              release_connection(state.nodes[node], target, layout.size());
-              auto found = state.operations.find(id);
-              if (found == state.operations.end()) return;
-              for (std::size_t i = 0; i < layout.size() && i < replies.size(); ++i)
-                if (layout[i] >= 0)
-                  take_reply(self, found->second, static_cast<std::size_t>(layout[i]),
-                             std::move(replies[i]), node);
-              finish_part(self, id);
-            },
-            [self, id, node = node, target, layout](caf::error& error) {
-              auto& state = self->state;
-              release_connection(state.nodes[node], target, layout.size());
-              auto found = state.operations.find(id);
-              if (found == state.operations.end()) return;
-              for (std::int64_t index : layout)
-                if (index >= 0)
-                  take_reply(self, found->second, static_cast<std::size_t>(index),
-                             Reply::failure(Reply::Type::connection_failed,
-                                            state.nodes[node].address.to_string(),
-                                            "connection actor failed: " +
-                                                self->system().render(error)),
-                             node);
-              finish_part(self, id);
-            });
+    const std::uint64_t part_id = state.next_part_id++;
+    self->send(connection.actor, exec_atom::value, std::move(batch), part_id);
+    state.parts.emplace(part_id, Part{id, node, connection.actor, std::move(layout)});
+  }
+}
+
+/// The replies of one part: each to its command, then the operation goes on.
+void take_part(Router* self, std::uint64_t part_id, std::vector<Reply>& replies) {
+  auto& state = self->state;
+  auto found_part = state.parts.find(part_id);
+  if (found_part == state.parts.end()) return;
+  Part part = std::move(found_part->second);
+  state.parts.erase(found_part);
+  release_connection(state.nodes[part.node], part.target, part.layout.size());
+  auto found = state.operations.find(part.operation);
+  if (found == state.operations.end()) return;
+  for (std::size_t i = 0; i < part.layout.size() && i < replies.size(); ++i)
+    if (part.layout[i] >= 0)
+      take_reply(self, found->second, static_cast<std::size_t>(part.layout[i]),
+                 std::move(replies[i]), part.node);
+  finish_part(self, part.operation);
+}
+
+/// A connection actor ended with parts unanswered (it answers what it holds when it shuts down,
+/// so this is the rare case of an actor that failed): those commands failed.
+void fail_parts_of(Router* self, const caf::actor_addr& ended) {
+  auto& state = self->state;
+  std::vector<std::uint64_t> lost;
+  for (const auto& [part_id, part] : state.parts)
+    if (part.target.address() == ended) lost.push_back(part_id);
+  for (std::uint64_t part_id : lost) {
+    const Part& part = state.parts.at(part_id);
+    std::vector<Reply> replies(
+        part.layout.size(),
+        Reply::failure(Reply::Type::connection_failed, state.nodes[part.node].address.to_string(),
+                       "the connection actor ended"));
+    take_part(self, part_id, replies);
   }
 }
 
@@ -363,9 +399,10 @@ std::vector<Reply> assemble(Operation& operation, const RouterState& state) {
 
 void deliver(Router* self, std::uint64_t id) {
   auto& state = self->state;
-  Operation& operation = state.operations.at(id);
-  operation.promise.deliver(assemble(operation, state));
-  state.operations.erase(id);
+  auto found = state.operations.find(id);
+  Operation operation = std::move(found->second);
+  state.operations.erase(found);
+  operation.reply_to.answer(assemble(operation, state));
 }
 
 /// All parts are in: retry what failed (after the policy's delay) or answer the caller.
@@ -673,15 +710,31 @@ void shut_down(Router* self) {
       if (reply.is_nil() || reply.is_failure())
         reply = Reply::failure(Reply::Type::connection_failed, server_name(state.settings),
                                "the toolkit was shut down");
-    operation.promise.deliver(assemble(operation, state));
+    operation.reply_to.answer(assemble(operation, state));
   }
   state.operations.clear();
+  state.parts.clear();
   for (auto& each : state.locating) each.promise.deliver(std::string());
   state.locating.clear();
   for (auto& node : state.nodes)
     for (auto& connection : node.connections)
       if (connection.actor) self->send(connection.actor, shutdown_atom::value);
   self->quit();
+}
+
+void receive_request(Router* self, CommandRequest& request, ReplyTo reply_to) {
+  auto& state = self->state;
+  const std::uint64_t id = state.next_operation_id++;
+  Operation& operation = state.operations[id];
+  operation.reply_to = std::move(reply_to);
+  operation.commands = std::move(request.commands);
+  operation.retry = request.retry;
+  if (state.ready) {
+    start_operation(self, id);
+    return;
+  }
+  state.waiting.push_back(id);
+  if (!state.discovery.running) request_refresh(self);
 }
 
 caf::behavior router(Router* self, RouterSettings settings) {
@@ -704,6 +757,7 @@ caf::behavior router(Router* self, RouterSettings settings) {
   // A connection actor that ends leaves a gap in its pool, filled on next use; the requests it
   // held were answered with failures.
   self->set_down_handler([self](caf::down_msg& down) {
+    fail_parts_of(self, down.source);
     for (auto& node : self->state.nodes) {
       for (auto& connection : node.connections) {
         if (connection.actor && connection.actor.address() == down.source) {
@@ -716,18 +770,16 @@ caf::behavior router(Router* self, RouterSettings settings) {
   });
   return {
       [self](exec_atom, CommandRequest& request) {
-        auto& state = self->state;
-        const std::uint64_t id = state.next_operation_id++;
-        Operation& operation = state.operations[id];
-        operation.promise = self->make_response_promise();
-        operation.commands = std::move(request.commands);
-        operation.retry = request.retry;
-        if (state.ready) {
-          start_operation(self, id);
-          return;
-        }
-        state.waiting.push_back(id);
-        if (!state.discovery.running) request_refresh(self);
+        receive_request(self, request, ReplyTo{self->make_response_promise(), {}, 0, {}});
+      },
+      [self](exec_atom, CommandRequest& request, std::uint64_t tag) {
+        receive_request(self, request, ReplyTo{{}, self->current_sender(), tag, {}});
+      },
+      [self](exec_atom, CommandRequest& request, std::shared_ptr<ReplySink>& sink) {
+        receive_request(self, request, ReplyTo{{}, {}, 0, std::move(sink)});
+      },
+      [self](part_atom, std::uint64_t part_id, std::vector<Reply>& replies) {
+        take_part(self, part_id, replies);
       },
       [self](retry_atom, std::uint64_t id) {
         auto found = self->state.operations.find(id);

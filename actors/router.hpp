@@ -6,6 +6,14 @@
 // to CLUSTER SLOTS), refreshed in the background on MOVED and whenever a node fails. MOVED updates
 // the table and resends, ASK resends once behind ASKING, TRYAGAIN/CLUSTERDOWN and failed
 // connections are retried per the request's RetryPolicy (attempts, delay, backoff).
+//
+// Three ways to ask, one operation each:
+//   (exec_atom, CommandRequest)                  a request: the response is std::vector<Reply>
+//   (exec_atom, CommandRequest, std::uint64_t tag)  a plain message: (reply_atom, tag, replies)
+//                                                   comes back to the sender
+//   (exec_atom, CommandRequest, std::shared_ptr<ReplySink>)  the router calls sink->take(replies)
+// The last two keep no CAF response state per call, which costs the asker work proportional to
+// everything it has pending (CAF 0.17 keeps pending responses in a flat vector).
 
 #include "connection_setup.hpp"
 
@@ -15,6 +23,7 @@
 #include <caf/actor_system.hpp>
 
 #include <chrono>
+#include <memory>
 #include <vector>
 
 namespace redis_toolkit::detail {
@@ -34,4 +43,18 @@ struct RouterSettings {
 
 caf::actor spawn_router(caf::actor_system& system, RouterSettings settings);
 
+/// The router's answer to a tagged request: (reply_atom, std::uint64_t tag, std::vector<Reply>).
+using reply_atom = caf::atom_constant<caf::atom("rtk_reply")>;
+
+/// Takes an operation's replies for a caller that is not an actor waiting on a response. take() is
+/// called at most once, on the I/O thread, and must hand the replies on without blocking. A sink
+/// destroyed untaken (the router ended before answering) must answer its caller by itself.
+class ReplySink {
+public:
+  virtual ~ReplySink() = default;
+  virtual void take(std::vector<Reply> replies) noexcept = 0;
+};
+
 } // namespace redis_toolkit::detail
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<redis_toolkit::detail::ReplySink>)

@@ -101,8 +101,7 @@ void submit(ToolkitCore& core, const char* name, Plan plan, Callback<T> done) {
   }
   const std::int32_t slot =
       planned->request.commands.empty() ? any_slot : planned->request.commands.front().slot;
-  core.run_task(detail::router_call(std::move(router), std::move(planned->request), std::move(call)),
-                slot);
+  core.call_router(std::move(router), std::move(planned->request), std::move(call), slot);
 }
 
 /// The future form of a callback-taking call.

@@ -87,6 +87,10 @@ public:
   /// Tasks with the same `slot` (a key's hash slot) run on the same actor, in the order given, so
   /// calls on one key keep their order; any_slot spreads tasks round robin.
   void run_task(Task task, std::int32_t slot = any_slot);
+  /// Sends `request` to `router` from a completion actor (chosen like run_task's), which
+  /// completes `call` with the replies.
+  void call_router(caf::actor router, CommandRequest request, std::shared_ptr<PendingCall> call,
+                   std::int32_t slot = any_slot);
   /// Stops `subscription` when the core closes (the toolkit's cleanup stops every subscriber).
   void track(const std::shared_ptr<SubscriptionControl>& subscription);
   /// Releases the router, stops tracked subscriptions, completes pending async calls; idempotent.
@@ -94,6 +98,7 @@ public:
 
 private:
   class BlockingCallers;
+  caf::actor executor_for(std::int32_t slot);
 
   std::shared_ptr<Runtime> runtime_; // first member: destroyed last
   caf::actor_system* system_;
