@@ -288,6 +288,40 @@ void take_reply(Router* self, Operation& operation, std::size_t index, Reply rep
   operation.replies[index] = std::move(reply);
 }
 
+/// Sends commands [first, first + count) of operation `id` as one pipeline to one connection.
+void send_part(Router* self, std::uint64_t id, Operation& operation, std::int32_t node,
+               std::size_t connection_index, const std::size_t* first, std::size_t count) {
+  auto& state = self->state;
+  // `layout[i]` is the command whose reply comes i-th; -1 marks the reply to an ASKING.
+  std::vector<std::int64_t> layout;
+  layout.reserve(count);
+  CommandBatch batch;
+  std::size_t bytes = 0;
+  for (std::size_t i = 0; i < count; ++i) bytes += operation.commands[first[i]].encoded.size();
+  batch.encoded.reserve(bytes);
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::size_t index = first[i];
+    CommandRoute& command_route = operation.routes[index];
+    if (command_route.ask_node >= 0) {
+      batch.encoded += asking_command;
+      layout.push_back(-1);
+      command_route.ask_node = -1; // an ASK holds for one send
+    }
+    batch.encoded += operation.commands[index].encoded;
+    layout.push_back(static_cast<std::int64_t>(index));
+  }
+  batch.count = static_cast<std::uint32_t>(layout.size());
+
+  NodePool& pool = state.nodes[node];
+  PooledConnection& connection = connection_at(self, pool, connection_index);
+  ++connection.in_flight;
+  ++pool.statistics.requests_in_flight;
+  ++operation.parts_outstanding;
+  const std::uint64_t part_id = state.next_part_id++;
+  self->send(connection.actor, exec_atom::value, std::move(batch), part_id);
+  state.parts.emplace(part_id, Part{id, node, connection.actor, std::move(layout)});
+}
+
 /// Sends the commands `indices` of operation `id`, one pipeline per (node, connection).
 void dispatch(Router* self, std::uint64_t id, const std::vector<std::size_t>& indices) {
   auto& state = self->state;
@@ -305,39 +339,15 @@ void dispatch(Router* self, std::uint64_t id, const std::vector<std::size_t>& in
       continue;
     }
     operation.routes[index].last_node = node;
-    pipelines[{node, connection_for(state.nodes[node], operation.commands[index])}].push_back(index);
-  }
-
-  for (auto& [route, part] : pipelines) {
-    const auto [node, connection_index] = route;
-    // `layout[i]` is the command whose reply comes i-th; -1 marks the reply to an ASKING.
-    std::vector<std::int64_t> layout;
-    layout.reserve(part.size());
-    CommandBatch batch;
-    std::size_t bytes = 0;
-    for (std::size_t index : part) bytes += operation.commands[index].encoded.size();
-    batch.encoded.reserve(bytes);
-    for (std::size_t index : part) {
-      CommandRoute& command_route = operation.routes[index];
-      if (command_route.ask_node >= 0) {
-        batch.encoded += asking_command;
-        layout.push_back(-1);
-        command_route.ask_node = -1; // an ASK holds for one send
-      }
-      batch.encoded += operation.commands[index].encoded;
-      layout.push_back(static_cast<std::int64_t>(index));
+    const std::size_t connection = connection_for(state.nodes[node], operation.commands[index]);
+    if (indices.size() == 1) { // the common single command: no grouping
+      send_part(self, id, operation, node, connection, &index, 1);
+      return;
     }
-    batch.count = static_cast<std::uint32_t>(layout.size());
-
-    NodePool& pool = state.nodes[node];
-    PooledConnection& connection = connection_at(self, pool, connection_index);
-    ++connection.in_flight;
-    ++pool.statistics.requests_in_flight;
-    ++operation.parts_outstanding;
-    const std::uint64_t part_id = state.next_part_id++;
-    self->send(connection.actor, exec_atom::value, std::move(batch), part_id);
-    state.parts.emplace(part_id, Part{id, node, connection.actor, std::move(layout)});
+    pipelines[{node, connection}].push_back(index);
   }
+  for (auto& [route, part] : pipelines)
+    send_part(self, id, operation, route.first, route.second, part.data(), part.size());
 }
 
 /// The replies of one part: each to its command, then the operation goes on.
