@@ -22,10 +22,23 @@ struct CompletionState {
   std::unordered_map<std::uint64_t, Waiting> calls;
   std::uint64_t next_tag = 1;
   std::vector<caf::actor_addr> watched; ///< routers monitored (one or two per toolkit)
+  /// Requests of this round of the mailbox, per router, sent together by the posted flush.
+  std::vector<std::pair<caf::actor, TaggedRequests>> outbox;
+  bool flush_posted = false;
   static inline const char* name = "rtk_completion";
 };
 
+using send_atom = caf::atom_constant<caf::atom("rtk_csend")>;
+
 using CompletionActor = caf::stateful_actor<CompletionState>;
+
+void send_outbox(CompletionActor* self) {
+  auto& state = self->state;
+  state.flush_posted = false;
+  std::vector<std::pair<caf::actor, TaggedRequests>> outbox;
+  outbox.swap(state.outbox);
+  for (auto& [router, requests] : outbox) self->send(router, exec_atom::value, std::move(requests));
+}
 
 caf::behavior completion_actor(CompletionActor* self, std::size_t) {
   self->set_down_handler([self](caf::down_msg& down) {
@@ -55,14 +68,32 @@ caf::behavior completion_actor(CompletionActor* self, std::size_t) {
         }
         const std::uint64_t tag = state.next_tag++;
         state.calls.emplace(tag, CompletionState::Waiting{std::move(call), router.address()});
-        self->send(router, exec_atom::value, std::move(request), tag);
+        // Calls made in this round (a burst from a caller, the next calls started by callbacks)
+        // go to the router in one message, sent by a flush queued behind them.
+        auto target = std::find_if(state.outbox.begin(), state.outbox.end(),
+                                   [&](const auto& each) { return each.first == router; });
+        if (target == state.outbox.end()) {
+          state.outbox.emplace_back(router, TaggedRequests{});
+          target = std::prev(state.outbox.end());
+        }
+        target->second.items.emplace_back(tag, std::move(request));
+        if (state.flush_posted) return;
+        if (self->mailbox().empty()) { // no other call to share the message with
+          send_outbox(self);
+          return;
+        }
+        state.flush_posted = true;
+        self->send(self, send_atom::value);
       },
-      [self](reply_atom, std::uint64_t tag, std::vector<Reply>& replies) {
-        auto found = self->state.calls.find(tag);
-        if (found == self->state.calls.end()) return;
-        auto call = std::move(found->second.call);
-        self->state.calls.erase(found);
-        call->complete(&replies, nullptr);
+      [self](send_atom) { send_outbox(self); },
+      [self](reply_atom, TaggedReplies& answers) {
+        for (auto& [tag, replies] : answers.items) {
+          auto found = self->state.calls.find(tag);
+          if (found == self->state.calls.end()) continue;
+          auto call = std::move(found->second.call);
+          self->state.calls.erase(found);
+          call->complete(&replies, nullptr);
+        }
       },
   };
 }

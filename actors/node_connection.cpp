@@ -137,6 +137,8 @@ void arm_timer(NodeConnection* self) {
   self->delayed_send(self, interval, tick_atom::value);
 }
 
+void flush_outgoing(NodeConnection* self);
+
 void send_batch(NodeConnection* self, CommandBatch batch, Requester requester) {
   auto& state = self->state;
   if (state.phase == Phase::disconnected || state.phase == Phase::connecting) {
@@ -149,14 +151,17 @@ void send_batch(NodeConnection* self, CommandBatch batch, Requester requester) {
     return;
   }
   state.in_flight.push(std::move(requester), batch.count, Clock::now());
+  arm_timer(self);
   // Batches that are already in the mailbox join this one: a flush message queued behind them
   // writes them all with one system call.
   state.outgoing += batch.encoded;
-  if (!state.flush_posted) {
-    state.flush_posted = true;
-    self->send(self, flush_atom::value);
+  if (state.flush_posted) return;
+  if (self->mailbox().empty()) { // nothing to share a write with
+    flush_outgoing(self);
+    return;
   }
-  arm_timer(self);
+  state.flush_posted = true;
+  self->send(self, flush_atom::value);
 }
 
 void flush_outgoing(NodeConnection* self) {

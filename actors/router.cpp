@@ -9,6 +9,7 @@
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <unordered_map>
@@ -20,6 +21,8 @@ using Clock = std::chrono::steady_clock;
 using retry_atom = caf::atom_constant<caf::atom("rtk_retry")>;
 using refresh_atom = caf::atom_constant<caf::atom("rtk_refrsh")>;
 using redirect_atom = caf::atom_constant<caf::atom("rtk_redir")>;
+using answer_atom = caf::atom_constant<caf::atom("rtk_answer")>;
+using send_atom = caf::atom_constant<caf::atom("rtk_rsend")>;
 
 /// Redirections followed at once; after these a command waits before each further hop, so that a
 /// slot whose two owners briefly disagree (mid-migration, mid-failover) is not bounced 16 times
@@ -61,30 +64,38 @@ struct Origin {
   bool fan_out = false;
 };
 
-/// Where an operation's answer goes: a request's response promise, a tag to answer with
-/// (reply_atom, tag, replies) to the sender, or a ReplySink.
+/// Where an operation's answer goes: a request's response promise, a tag to answer with to the
+/// sender (in a TaggedReplies), or a ReplySink.
 struct ReplyTo {
   caf::response_promise promise;
   caf::strong_actor_ptr tagged_to;
   std::uint64_t tag = 0;
   std::shared_ptr<ReplySink> sink;
+};
 
-  void answer(std::vector<Reply> replies) {
-    if (sink) sink->take(std::move(replies));
-    else if (tagged_to)
-      caf::anon_send(caf::actor_cast<caf::actor>(tagged_to), reply_atom::value, tag,
-                     std::move(replies));
-    else promise.deliver(std::move(replies));
-  }
+/// Tagged answers waiting for the end of this round of the mailbox, per asker.
+struct Answers {
+  caf::strong_actor_ptr to;
+  TaggedReplies replies;
+};
+
+/// Where the i-th reply of a pipeline belongs: command `index` of operation `operation`, or
+/// nowhere (index -1: the reply to an ASKING).
+struct Slot {
+  std::uint64_t operation;
+  std::int64_t index;
 };
 
 /// One pipeline sent to one connection and not answered yet: (part_atom, id, replies) comes back.
+/// It carries the commands of every operation routed to that connection in one round of the
+/// router's mailbox, each operation's commands side by side (a run).
 struct Part {
-  std::uint64_t operation = 0;
   std::int32_t node = 0;
+  std::size_t connection = 0;
   caf::actor target;
-  /// `layout[i]` is the command whose reply comes i-th; -1 marks the reply to an ASKING.
-  std::vector<std::int64_t> layout;
+  CommandBatch batch;          ///< until sent
+  std::vector<Slot> layout;    ///< `layout[i]`: where the i-th reply goes
+  std::size_t runs = 0;        ///< operations in it
 };
 
 /// One caller's request while any of its commands is unanswered or waiting for a retry.
@@ -139,6 +150,11 @@ struct RouterState {
   std::uint64_t next_operation_id = 1;
   std::unordered_map<std::uint64_t, Part> parts;
   std::uint64_t next_part_id = 1;
+  std::vector<Part> unsent; ///< this round's pipelines, sent by send_parts, posted once per round
+  bool parts_posted = false;
+  bool in_round = false; ///< a Round is open: it sends or posts what is unsent when it ends
+  std::vector<Answers> answers; ///< sent by send_answers, posted once per round
+  bool answers_posted = false;
   std::size_t next_any = 0;
   std::size_t next_replica = 0;
   mutable std::size_t next_subscriber_node = 0;
@@ -228,10 +244,13 @@ void request_refresh(Router* self);
 void finish_part(Router* self, std::uint64_t id);
 
 /// Books a pipeline of `count` commands as answered on `target`.
-void release_connection(NodePool& pool, const caf::actor& target, std::size_t count) {
+void release_connection(NodePool& pool, const caf::actor& target, std::size_t count,
+                        std::size_t runs) {
   for (auto& connection : pool.connections)
-    if (connection.actor == target && connection.in_flight > 0) --connection.in_flight;
-  if (pool.statistics.requests_in_flight > 0) --pool.statistics.requests_in_flight;
+    if (connection.actor == target)
+      connection.in_flight -= std::min<std::uint64_t>(connection.in_flight, runs);
+  pool.statistics.requests_in_flight -=
+      std::min<std::uint64_t>(pool.statistics.requests_in_flight, runs);
   pool.statistics.requests_total += count;
 }
 
@@ -288,38 +307,70 @@ void take_reply(Router* self, Operation& operation, std::size_t index, Reply rep
   operation.replies[index] = std::move(reply);
 }
 
-/// Sends commands [first, first + count) of operation `id` as one pipeline to one connection.
+/// Sends this round's pipelines, one message per connection.
+void send_parts(Router* self) {
+  auto& state = self->state;
+  state.parts_posted = false;
+  std::vector<Part> unsent;
+  unsent.swap(state.unsent);
+  for (Part& part : unsent) {
+    PooledConnection& connection = state.nodes[part.node].connections[part.connection];
+    if (connection.actor != part.target) { // it ended since: a fresh one takes the part
+      part.target = connection_at(self, state.nodes[part.node], part.connection).actor;
+      connection.in_flight += part.runs;
+    }
+    const std::uint64_t part_id = state.next_part_id++;
+    part.batch.count = static_cast<std::uint32_t>(part.layout.size());
+    self->send(part.target, exec_atom::value, std::move(part.batch), part_id);
+    part.batch = CommandBatch();
+    state.parts.emplace(part_id, std::move(part));
+  }
+}
+
+/// Queues commands [first, first + count) of operation `id` for one connection. Everything
+/// queued for a connection in this round of the mailbox goes out as one pipeline, sent by a
+/// message the router posts to itself behind this round's messages.
 void send_part(Router* self, std::uint64_t id, Operation& operation, std::int32_t node,
                std::size_t connection_index, const std::size_t* first, std::size_t count) {
   auto& state = self->state;
-  // `layout[i]` is the command whose reply comes i-th; -1 marks the reply to an ASKING.
-  std::vector<std::int64_t> layout;
-  layout.reserve(count);
-  CommandBatch batch;
-  std::size_t bytes = 0;
-  for (std::size_t i = 0; i < count; ++i) bytes += operation.commands[first[i]].encoded.size();
-  batch.encoded.reserve(bytes);
+  auto part = std::find_if(state.unsent.begin(), state.unsent.end(), [&](const Part& each) {
+    return each.node == node && each.connection == connection_index;
+  });
+  if (part == state.unsent.end()) {
+    NodePool& pool = state.nodes[node];
+    Part fresh;
+    fresh.node = node;
+    fresh.connection = connection_index;
+    fresh.target = connection_at(self, pool, connection_index).actor;
+    state.unsent.push_back(std::move(fresh));
+    part = std::prev(state.unsent.end());
+  }
+  // take_part finishes an operation once per run of its commands: commands that extend the
+  // part's last run belong to that run.
+  const bool continues_run = !part->layout.empty() && part->layout.back().operation == id;
   for (std::size_t i = 0; i < count; ++i) {
     const std::size_t index = first[i];
     CommandRoute& command_route = operation.routes[index];
     if (command_route.ask_node >= 0) {
-      batch.encoded += asking_command;
-      layout.push_back(-1);
+      part->batch.encoded += asking_command;
+      part->layout.push_back(Slot{id, -1});
       command_route.ask_node = -1; // an ASK holds for one send
     }
-    batch.encoded += operation.commands[index].encoded;
-    layout.push_back(static_cast<std::int64_t>(index));
+    part->batch.encoded += operation.commands[index].encoded;
+    part->layout.push_back(Slot{id, static_cast<std::int64_t>(index)});
   }
-  batch.count = static_cast<std::uint32_t>(layout.size());
-
-  NodePool& pool = state.nodes[node];
-  PooledConnection& connection = connection_at(self, pool, connection_index);
-  ++connection.in_flight;
-  ++pool.statistics.requests_in_flight;
-  ++operation.parts_outstanding;
-  const std::uint64_t part_id = state.next_part_id++;
-  self->send(connection.actor, exec_atom::value, std::move(batch), part_id);
-  state.parts.emplace(part_id, Part{id, node, connection.actor, std::move(layout)});
+  if (!continues_run) {
+    ++part->runs;
+    NodePool& pool = state.nodes[node];
+    for (auto& connection : pool.connections)
+      if (connection.actor == part->target) ++connection.in_flight;
+    ++pool.statistics.requests_in_flight;
+    ++operation.parts_outstanding;
+  }
+  if (!state.parts_posted && !state.in_round) {
+    state.parts_posted = true;
+    self->send(self, send_atom::value);
+  }
 }
 
 /// Sends the commands `indices` of operation `id`, one pipeline per (node, connection).
@@ -350,21 +401,24 @@ void dispatch(Router* self, std::uint64_t id, const std::vector<std::size_t>& in
     send_part(self, id, operation, route.first, route.second, part.data(), part.size());
 }
 
-/// The replies of one part: each to its command, then the operation goes on.
+/// The replies of one part: each to its command, then each operation in it goes on.
 void take_part(Router* self, std::uint64_t part_id, std::vector<Reply>& replies) {
   auto& state = self->state;
   auto found_part = state.parts.find(part_id);
   if (found_part == state.parts.end()) return;
   Part part = std::move(found_part->second);
   state.parts.erase(found_part);
-  release_connection(state.nodes[part.node], part.target, part.layout.size());
-  auto found = state.operations.find(part.operation);
-  if (found == state.operations.end()) return;
-  for (std::size_t i = 0; i < part.layout.size() && i < replies.size(); ++i)
-    if (part.layout[i] >= 0)
-      take_reply(self, found->second, static_cast<std::size_t>(part.layout[i]),
-                 std::move(replies[i]), part.node);
-  finish_part(self, part.operation);
+  release_connection(state.nodes[part.node], part.target, part.layout.size(), part.runs);
+  std::size_t i = 0;
+  while (i < part.layout.size()) { // one run (one operation) at a time
+    const std::uint64_t id = part.layout[i].operation;
+    auto found = state.operations.find(id);
+    for (; i < part.layout.size() && part.layout[i].operation == id; ++i)
+      if (found != state.operations.end() && part.layout[i].index >= 0 && i < replies.size())
+        take_reply(self, found->second, static_cast<std::size_t>(part.layout[i].index),
+                   std::move(replies[i]), part.node);
+    if (found != state.operations.end()) finish_part(self, id);
+  }
 }
 
 /// A connection actor ended with parts unanswered (it answers what it holds when it shuts down,
@@ -381,6 +435,42 @@ void fail_parts_of(Router* self, const caf::actor_addr& ended) {
         Reply::failure(Reply::Type::connection_failed, state.nodes[part.node].address.to_string(),
                        "the connection actor ended"));
     take_part(self, part_id, replies);
+  }
+}
+
+/// Sends the tagged answers gathered in this round, one message per asker.
+void send_answers(Router* self) {
+  auto& state = self->state;
+  state.answers_posted = false;
+  std::vector<Answers> answers;
+  answers.swap(state.answers);
+  for (Answers& each : answers)
+    caf::anon_send(caf::actor_cast<caf::actor>(each.to), reply_atom::value,
+                   std::move(each.replies));
+}
+
+void answer(Router* self, ReplyTo& reply_to, std::vector<Reply> replies) {
+  if (reply_to.sink) {
+    reply_to.sink->take(std::move(replies));
+    return;
+  }
+  if (!reply_to.tagged_to) {
+    reply_to.promise.deliver(std::move(replies));
+    return;
+  }
+  // Answers that finish in the same round travel together: the flush message queued behind this
+  // round's messages sends them.
+  auto& state = self->state;
+  auto found = std::find_if(state.answers.begin(), state.answers.end(),
+                            [&](const Answers& each) { return each.to == reply_to.tagged_to; });
+  if (found == state.answers.end()) {
+    state.answers.push_back(Answers{reply_to.tagged_to, {}});
+    found = std::prev(state.answers.end());
+  }
+  found->replies.items.emplace_back(reply_to.tag, std::move(replies));
+  if (!state.answers_posted && !state.in_round) {
+    state.answers_posted = true;
+    self->send(self, answer_atom::value);
   }
 }
 
@@ -412,7 +502,7 @@ void deliver(Router* self, std::uint64_t id) {
   auto found = state.operations.find(id);
   Operation operation = std::move(found->second);
   state.operations.erase(found);
-  operation.reply_to.answer(assemble(operation, state));
+  answer(self, operation.reply_to, assemble(operation, state));
 }
 
 /// All parts are in: retry what failed (after the policy's delay) or answer the caller.
@@ -720,10 +810,11 @@ void shut_down(Router* self) {
       if (reply.is_nil() || reply.is_failure())
         reply = Reply::failure(Reply::Type::connection_failed, server_name(state.settings),
                                "the toolkit was shut down");
-    operation.reply_to.answer(assemble(operation, state));
+    answer(self, operation.reply_to, assemble(operation, state));
   }
   state.operations.clear();
   state.parts.clear();
+  state.unsent.clear();
   for (auto& each : state.locating) each.promise.deliver(std::string());
   state.locating.clear();
   for (auto& node : state.nodes)
@@ -731,6 +822,40 @@ void shut_down(Router* self) {
       if (connection.actor) self->send(connection.actor, shutdown_atom::value);
   self->quit();
 }
+
+/// Spans the handling of one message that may send pipelines or answers. When it ends, what is
+/// unsent goes out at once if no other message waits (no one to share a message with: a lone
+/// blocking call pays no extra hop), else a message posted behind the waiting ones sends it.
+class Round {
+public:
+  explicit Round(Router* self) : self_(self) { self_->state.in_round = true; }
+  ~Round() {
+    auto& state = self_->state;
+    state.in_round = false;
+    const bool alone = self_->mailbox().empty();
+    if (!state.unsent.empty() && !state.parts_posted) {
+      if (alone) {
+        send_parts(self_);
+      } else {
+        state.parts_posted = true;
+        self_->send(self_, send_atom::value);
+      }
+    }
+    if (!state.answers.empty() && !state.answers_posted) {
+      if (alone) {
+        send_answers(self_);
+      } else {
+        state.answers_posted = true;
+        self_->send(self_, answer_atom::value);
+      }
+    }
+  }
+  Round(const Round&) = delete;
+  Round& operator=(const Round&) = delete;
+
+private:
+  Router* self_;
+};
 
 void receive_request(Router* self, CommandRequest& request, ReplyTo reply_to) {
   auto& state = self->state;
@@ -780,15 +905,23 @@ caf::behavior router(Router* self, RouterSettings settings) {
   });
   return {
       [self](exec_atom, CommandRequest& request) {
+        Round round(self);
         receive_request(self, request, ReplyTo{self->make_response_promise(), {}, 0, {}});
       },
-      [self](exec_atom, CommandRequest& request, std::uint64_t tag) {
-        receive_request(self, request, ReplyTo{{}, self->current_sender(), tag, {}});
+      [self](exec_atom, TaggedRequests& requests) {
+        Round round(self);
+        const caf::strong_actor_ptr& sender = self->current_sender();
+        for (auto& [tag, request] : requests.items)
+          receive_request(self, request, ReplyTo{{}, sender, tag, {}});
       },
+      [self](answer_atom) { send_answers(self); },
+      [self](send_atom) { send_parts(self); },
       [self](exec_atom, CommandRequest& request, std::shared_ptr<ReplySink>& sink) {
+        Round round(self);
         receive_request(self, request, ReplyTo{{}, {}, 0, std::move(sink)});
       },
       [self](part_atom, std::uint64_t part_id, std::vector<Reply>& replies) {
+        Round round(self);
         take_part(self, part_id, replies);
       },
       [self](retry_atom, std::uint64_t id) {

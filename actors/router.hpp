@@ -7,13 +7,15 @@
 // the table and resends, ASK resends once behind ASKING, TRYAGAIN/CLUSTERDOWN and failed
 // connections are retried per the request's RetryPolicy (attempts, delay, backoff).
 //
-// Three ways to ask, one operation each:
-//   (exec_atom, CommandRequest)                  a request: the response is std::vector<Reply>
-//   (exec_atom, CommandRequest, std::uint64_t tag)  a plain message: (reply_atom, tag, replies)
-//                                                   comes back to the sender
+// Three ways to ask:
+//   (exec_atom, CommandRequest)          a request: the response is std::vector<Reply>
+//   (exec_atom, TaggedRequests)          plain messages both ways, many operations per message:
+//                                        (reply_atom, TaggedReplies) comes back to the sender with
+//                                        the answers that were ready together
 //   (exec_atom, CommandRequest, std::shared_ptr<ReplySink>)  the router calls sink->take(replies)
 // The last two keep no CAF response state per call, which costs the asker work proportional to
-// everything it has pending (CAF 0.17 keeps pending responses in a flat vector).
+// everything it has pending (CAF 0.17 keeps pending responses in a flat vector), and tagged
+// operations share messages: under load, one message carries many calls each way.
 
 #include "connection_setup.hpp"
 
@@ -43,8 +45,18 @@ struct RouterSettings {
 
 caf::actor spawn_router(caf::actor_system& system, RouterSettings settings);
 
-/// The router's answer to a tagged request: (reply_atom, std::uint64_t tag, std::vector<Reply>).
+/// The router's answers to tagged requests: (reply_atom, TaggedReplies).
 using reply_atom = caf::atom_constant<caf::atom("rtk_reply")>;
+
+/// Operations sent together, each with the asker's tag, in the order they are to be sent.
+struct TaggedRequests {
+  std::vector<std::pair<std::uint64_t, CommandRequest>> items;
+};
+
+/// Answers that were ready together: each tag with its operation's replies.
+struct TaggedReplies {
+  std::vector<std::pair<std::uint64_t, std::vector<Reply>>> items;
+};
 
 /// Takes an operation's replies for a caller that is not an actor waiting on a response. take() is
 /// called at most once, on the I/O thread, and must hand the replies on without blocking. A sink
@@ -58,3 +70,5 @@ public:
 } // namespace redis_toolkit::detail
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<redis_toolkit::detail::ReplySink>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(redis_toolkit::detail::TaggedRequests)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(redis_toolkit::detail::TaggedReplies)
