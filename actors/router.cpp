@@ -103,7 +103,8 @@ struct Operation {
   ReplyTo reply_to;
   std::vector<Command> commands; ///< as the caller sent them until expanded, then one per send
   std::vector<CommandRoute> routes;
-  std::vector<Origin> origins;   ///< empty until expanded
+  std::vector<Origin> origins;   ///< empty until expanded, and when `identity`
+  bool identity = false;         ///< expanded one to one: reply i answers the caller's command i
   std::vector<Reply> replies;
   RetryPolicy retry;
   int attempt = 1;
@@ -374,11 +375,12 @@ void send_part(Router* self, std::uint64_t id, Operation& operation, std::int32_
 }
 
 /// Sends the commands `indices` of operation `id`, one pipeline per (node, connection).
-void dispatch(Router* self, std::uint64_t id, const std::vector<std::size_t>& indices) {
+void dispatch(Router* self, std::uint64_t id, const std::size_t* indices, std::size_t count) {
   auto& state = self->state;
   Operation& operation = state.operations.at(id);
   std::map<std::pair<std::int32_t, std::size_t>, std::vector<std::size_t>> pipelines;
-  for (std::size_t index : indices) {
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::size_t index = indices[i];
     const std::int32_t node = node_for_command(state, operation, index);
     if (node < 0) {
       const std::int32_t slot = operation.commands[index].slot;
@@ -391,7 +393,7 @@ void dispatch(Router* self, std::uint64_t id, const std::vector<std::size_t>& in
     }
     operation.routes[index].last_node = node;
     const std::size_t connection = connection_for(state.nodes[node], operation.commands[index]);
-    if (indices.size() == 1) { // the common single command: no grouping
+    if (count == 1) { // the common single command: no grouping
       send_part(self, id, operation, node, connection, &index, 1);
       return;
     }
@@ -399,6 +401,10 @@ void dispatch(Router* self, std::uint64_t id, const std::vector<std::size_t>& in
   }
   for (auto& [route, part] : pipelines)
     send_part(self, id, operation, route.first, route.second, part.data(), part.size());
+}
+
+void dispatch(Router* self, std::uint64_t id, const std::vector<std::size_t>& indices) {
+  dispatch(self, id, indices.data(), indices.size());
 }
 
 /// The replies of one part: each to its command, then each operation in it goes on.
@@ -476,6 +482,7 @@ void answer(Router* self, ReplyTo& reply_to, std::vector<Reply> replies) {
 
 /// The caller's replies, in the caller's order, from the expanded ones.
 std::vector<Reply> assemble(Operation& operation, const RouterState& state) {
+  if (operation.identity) return std::move(operation.replies);
   std::vector<Reply> result;
   result.reserve(operation.origins.size());
   for (const Origin& origin : operation.origins) {
@@ -550,6 +557,14 @@ void finish_part(Router* self, std::uint64_t id) {
 
 /// Turns the caller's commands into one command per send (every_master becomes one per master).
 void expand(RouterState& state, Operation& operation) {
+  const bool plain = std::all_of(operation.commands.begin(), operation.commands.end(),
+                                 [](const Command& c) { return c.target == Command::Target::slot; });
+  if (plain) { // one send per command, replies in the same places: nothing to rebuild
+    operation.identity = true;
+    operation.routes.resize(operation.commands.size());
+    operation.replies.resize(operation.commands.size());
+    return;
+  }
   std::vector<Command> original;
   original.swap(operation.commands);
   for (Command& command : original) {
@@ -584,10 +599,15 @@ void start_operation(Router* self, std::uint64_t id) {
   auto& state = self->state;
   Operation& operation = state.operations.at(id);
   expand(state, operation);
-  std::vector<std::size_t> all(operation.commands.size());
-  for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
   ++operation.parts_outstanding; // holds the operation open while dispatching
-  dispatch(self, id, all);
+  if (operation.commands.size() == 1) {
+    const std::size_t only = 0;
+    dispatch(self, id, &only, 1);
+  } else {
+    std::vector<std::size_t> all(operation.commands.size());
+    for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
+    dispatch(self, id, all.data(), all.size());
+  }
   finish_part(self, id);
 }
 
@@ -802,7 +822,7 @@ void shut_down(Router* self) {
   auto& state = self->state;
   state.shutting_down = true;
   for (auto& [id, operation] : state.operations) {
-    if (operation.origins.empty()) // still waiting for the topology
+    if (operation.origins.empty() && !operation.identity) // still waiting for the topology
       for (std::size_t i = 0; i < operation.commands.size(); ++i)
         operation.origins.push_back({i, 1, false});
     operation.replies.resize(operation.commands.size());

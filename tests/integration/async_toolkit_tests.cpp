@@ -177,6 +177,33 @@ BOOST_FIXTURE_TEST_CASE(ten_thousand_operations_from_a_hundred_actors, rtk_test:
   BOOST_TEST(correct.load() == 5000);
 }
 
+BOOST_FIXTURE_TEST_CASE(twenty_thousand_calls_in_flight_share_messages_and_each_gets_its_answer,
+                        rtk_test::ServerFixture) {
+  // Calls made together travel together (one router message per round of a completion actor,
+  // one pipeline per connection per round of the router): every call still gets its own answer,
+  // and the pool's books balance afterwards.
+  AsyncRedisToolkit toolkit(config());
+  RedisToolkit blocking(config()); // the same pool, to read its statistics
+  const auto before = blocking.pool_stats();
+  constexpr int calls = 20000;
+  std::vector<std::future<void>> writes;
+  writes.reserve(calls);
+  for (int i = 0; i < calls; ++i)
+    writes.push_back(toolkit.set_raw("many:" + std::to_string(i), std::to_string(i * 7)));
+  for (auto& write : writes) ready(std::move(write));
+  std::atomic<int> correct{0}, wrong{0};
+  for (int i = 0; i < calls; ++i)
+    toolkit.get_raw("many:" + std::to_string(i),
+                    [i, &correct, &wrong](Result<std::optional<std::string>> got) {
+                      (got.ok() && got.value() == std::to_string(i * 7)) ? ++correct : ++wrong;
+                    });
+  rtk_test::wait_until([&] { return correct.load() + wrong.load() == calls; }, 60s, "every answer");
+  BOOST_TEST(wrong.load() == 0);
+  const auto after = blocking.pool_stats();
+  BOOST_TEST(after.requests_in_flight == 0u);
+  BOOST_TEST(after.requests_total - before.requests_total >= 2u * calls);
+}
+
 BOOST_FIXTURE_TEST_CASE(the_typed_actor_answers_every_message, rtk_test::ServerFixture) {
   caf::actor_system_config actor_config;
   actor_config.load<caf::io::middleman>();
