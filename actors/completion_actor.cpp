@@ -8,19 +8,72 @@
 #include <caf/all.hpp>
 
 #include <algorithm>
-#include <unordered_map>
+#include <vector>
 
 namespace redis_toolkit::detail {
 namespace {
 
-struct CompletionState {
-  struct Waiting {
+/// The calls a completion actor sent to routers, by tag: a slab whose slots are reused, so a warm
+/// actor allocates nothing per call. A tag is the slot and the slot's generation: a stale or
+/// unknown tag finds nothing.
+class CallTable {
+public:
+  std::uint64_t add(std::shared_ptr<PendingCall> call, const caf::actor_addr& router) {
+    std::uint32_t index;
+    if (free_.empty()) {
+      index = static_cast<std::uint32_t>(entries_.size());
+      entries_.emplace_back();
+    } else {
+      index = free_.back();
+      free_.pop_back();
+    }
+    Entry& entry = entries_[index];
+    entry.call = std::move(call);
+    entry.router = router;
+    return (static_cast<std::uint64_t>(entry.generation) << 32) | index;
+  }
+
+  /// The call of `tag`, out of the table; null when there is none.
+  std::shared_ptr<PendingCall> take(std::uint64_t tag) {
+    const auto index = static_cast<std::uint32_t>(tag & 0xffffffffu);
+    if (index >= entries_.size()) return nullptr;
+    Entry& entry = entries_[index];
+    if (!entry.call || entry.generation != static_cast<std::uint32_t>(tag >> 32)) return nullptr;
+    return release(index);
+  }
+
+  /// Every call sent to `router`, out of the table.
+  std::vector<std::shared_ptr<PendingCall>> take_all_of(const caf::actor_addr& router) {
+    std::vector<std::shared_ptr<PendingCall>> taken;
+    for (std::uint32_t index = 0; index < entries_.size(); ++index)
+      if (entries_[index].call && entries_[index].router == router) taken.push_back(release(index));
+    return taken;
+  }
+
+private:
+  struct Entry {
     std::shared_ptr<PendingCall> call;
     caf::actor_addr router;
+    std::uint32_t generation = 0;
   };
-  /// Calls sent to a router, by tag. Destroyed with the actor: every call left fails then.
-  std::unordered_map<std::uint64_t, Waiting> calls;
-  std::uint64_t next_tag = 1;
+
+  std::shared_ptr<PendingCall> release(std::uint32_t index) {
+    Entry& entry = entries_[index];
+    auto call = std::move(entry.call);
+    entry.call.reset();
+    entry.router = caf::actor_addr();
+    ++entry.generation;
+    free_.push_back(index);
+    return call;
+  }
+
+  std::vector<Entry> entries_;
+  std::vector<std::uint32_t> free_;
+};
+
+struct CompletionState {
+  /// Calls sent to a router. Destroyed with the actor: every call left fails then.
+  CallTable calls;
   std::vector<caf::actor_addr> watched; ///< routers monitored (one or two per toolkit)
   /// Requests of this round of the mailbox, per router, sent together by the posted flush.
   std::vector<std::pair<caf::actor, TaggedRequests>> outbox;
@@ -42,16 +95,7 @@ void send_outbox(CompletionActor* self) {
 
 caf::behavior completion_actor(CompletionActor* self, std::size_t) {
   self->set_down_handler([self](caf::down_msg& down) {
-    auto& calls = self->state.calls;
-    std::vector<std::shared_ptr<PendingCall>> lost;
-    for (auto it = calls.begin(); it != calls.end();) {
-      if (it->second.router == down.source) {
-        lost.push_back(std::move(it->second.call));
-        it = calls.erase(it);
-      } else {
-        ++it;
-      }
-    }
+    auto lost = self->state.calls.take_all_of(down.source);
     auto& watched = self->state.watched;
     watched.erase(std::remove(watched.begin(), watched.end(), down.source), watched.end());
     for (auto& call : lost) call->fail("router unavailable: it ended before answering");
@@ -66,8 +110,7 @@ caf::behavior completion_actor(CompletionActor* self, std::size_t) {
           self->monitor(router);
           state.watched.push_back(router.address());
         }
-        const std::uint64_t tag = state.next_tag++;
-        state.calls.emplace(tag, CompletionState::Waiting{std::move(call), router.address()});
+        const std::uint64_t tag = state.calls.add(std::move(call), router.address());
         // Calls made in this round (a burst from a caller, the next calls started by callbacks)
         // go to the router in one message, sent by a flush queued behind them.
         auto target = std::find_if(state.outbox.begin(), state.outbox.end(),
@@ -87,13 +130,8 @@ caf::behavior completion_actor(CompletionActor* self, std::size_t) {
       },
       [self](send_atom) { send_outbox(self); },
       [self](reply_atom, TaggedReplies& answers) {
-        for (auto& [tag, replies] : answers.items) {
-          auto found = self->state.calls.find(tag);
-          if (found == self->state.calls.end()) continue;
-          auto call = std::move(found->second.call);
-          self->state.calls.erase(found);
-          call->complete(&replies, nullptr);
-        }
+        for (auto& [tag, replies] : answers.items)
+          if (auto call = self->state.calls.take(tag)) call->complete(&replies, nullptr);
       },
   };
 }
