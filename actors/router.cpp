@@ -10,7 +10,9 @@
 #include <caf/io/all.hpp>
 
 #include <algorithm>
+#include <deque>
 #include <map>
+#include <stdexcept>
 #include <optional>
 #include <unordered_map>
 
@@ -114,6 +116,98 @@ struct Operation {
   std::vector<std::size_t> redirect_later; ///< to send again after a short wait
   int most_redirections = 0;           ///< among redirect_later
   bool redirect_scheduled = false;
+
+  /// Back to a fresh operation, keeping what its vectors have allocated.
+  void reset() {
+    reply_to = ReplyTo();
+    commands.clear();
+    routes.clear();
+    origins.clear();
+    identity = false;
+    replies.clear();
+    retry = RetryPolicy();
+    attempt = 1;
+    parts_outstanding = 0;
+    failed.clear();
+    redirected.clear();
+    redirect_later.clear();
+    most_redirections = 0;
+    redirect_scheduled = false;
+  }
+};
+
+/// The operations in progress, by id: a slab whose slots (and their vectors) are reused, so a
+/// warm router allocates no table entry per call. An id is the slot and the slot's generation:
+/// the id of a finished operation finds nothing.
+class OperationTable {
+public:
+  /// A fresh operation and its id.
+  std::pair<std::uint64_t, Operation*> add() {
+    std::uint32_t index;
+    if (free_.empty()) {
+      index = static_cast<std::uint32_t>(slots_.size());
+      slots_.emplace_back();
+    } else {
+      index = free_.back();
+      free_.pop_back();
+    }
+    Slot& slot = slots_[index];
+    slot.used = true;
+    ++live_;
+    return {(static_cast<std::uint64_t>(slot.generation) << 32) | index, &slot.operation};
+  }
+
+  /// The operation `id`, or null once it is finished.
+  Operation* find(std::uint64_t id) {
+    const auto index = static_cast<std::uint32_t>(id & 0xffffffffu);
+    if (index >= slots_.size()) return nullptr;
+    Slot& slot = slots_[index];
+    if (!slot.used || slot.generation != static_cast<std::uint32_t>(id >> 32)) return nullptr;
+    return &slot.operation;
+  }
+
+  /// The operation `id`, which must be in progress.
+  Operation& at(std::uint64_t id) {
+    Operation* operation = find(id);
+    if (operation == nullptr) throw std::out_of_range("router: no operation " + std::to_string(id));
+    return *operation;
+  }
+
+  void erase(std::uint64_t id) {
+    if (find(id) == nullptr) return;
+    const auto index = static_cast<std::uint32_t>(id & 0xffffffffu);
+    Slot& slot = slots_[index];
+    slot.operation.reset();
+    slot.used = false;
+    ++slot.generation;
+    free_.push_back(index);
+    --live_;
+  }
+
+  /// Calls `visit(id, operation)` for every operation in progress.
+  template <typename Visit>
+  void for_each(Visit visit) {
+    for (std::uint32_t index = 0; index < slots_.size(); ++index)
+      if (slots_[index].used)
+        visit((static_cast<std::uint64_t>(slots_[index].generation) << 32) | index,
+              slots_[index].operation);
+  }
+
+  void clear() {
+    for_each([this](std::uint64_t id, Operation&) { erase(id); });
+  }
+
+  std::size_t size() const noexcept { return live_; }
+
+private:
+  struct Slot {
+    Operation operation;
+    std::uint32_t generation = 1;
+    bool used = false;
+  };
+  std::deque<Slot> slots_; // a deque: an Operation& stays valid while others are added
+  std::vector<std::uint32_t> free_;
+  std::size_t live_ = 0;
 };
 
 /// The state of topology discovery (cluster mode).
@@ -147,8 +241,7 @@ struct RouterState {
     caf::response_promise promise;
   };
   std::vector<Locating> locating;
-  std::unordered_map<std::uint64_t, Operation> operations;
-  std::uint64_t next_operation_id = 1;
+  OperationTable operations;
   std::unordered_map<std::uint64_t, Part> parts;
   std::uint64_t next_part_id = 1;
   std::vector<Part> unsent; ///< this round's pipelines, sent by send_parts, posted once per round
@@ -418,12 +511,12 @@ void take_part(Router* self, std::uint64_t part_id, std::vector<Reply>& replies)
   std::size_t i = 0;
   while (i < part.layout.size()) { // one run (one operation) at a time
     const std::uint64_t id = part.layout[i].operation;
-    auto found = state.operations.find(id);
+    Operation* operation = state.operations.find(id);
     for (; i < part.layout.size() && part.layout[i].operation == id; ++i)
-      if (found != state.operations.end() && part.layout[i].index >= 0 && i < replies.size())
-        take_reply(self, found->second, static_cast<std::size_t>(part.layout[i].index),
+      if (operation != nullptr && part.layout[i].index >= 0 && i < replies.size())
+        take_reply(self, *operation, static_cast<std::size_t>(part.layout[i].index),
                    std::move(replies[i]), part.node);
-    if (found != state.operations.end()) finish_part(self, id);
+    if (operation != nullptr) finish_part(self, id);
   }
 }
 
@@ -506,10 +599,11 @@ std::vector<Reply> assemble(Operation& operation, const RouterState& state) {
 
 void deliver(Router* self, std::uint64_t id) {
   auto& state = self->state;
-  auto found = state.operations.find(id);
-  Operation operation = std::move(found->second);
-  state.operations.erase(found);
-  answer(self, operation.reply_to, assemble(operation, state));
+  Operation& operation = state.operations.at(id);
+  std::vector<Reply> replies = assemble(operation, state);
+  ReplyTo reply_to = std::move(operation.reply_to);
+  state.operations.erase(id); // gone before anyone hears of it
+  answer(self, reply_to, std::move(replies));
 }
 
 /// All parts are in: retry what failed (after the policy's delay) or answer the caller.
@@ -821,7 +915,7 @@ void request_refresh(Router* self) {
 void shut_down(Router* self) {
   auto& state = self->state;
   state.shutting_down = true;
-  for (auto& [id, operation] : state.operations) {
+  state.operations.for_each([&](std::uint64_t, Operation& operation) {
     if (operation.origins.empty() && !operation.identity) // still waiting for the topology
       for (std::size_t i = 0; i < operation.commands.size(); ++i)
         operation.origins.push_back({i, 1, false});
@@ -831,7 +925,7 @@ void shut_down(Router* self) {
         reply = Reply::failure(Reply::Type::connection_failed, server_name(state.settings),
                                "the toolkit was shut down");
     answer(self, operation.reply_to, assemble(operation, state));
-  }
+  });
   state.operations.clear();
   state.parts.clear();
   state.unsent.clear();
@@ -879,8 +973,8 @@ private:
 
 void receive_request(Router* self, CommandRequest& request, ReplyTo reply_to) {
   auto& state = self->state;
-  const std::uint64_t id = state.next_operation_id++;
-  Operation& operation = state.operations[id];
+  auto [id, added] = state.operations.add();
+  Operation& operation = *added;
   operation.reply_to = std::move(reply_to);
   operation.commands = std::move(request.commands);
   operation.retry = request.retry;
@@ -945,18 +1039,18 @@ caf::behavior router(Router* self, RouterSettings settings) {
         take_part(self, part_id, replies);
       },
       [self](retry_atom, std::uint64_t id) {
-        auto found = self->state.operations.find(id);
-        if (found == self->state.operations.end()) return;
+        Operation* operation = self->state.operations.find(id);
+        if (operation == nullptr) return;
         std::vector<std::size_t> again;
-        again.swap(found->second.failed);
-        ++found->second.parts_outstanding;
+        again.swap(operation->failed);
+        ++operation->parts_outstanding;
         dispatch(self, id, again);
         finish_part(self, id);
       },
       [self](redirect_atom, std::uint64_t id) {
-        auto found = self->state.operations.find(id);
-        if (found == self->state.operations.end()) return;
-        Operation& operation = found->second;
+        Operation* found = self->state.operations.find(id);
+        if (found == nullptr) return;
+        Operation& operation = *found;
         operation.redirect_scheduled = false;
         operation.most_redirections = 0;
         std::vector<std::size_t> again;
