@@ -1,6 +1,7 @@
 #include "completion_actor.hpp"
 
 #include "router.hpp"
+#include "slab.hpp"
 
 #include "redis_toolkit/errors.hpp"
 #include "redis_toolkit/logging.hpp"
@@ -13,40 +14,34 @@
 namespace redis_toolkit::detail {
 namespace {
 
-/// The calls a completion actor sent to routers, by tag: a slab whose slots are reused, so a warm
-/// actor allocates nothing per call. A tag is the slot and the slot's generation: a stale or
-/// unknown tag finds nothing.
+/// The calls a completion actor sent to routers, by tag (a Slab: nothing allocated per call once
+/// warm; a stale or unknown tag finds nothing).
 class CallTable {
 public:
   std::uint64_t add(std::shared_ptr<PendingCall> call, const caf::actor_addr& router) {
-    std::uint32_t index;
-    if (free_.empty()) {
-      index = static_cast<std::uint32_t>(entries_.size());
-      entries_.emplace_back();
-    } else {
-      index = free_.back();
-      free_.pop_back();
-    }
-    Entry& entry = entries_[index];
-    entry.call = std::move(call);
-    entry.router = router;
-    return (static_cast<std::uint64_t>(entry.generation) << 32) | index;
+    auto [tag, entry] = entries_.add();
+    entry->call = std::move(call);
+    entry->router = router;
+    return tag;
   }
 
   /// The call of `tag`, out of the table; null when there is none.
   std::shared_ptr<PendingCall> take(std::uint64_t tag) {
-    const auto index = static_cast<std::uint32_t>(tag & 0xffffffffu);
-    if (index >= entries_.size()) return nullptr;
-    Entry& entry = entries_[index];
-    if (!entry.call || entry.generation != static_cast<std::uint32_t>(tag >> 32)) return nullptr;
-    return release(index);
+    Entry* entry = entries_.find(tag);
+    if (entry == nullptr) return nullptr;
+    auto call = std::move(entry->call);
+    entries_.release(tag);
+    return call;
   }
 
   /// Every call sent to `router`, out of the table.
   std::vector<std::shared_ptr<PendingCall>> take_all_of(const caf::actor_addr& router) {
+    std::vector<std::uint64_t> tags;
+    entries_.for_each([&](std::uint64_t tag, Entry& entry) {
+      if (entry.router == router) tags.push_back(tag);
+    });
     std::vector<std::shared_ptr<PendingCall>> taken;
-    for (std::uint32_t index = 0; index < entries_.size(); ++index)
-      if (entries_[index].call && entries_[index].router == router) taken.push_back(release(index));
+    for (std::uint64_t tag : tags) taken.push_back(take(tag));
     return taken;
   }
 
@@ -54,21 +49,12 @@ private:
   struct Entry {
     std::shared_ptr<PendingCall> call;
     caf::actor_addr router;
-    std::uint32_t generation = 0;
+    void reset() {
+      call.reset();
+      router = caf::actor_addr();
+    }
   };
-
-  std::shared_ptr<PendingCall> release(std::uint32_t index) {
-    Entry& entry = entries_[index];
-    auto call = std::move(entry.call);
-    entry.call.reset();
-    entry.router = caf::actor_addr();
-    ++entry.generation;
-    free_.push_back(index);
-    return call;
-  }
-
-  std::vector<Entry> entries_;
-  std::vector<std::uint32_t> free_;
+  Slab<Entry> entries_;
 };
 
 struct CompletionState {

@@ -3,6 +3,7 @@
 #include "cluster_topology.hpp"
 #include "node_connection.hpp"
 #include "retry_policy.hpp"
+#include "slab.hpp"
 
 #include "redis_toolkit/logging.hpp"
 
@@ -10,9 +11,7 @@
 #include <caf/io/all.hpp>
 
 #include <algorithm>
-#include <deque>
 #include <map>
-#include <stdexcept>
 #include <optional>
 #include <unordered_map>
 
@@ -136,80 +135,6 @@ struct Operation {
   }
 };
 
-/// The operations in progress, by id: a slab whose slots (and their vectors) are reused, so a
-/// warm router allocates no table entry per call. An id is the slot and the slot's generation:
-/// the id of a finished operation finds nothing.
-class OperationTable {
-public:
-  /// A fresh operation and its id.
-  std::pair<std::uint64_t, Operation*> add() {
-    std::uint32_t index;
-    if (free_.empty()) {
-      index = static_cast<std::uint32_t>(slots_.size());
-      slots_.emplace_back();
-    } else {
-      index = free_.back();
-      free_.pop_back();
-    }
-    Slot& slot = slots_[index];
-    slot.used = true;
-    ++live_;
-    return {(static_cast<std::uint64_t>(slot.generation) << 32) | index, &slot.operation};
-  }
-
-  /// The operation `id`, or null once it is finished.
-  Operation* find(std::uint64_t id) {
-    const auto index = static_cast<std::uint32_t>(id & 0xffffffffu);
-    if (index >= slots_.size()) return nullptr;
-    Slot& slot = slots_[index];
-    if (!slot.used || slot.generation != static_cast<std::uint32_t>(id >> 32)) return nullptr;
-    return &slot.operation;
-  }
-
-  /// The operation `id`, which must be in progress.
-  Operation& at(std::uint64_t id) {
-    Operation* operation = find(id);
-    if (operation == nullptr) throw std::out_of_range("router: no operation " + std::to_string(id));
-    return *operation;
-  }
-
-  void erase(std::uint64_t id) {
-    if (find(id) == nullptr) return;
-    const auto index = static_cast<std::uint32_t>(id & 0xffffffffu);
-    Slot& slot = slots_[index];
-    slot.operation.reset();
-    slot.used = false;
-    ++slot.generation;
-    free_.push_back(index);
-    --live_;
-  }
-
-  /// Calls `visit(id, operation)` for every operation in progress.
-  template <typename Visit>
-  void for_each(Visit visit) {
-    for (std::uint32_t index = 0; index < slots_.size(); ++index)
-      if (slots_[index].used)
-        visit((static_cast<std::uint64_t>(slots_[index].generation) << 32) | index,
-              slots_[index].operation);
-  }
-
-  void clear() {
-    for_each([this](std::uint64_t id, Operation&) { erase(id); });
-  }
-
-  std::size_t size() const noexcept { return live_; }
-
-private:
-  struct Slot {
-    Operation operation;
-    std::uint32_t generation = 1;
-    bool used = false;
-  };
-  std::deque<Slot> slots_; // a deque: an Operation& stays valid while others are added
-  std::vector<std::uint32_t> free_;
-  std::size_t live_ = 0;
-};
-
 /// The state of topology discovery (cluster mode).
 struct Discovery {
   bool running = false;
@@ -241,7 +166,7 @@ struct RouterState {
     caf::response_promise promise;
   };
   std::vector<Locating> locating;
-  OperationTable operations;
+  Slab<Operation> operations; ///< in progress; a finished one's id finds nothing
   std::unordered_map<std::uint64_t, Part> parts;
   std::uint64_t next_part_id = 1;
   std::vector<Part> unsent; ///< this round's pipelines, sent by send_parts, posted once per round
@@ -602,7 +527,7 @@ void deliver(Router* self, std::uint64_t id) {
   Operation& operation = state.operations.at(id);
   std::vector<Reply> replies = assemble(operation, state);
   ReplyTo reply_to = std::move(operation.reply_to);
-  state.operations.erase(id); // gone before anyone hears of it
+  state.operations.release(id); // gone before anyone hears of it
   answer(self, reply_to, std::move(replies));
 }
 
@@ -947,27 +872,25 @@ public:
     auto& state = self_->state;
     state.in_round = false;
     const bool alone = self_->mailbox().empty();
-    if (!state.unsent.empty() && !state.parts_posted) {
-      if (alone) {
-        send_parts(self_);
-      } else {
-        state.parts_posted = true;
-        self_->send(self_, send_atom::value);
-      }
-    }
-    if (!state.answers.empty() && !state.answers_posted) {
-      if (alone) {
-        send_answers(self_);
-      } else {
-        state.answers_posted = true;
-        self_->send(self_, answer_atom::value);
-      }
-    }
+    send_or_post(!state.unsent.empty(), state.parts_posted, alone, send_parts, send_atom::value);
+    send_or_post(!state.answers.empty(), state.answers_posted, alone, send_answers,
+                 answer_atom::value);
   }
   Round(const Round&) = delete;
   Round& operator=(const Round&) = delete;
 
 private:
+  template <typename Atom>
+  void send_or_post(bool pending, bool& posted, bool alone, void (*send_now)(Router*), Atom atom) {
+    if (!pending || posted) return;
+    if (alone) {
+      send_now(self_);
+      return;
+    }
+    posted = true;
+    self_->send(self_, atom);
+  }
+
   Router* self_;
 };
 

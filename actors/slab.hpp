@@ -1,0 +1,93 @@
+#pragma once
+// Objects of one kind by id, in slots that are reused: once warm, a slab allocates nothing per
+// object, where a hash map allocates a node per entry. The router keeps its operations in one and
+// each completion actor its calls. Owned by one actor: no locking.
+
+#include <cstdint>
+#include <deque>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace redis_toolkit::detail {
+
+/// An id is a slot and that slot's generation, so the id of a released object finds nothing
+/// (a late message about a finished operation is ignored). `T` needs `void reset()`, which
+/// release() calls to make the slot fresh again while keeping what it allocated.
+template <typename T>
+class Slab {
+public:
+  /// A fresh object and its id.
+  std::pair<std::uint64_t, T*> add() {
+    std::uint32_t index;
+    if (free_.empty()) {
+      index = static_cast<std::uint32_t>(slots_.size());
+      slots_.emplace_back();
+    } else {
+      index = free_.back();
+      free_.pop_back();
+    }
+    Slot& slot = slots_[index];
+    slot.used = true;
+    ++live_;
+    return {id_of(index), &slot.value};
+  }
+
+  /// The object `id`, or null once it is released.
+  T* find(std::uint64_t id) {
+    const auto index = static_cast<std::uint32_t>(id & 0xffffffffu);
+    if (index >= slots_.size()) return nullptr;
+    Slot& slot = slots_[index];
+    if (!slot.used || slot.generation != static_cast<std::uint32_t>(id >> 32)) return nullptr;
+    return &slot.value;
+  }
+
+  /// The object `id`, which must not be released yet.
+  T& at(std::uint64_t id) {
+    T* value = find(id);
+    if (value == nullptr) throw std::out_of_range("slab: no object " + std::to_string(id));
+    return *value;
+  }
+
+  void release(std::uint64_t id) {
+    T* value = find(id);
+    if (value == nullptr) return;
+    value->reset();
+    const auto index = static_cast<std::uint32_t>(id & 0xffffffffu);
+    slots_[index].used = false;
+    ++slots_[index].generation;
+    free_.push_back(index);
+    --live_;
+  }
+
+  /// Calls `visit(id, object)` for every object not released.
+  template <typename Visit>
+  void for_each(Visit visit) {
+    for (std::uint32_t index = 0; index < slots_.size(); ++index)
+      if (slots_[index].used) visit(id_of(index), slots_[index].value);
+  }
+
+  void clear() {
+    for_each([this](std::uint64_t id, T&) { release(id); });
+  }
+
+  std::size_t size() const noexcept { return live_; }
+
+private:
+  struct Slot {
+    T value;
+    std::uint32_t generation = 1;
+    bool used = false;
+  };
+
+  std::uint64_t id_of(std::uint32_t index) const {
+    return (static_cast<std::uint64_t>(slots_[index].generation) << 32) | index;
+  }
+
+  std::deque<Slot> slots_; // a deque: a T& stays valid while others are added
+  std::vector<std::uint32_t> free_;
+  std::size_t live_ = 0;
+};
+
+} // namespace redis_toolkit::detail
