@@ -79,6 +79,51 @@ void send_outbox(CompletionActor* self) {
   for (auto& [router, requests] : outbox) self->send(router, exec_atom::value, std::move(requests));
 }
 
+/// Registers `call` and queues its request for `router`.
+void add_call(CompletionActor* self, const caf::actor& router, CommandRequest& request,
+              std::shared_ptr<PendingCall>& call) {
+  auto& state = self->state;
+  if (std::find(state.watched.begin(), state.watched.end(), router.address()) ==
+      state.watched.end()) {
+    self->monitor(router);
+    state.watched.push_back(router.address());
+  }
+  const std::uint64_t tag = state.calls.add(std::move(call), router.address());
+  // Calls made in this round (a burst from a caller, the next calls started by callbacks) go to
+  // the router in one message.
+  auto target = std::find_if(state.outbox.begin(), state.outbox.end(),
+                             [&](const auto& each) { return each.first == router; });
+  if (target == state.outbox.end()) {
+    state.outbox.emplace_back(router, TaggedRequests{});
+    target = std::prev(state.outbox.end());
+  }
+  target->second.items.emplace_back(tag, std::move(request));
+}
+
+std::size_t outbox_size(CompletionActor* self) {
+  std::size_t size = 0;
+  for (const auto& each : self->state.outbox) size += each.second.items.size();
+  return size;
+}
+
+/// Calls made by callbacks leave in chunks of this many while later callbacks still run.
+constexpr std::size_t chunk_size = 16;
+
+/// The completion actor whose callbacks run on this thread just now, if any.
+thread_local CompletionActor* running_here = nullptr;
+
+/// Marks the callbacks of one message as running on this thread.
+class Running {
+public:
+  explicit Running(CompletionActor* self) : previous_(running_here) { running_here = self; }
+  ~Running() { running_here = previous_; }
+  Running(const Running&) = delete;
+  Running& operator=(const Running&) = delete;
+
+private:
+  CompletionActor* previous_;
+};
+
 caf::behavior completion_actor(CompletionActor* self, std::size_t) {
   self->set_down_handler([self](caf::down_msg& down) {
     auto lost = self->state.calls.take_all_of(down.source);
@@ -90,22 +135,8 @@ caf::behavior completion_actor(CompletionActor* self, std::size_t) {
       [self](run_atom, Task& task) { task(self); },
       [self](call_atom, const caf::actor& router, CommandRequest& request,
              std::shared_ptr<PendingCall>& call) {
+        add_call(self, router, request, call);
         auto& state = self->state;
-        if (std::find(state.watched.begin(), state.watched.end(), router.address()) ==
-            state.watched.end()) {
-          self->monitor(router);
-          state.watched.push_back(router.address());
-        }
-        const std::uint64_t tag = state.calls.add(std::move(call), router.address());
-        // Calls made in this round (a burst from a caller, the next calls started by callbacks)
-        // go to the router in one message, sent by a flush queued behind them.
-        auto target = std::find_if(state.outbox.begin(), state.outbox.end(),
-                                   [&](const auto& each) { return each.first == router; });
-        if (target == state.outbox.end()) {
-          state.outbox.emplace_back(router, TaggedRequests{});
-          target = std::prev(state.outbox.end());
-        }
-        target->second.items.emplace_back(tag, std::move(request));
         if (state.flush_posted) return;
         if (self->mailbox().empty()) { // no other call to share the message with
           send_outbox(self);
@@ -116,8 +147,15 @@ caf::behavior completion_actor(CompletionActor* self, std::size_t) {
       },
       [self](send_atom) { send_outbox(self); },
       [self](reply_atom, TaggedReplies& answers) {
-        for (auto& [tag, replies] : answers.items)
+        // Calls the callbacks make go straight into the outbox (call_here), and leave in chunks
+        // while the later callbacks still run: the router and Redis start on the first chunk
+        // instead of waiting for the last callback.
+        Running running(self);
+        for (auto& [tag, replies] : answers.items) {
           if (auto call = self->state.calls.take(tag)) call->complete(&replies, nullptr);
+          if (outbox_size(self) >= chunk_size) send_outbox(self);
+        }
+        if (!self->state.outbox.empty()) send_outbox(self);
       },
   };
 }
@@ -128,6 +166,14 @@ caf::actor spawn_completion_actor(caf::actor_system& system, std::size_t index) 
   // The index travels as a spawn argument: CAF 0.17 binds a null reference for argument-less
   // functor actors (UBSan reports it).
   return system.spawn(completion_actor, index);
+}
+
+bool call_here(const caf::actor& executor, const caf::actor& router, CommandRequest& request,
+               std::shared_ptr<PendingCall>& call) {
+  CompletionActor* self = running_here;
+  if (self == nullptr || caf::actor_cast<caf::abstract_actor*>(executor) != self) return false;
+  add_call(self, router, request, call);
+  return true;
 }
 
 PendingCall::~PendingCall() { fail("the toolkit was shut down before the reply came"); }

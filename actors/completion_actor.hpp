@@ -50,6 +50,13 @@ private:
   std::atomic<bool> done_{false};
 };
 
+/// When this thread is running callbacks of `executor` (a completion actor), registers `call` and
+/// queues its request for `router` right there, as (call_atom, ...) would, and returns true: the
+/// calls a callback makes need no message of their own, and they leave with the callbacks' round.
+/// Calls from one thread keep their order either way.
+bool call_here(const caf::actor& executor, const caf::actor& router, CommandRequest& request,
+               std::shared_ptr<PendingCall>& call);
+
 } // namespace redis_toolkit::detail
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(redis_toolkit::detail::Task)

@@ -307,7 +307,9 @@ void ToolkitCore::run_task(Task task, std::int32_t slot) {
 
 void ToolkitCore::call_router(caf::actor router, CommandRequest request,
                               std::shared_ptr<PendingCall> call, std::int32_t slot) {
-  caf::anon_send(executor_for(slot), call_atom::value, std::move(router), std::move(request),
+  caf::actor executor = executor_for(slot);
+  if (call_here(executor, router, request, call)) return; // a callback of that very actor
+  caf::anon_send(executor, call_atom::value, std::move(router), std::move(request),
                  std::move(call));
 }
 
