@@ -367,27 +367,32 @@ caf::actor spawn_subscriber(caf::actor_system& system, SubscriberSettings settin
 HandlerRef spawn_function_handler(caf::actor_system& system, MessageHandler handler) {
   HandlerRef ref;
   ref.backlog = std::make_shared<std::atomic<std::size_t>>(0);
+  ref.gate = std::make_shared<HandlerGate>();
   // Detached: user code may block or sleep, and on a thread of its own it holds up only itself,
   // never the scheduler workers that serve every other actor. The handler travels as a spawn
   // argument: see connect_in_background for why.
   ref.actor = system.spawn<caf::detached>(
       [](caf::event_based_actor*, MessageHandler handler,
-         std::shared_ptr<std::atomic<std::size_t>> backlog) -> caf::behavior {
+         std::shared_ptr<std::atomic<std::size_t>> backlog,
+         std::shared_ptr<HandlerGate> gate) -> caf::behavior {
         return {
-            [handler, backlog](message_atom, const std::string& channel, const Value& value) {
-              try {
-                handler(channel, value);
-              } catch (const std::exception& problem) {
-                RTK_LOG_ERROR("message handler for '" << channel << "' threw: " << problem.what());
-              } catch (...) {
-                RTK_LOG_ERROR("message handler for '" << channel
-                                                      << "' threw a non-standard exception");
+            [handler, backlog, gate](message_atom, const std::string& channel, const Value& value) {
+              if (gate->enter()) { // closed: the subscription was stopped, drop the message
+                try {
+                  handler(channel, value);
+                } catch (const std::exception& problem) {
+                  RTK_LOG_ERROR("message handler for '" << channel << "' threw: " << problem.what());
+                } catch (...) {
+                  RTK_LOG_ERROR("message handler for '" << channel
+                                                        << "' threw a non-standard exception");
+                }
+                gate->leave();
               }
               backlog->fetch_sub(1);
             },
         };
       },
-      std::move(handler), ref.backlog);
+      std::move(handler), ref.backlog, ref.gate);
   return ref;
 }
 

@@ -17,6 +17,12 @@
 #include "redis_toolkit/pubsub.hpp"
 
 #include <caf/actor.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <thread>
 #include <caf/actor_system.hpp>
 
 #include <atomic>
@@ -28,9 +34,44 @@ namespace redis_toolkit::detail {
 /// A handler actor and, for the function handlers we wrap, its backlog: messages sent to it and
 /// not yet handled. At the mailbox limit the subscriber drops messages for it (and counts them).
 /// A caller's own actor has no backlog here: its mailbox is its own business.
+/// Lets a function handler be stopped for good: once close() returns, the handler is not running
+/// and never runs again (its actor ends asynchronously, but it no longer calls the function).
+class HandlerGate {
+public:
+  /// Before each call: false once closed (the message is dropped).
+  bool enter() {
+    running_.lock();
+    if (!open_.load()) {
+      running_.unlock();
+      return false;
+    }
+    runner_.store(std::this_thread::get_id());
+    return true;
+  }
+  void leave() {
+    runner_.store(std::thread::id());
+    running_.unlock();
+  }
+  /// Closes the gate and waits up to `limit` for a call in progress, unless it is this very
+  /// thread's (a handler that stops its own subscription). False when the wait timed out.
+  bool close(std::chrono::milliseconds limit) {
+    open_.store(false);
+    if (runner_.load() == std::this_thread::get_id()) return true;
+    if (!running_.try_lock_for(limit)) return false;
+    running_.unlock();
+    return true;
+  }
+
+private:
+  std::timed_mutex running_; ///< held while the function runs
+  std::atomic<bool> open_{true};
+  std::atomic<std::thread::id> runner_{};
+};
+
 struct HandlerRef {
   caf::actor actor;
   std::shared_ptr<std::atomic<std::size_t>> backlog;
+  std::shared_ptr<HandlerGate> gate; ///< function handlers only
   friend bool operator==(const HandlerRef& a, const HandlerRef& b) { return a.actor == b.actor; }
 };
 

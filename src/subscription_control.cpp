@@ -60,7 +60,7 @@ std::vector<caf::actor> SubscriptionControl::all_subscribers() const {
 
 void SubscriptionControl::add(const std::vector<std::string>& channels, const caf::actor& handler,
                               bool dynamic, std::function<void(std::exception_ptr)> done) {
-  add(channels, HandlerRef{handler, nullptr}, dynamic, std::move(done));
+  add(channels, HandlerRef{handler, nullptr, nullptr}, dynamic, std::move(done));
 }
 
 void SubscriptionControl::add(const std::vector<std::string>& channels, HandlerRef handler,
@@ -107,8 +107,7 @@ void SubscriptionControl::add(const std::vector<std::string>& channels, MessageH
   HandlerRef wrapped = spawn_function_handler(core_->system(), std::move(handler));
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    owned_handlers_.emplace_back(wrapped.actor,
-                                 std::set<std::string>(channels.begin(), channels.end()));
+    owned_handlers_.emplace_back(wrapped, std::set<std::string>(channels.begin(), channels.end()));
   }
   add(channels, wrapped, dynamic, std::move(done));
 }
@@ -123,7 +122,7 @@ void SubscriptionControl::remove(const std::vector<std::string>& channels,
         ++it;
         continue;
       }
-      caf::anon_send_exit(it->first, caf::exit_reason::user_shutdown);
+      caf::anon_send_exit(it->first.actor, caf::exit_reason::user_shutdown);
       it = owned_handlers_.erase(it);
     }
   }
@@ -231,7 +230,7 @@ SubscriptionStatistics SubscriptionControl::statistics_and_wait() {
 
 void SubscriptionControl::stop() noexcept {
   std::map<std::int32_t, caf::actor> subscribers;
-  std::vector<std::pair<caf::actor, std::set<std::string>>> handlers;
+  std::vector<std::pair<HandlerRef, std::set<std::string>>> handlers;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stopped_ = true;
@@ -239,7 +238,13 @@ void SubscriptionControl::stop() noexcept {
     handlers.swap(owned_handlers_);
   }
   for (auto& entry : subscribers) caf::anon_send(entry.second, shutdown_atom::value);
-  for (auto& handler : handlers) caf::anon_send_exit(handler.first, caf::exit_reason::user_shutdown);
+  for (auto& handler : handlers) {
+    // After stop() no function handler runs: one in progress is waited for (a handler stuck
+    // longer than this is left to finish on its own thread, and said so).
+    if (handler.first.gate && !handler.first.gate->close(std::chrono::seconds(5)))
+      RTK_LOG_WARN("a message handler still runs 5 s after its subscription was stopped");
+    caf::anon_send_exit(handler.first.actor, caf::exit_reason::user_shutdown);
+  }
 }
 
 bool SubscriptionControl::active() const noexcept {

@@ -64,7 +64,7 @@ private:
   bool stopped_ = false;
   std::chrono::milliseconds wait_limit_;
   /// Function handlers wrapped here, with the channels each still serves; ended when none is left.
-  std::vector<std::pair<caf::actor, std::set<std::string>>> owned_handlers_;
+  std::vector<std::pair<HandlerRef, std::set<std::string>>> owned_handlers_;
   mutable std::mutex mutex_;
 };
 

@@ -40,7 +40,9 @@ public:
   Subscription(const Subscription&) = delete;
   Subscription& operator=(const Subscription&) = delete;
 
-  /// Unsubscribes, closes the connection and ends the handler actor; returns promptly.
+  /// Unsubscribes, closes the connection and ends the handler actor. Once it returns, a function
+  /// handler neither runs nor runs again: a call in progress is waited for (up to 5 s), queued
+  /// messages are dropped. Callable from the handler itself.
   void stop() noexcept;
   bool active() const noexcept;
   SubscriptionStatistics statistics() const;

@@ -337,9 +337,9 @@ BOOST_FIXTURE_TEST_CASE(moved_and_ask_are_followed_during_a_real_slot_migration,
 }
 
 BOOST_FIXTURE_TEST_CASE(classic_and_sharded_pubsub_blocking_and_async, ClusterFixture) {
+  Inbox classic, sharded, async_inbox; // first: they outlive the toolkits that stop the handlers
   RedisToolkit toolkit(config());
   AsyncRedisToolkit async_toolkit(config());
-  Inbox classic, sharded, async_inbox;
   auto classic_subscription = toolkit.subscribe({"cluster-news"}, classic.handler());
   std::vector<std::string> channels;
   for (std::size_t master : cluster.masters())
@@ -366,6 +366,8 @@ BOOST_FIXTURE_TEST_CASE(classic_and_sharded_pubsub_blocking_and_async, ClusterFi
   BOOST_TEST(statistics.channels.size() == 3u);
   BOOST_TEST(statistics.messages == 3u);
   BOOST_TEST(async_toolkit.publisher(channels[2], Value(2), PubSubKind::sharded).get() >= 1);
+  rtk_test::wait_until([&] { return sharded.has(channels[2], Value(2)); }, 10s,
+                       "the async publish delivered");
 }
 
 BOOST_FIXTURE_TEST_CASE(readonly_mode_reads_from_replicas, ClusterFixture) {

@@ -7,7 +7,10 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <atomic>
+#include <memory>
 #include <mutex>
+#include <thread>
 
 using namespace redis_toolkit;
 using namespace std::chrono_literals;
@@ -56,6 +59,34 @@ BOOST_FIXTURE_TEST_CASE(published_values_reach_the_handler_typed_and_in_order, r
   subscription.stop();
   BOOST_TEST(!subscription.active());
   BOOST_TEST(toolkit.publisher("news", 1) == 0);
+}
+
+BOOST_FIXTURE_TEST_CASE(after_stop_returns_the_handler_neither_runs_nor_runs_again,
+                        rtk_test::ServerFixture) {
+  // What a handler touches may be destroyed as soon as stop() returns.
+  RedisToolkit toolkit(config());
+  auto state = std::make_unique<std::atomic<int>>(0); // the handler's state, freed after stop()
+  std::atomic<bool> inside{false};
+  std::atomic<int> calls{0};
+  auto subscription = toolkit.subscribe({"slow"}, [&, counter = state.get()](const std::string&,
+                                                                             const Value&) {
+    inside = true;
+    std::this_thread::sleep_for(300ms);
+    ++*counter;
+    ++calls;
+    inside = false;
+  });
+  toolkit.publisher("slow", 1);
+  toolkit.publisher("slow", 2);
+  rtk_test::wait_until([&] { return inside.load(); }, 5s, "the handler to start");
+  subscription.stop();
+  BOOST_TEST(!inside.load()); // the call in progress was waited for
+  const int seen = calls.load();
+  BOOST_TEST(seen == 1);
+  state.reset(); // a handler called now would write to freed memory (the sanitizers watch)
+  toolkit.publisher("slow", 3);
+  std::this_thread::sleep_for(700ms); // room for the queued message 2 and message 3
+  BOOST_TEST(calls.load() == seen);
 }
 
 BOOST_FIXTURE_TEST_CASE(a_throwing_handler_does_not_stop_delivery, rtk_test::ServerFixture) {
