@@ -17,57 +17,57 @@
 #include "redis_toolkit/pubsub.hpp"
 
 #include <caf/actor.hpp>
-
-#include <atomic>
-#include <chrono>
-#include <memory>
-#include <mutex>
-#include <thread>
 #include <caf/actor_system.hpp>
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
+#include <thread>
 
 namespace redis_toolkit::detail {
 
-/// A handler actor and, for the function handlers we wrap, its backlog: messages sent to it and
-/// not yet handled. At the mailbox limit the subscriber drops messages for it (and counts them).
-/// A caller's own actor has no backlog here: its mailbox is its own business.
 /// Lets a function handler be stopped for good: once close() returns, the handler is not running
 /// and never runs again (its actor ends asynchronously, but it no longer calls the function).
 class HandlerGate {
 public:
   /// Before each call: false once closed (the message is dropped).
   bool enter() {
-    running_.lock();
-    if (!open_.load()) {
-      running_.unlock();
-      return false;
-    }
-    runner_.store(std::this_thread::get_id());
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!open_) return false;
+    running_ = true;
+    runner_ = std::this_thread::get_id();
     return true;
   }
   void leave() {
-    runner_.store(std::thread::id());
-    running_.unlock();
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      running_ = false;
+      runner_ = std::thread::id();
+    }
+    idle_.notify_all();
   }
   /// Closes the gate and waits up to `limit` for a call in progress, unless it is this very
   /// thread's (a handler that stops its own subscription). False when the wait timed out.
   bool close(std::chrono::milliseconds limit) {
-    open_.store(false);
-    if (runner_.load() == std::this_thread::get_id()) return true;
-    if (!running_.try_lock_for(limit)) return false;
-    running_.unlock();
-    return true;
+    std::unique_lock<std::mutex> lock(mutex_);
+    open_ = false;
+    if (running_ && runner_ == std::this_thread::get_id()) return true;
+    return idle_.wait_for(lock, limit, [this] { return !running_; });
   }
 
 private:
-  std::timed_mutex running_; ///< held while the function runs
-  std::atomic<bool> open_{true};
-  std::atomic<std::thread::id> runner_{};
+  std::mutex mutex_;
+  std::condition_variable idle_;
+  bool open_ = true;
+  bool running_ = false; ///< the function runs, on thread runner_
+  std::thread::id runner_;
 };
 
+/// A handler actor and, for the function handlers we wrap, its backlog: messages sent to it and
+/// not yet handled. At the mailbox limit the subscriber drops messages for it (and counts them).
+/// A caller's own actor has no backlog here: its mailbox is its own business.
 struct HandlerRef {
   caf::actor actor;
   std::shared_ptr<std::atomic<std::size_t>> backlog;
