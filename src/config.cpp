@@ -238,12 +238,6 @@ namespace {
 using redis_toolkit::detail::toml_location;
 using redis_toolkit::detail::toml_type_phrase;
 
-std::string location(const toml::source_region& region, std::string_view source_name) {
-  return toml_location(region, source_name);
-}
-
-std::string_view type_phrase(toml::node_type type) { return toml_type_phrase(type); }
-
 /// One `key = value` being read, with what an error message needs.
 struct Entry {
   std::string key; ///< as the message shows it: "port", or "startup_nodes.port" inside a node
@@ -251,11 +245,11 @@ struct Entry {
   std::string_view source_name;
 
   ValidationError error(const std::string& reason) const {
-    return ValidationError(reason + " at " + location(node.source(), source_name), key);
+    return ValidationError(reason + " at " + toml_location(node.source(), source_name), key);
   }
   ValidationError type_error(std::string_view expected) const {
     return error("expected " + std::string(expected) + ", got " +
-                 std::string(type_phrase(node.type())));
+                 std::string(toml_type_phrase(node.type())));
   }
 };
 
@@ -369,7 +363,7 @@ template <typename Config>
   for (const Field<Config>& field : fields) {
     known += (known.empty() ? "" : ", ") + std::string(field.key);
   }
-  throw ValidationError("unknown key at " + location(key.source(), source_name) +
+  throw ValidationError("unknown key at " + toml_location(key.source(), source_name) +
                             " (known keys: " + known + ")",
                         std::string(key_prefix) + std::string(key.str()));
 }
@@ -396,7 +390,7 @@ void validate_read_config(const Config& config, const toml::table& table,
   } catch (const ValidationError& error) {
     const toml::node* node = table.get(error.key());
     const std::string where =
-        node ? location(node->source(), source_name) : std::string(source_name);
+        node ? toml_location(node->source(), source_name) : std::string(source_name);
     throw ValidationError(error.reason() + " at " + where, error.key());
   }
 }
@@ -543,7 +537,7 @@ toml::table parse_document(std::string_view text, std::string_view source_name) 
     const std::string details = line_mentions_password(text, error.source().begin.line)
                                     ? "the line sets a password, so the details are withheld"
                                     : std::string(error.description());
-    throw ValidationError("TOML syntax error at " + location(error.source(), source_name) + ": " +
+    throw ValidationError("TOML syntax error at " + toml_location(error.source(), source_name) + ": " +
                           details);
   }
 }

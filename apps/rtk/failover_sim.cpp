@@ -181,12 +181,6 @@ namespace {
 using redis_toolkit::detail::toml_location;
 using redis_toolkit::detail::toml_type_phrase;
 
-std::string location(const toml::source_region& region, std::string_view source_name) {
-  return toml_location(region, source_name);
-}
-
-std::string_view type_phrase(toml::node_type type) { return toml_type_phrase(type); }
-
 /// One `key = value` being read: the key as messages name it ("workload.keys", "faults[1].at").
 struct Entry {
   std::string key;
@@ -194,11 +188,11 @@ struct Entry {
   std::string_view source_name;
 
   ValidationError error(const std::string& reason) const {
-    return ValidationError(reason + " at " + location(node.source(), source_name), key);
+    return ValidationError(reason + " at " + toml_location(node.source(), source_name), key);
   }
   ValidationError type_error(std::string_view expected) const {
     return error("expected " + std::string(expected) + ", got " +
-                 std::string(type_phrase(node.type())));
+                 std::string(toml_type_phrase(node.type())));
   }
 
   std::string text() const {
@@ -247,7 +241,7 @@ void read_fields(const toml::table& table, const std::vector<Field<Target>>& fie
     if (field == fields.end()) {
       std::string known;
       for (const Field<Target>& f : fields) known += (known.empty() ? "" : ", ") + std::string(f.key);
-      throw ValidationError("unknown key at " + location(key.source(), source_name) +
+      throw ValidationError("unknown key at " + toml_location(key.source(), source_name) +
                                 " (known keys: " + known + ")",
                             prefix + std::string(name));
     }
@@ -378,7 +372,7 @@ FaultSpec read_fault(const Entry& entry) {
       std::string accepted = "at, action";
       for (std::string_view k : own) accepted += ", " + std::string(k);
       throw ValidationError("does not apply to action " + action + " at " +
-                                location(key.source(), entry.source_name) + " (its keys: " +
+                                toml_location(key.source(), entry.source_name) + " (its keys: " +
                                 accepted + ")",
                             entry.key + "." + std::string(name));
     }
@@ -429,7 +423,7 @@ Scenario parse_scenario(std::string_view text, std::string_view source_name) {
   try {
     root = toml::parse(text, source_name);
   } catch (const toml::parse_error& error) {
-    throw ValidationError("TOML syntax error at " + location(error.source(), source_name) + ": " +
+    throw ValidationError("TOML syntax error at " + toml_location(error.source(), source_name) + ": " +
                           std::string(error.description()));
   }
   Scenario scenario;
@@ -451,7 +445,7 @@ Scenario parse_scenario(std::string_view text, std::string_view source_name) {
       const std::size_t dot = error.key().rfind('.');
       if (dot != std::string::npos) node = toml::at_path(root, error.key().substr(0, dot)).node();
     }
-    const std::string where = node ? location(node->source(), source_name) : std::string(source_name);
+    const std::string where = node ? toml_location(node->source(), source_name) : std::string(source_name);
     throw ValidationError(error.reason() + " at " + where, error.key());
   }
   std::stable_sort(scenario.faults.begin(), scenario.faults.end(),
