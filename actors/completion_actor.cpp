@@ -69,6 +69,9 @@ struct CompletionState {
 
 using send_atom = caf::atom_constant<caf::atom("rtk_csend")>;
 
+/// Calls made by callbacks leave in chunks of this many while later callbacks still run.
+constexpr std::size_t chunk_size = 16;
+
 using CompletionActor = caf::stateful_actor<CompletionState>;
 
 void send_outbox(CompletionActor* self) {
@@ -96,6 +99,7 @@ void add_call(CompletionActor* self, const caf::actor& router, CommandRequest& r
   if (target == state.outbox.end()) {
     state.outbox.emplace_back(router, TaggedRequests{});
     target = std::prev(state.outbox.end());
+    target->second.items.reserve(chunk_size); // a chunk's worth in one allocation
   }
   target->second.items.emplace_back(tag, std::move(request));
 }
@@ -105,9 +109,6 @@ std::size_t outbox_size(CompletionActor* self) {
   for (const auto& each : self->state.outbox) size += each.second.items.size();
   return size;
 }
-
-/// Calls made by callbacks leave in chunks of this many while later callbacks still run.
-constexpr std::size_t chunk_size = 16;
 
 /// The completion actor whose callbacks run on this thread just now, if any.
 thread_local CompletionActor* running_here = nullptr;
@@ -176,12 +177,14 @@ bool call_here(const caf::actor& executor, const caf::actor& router, CommandRequ
   return true;
 }
 
-PendingCall::~PendingCall() { fail("the toolkit was shut down before the reply came"); }
+void PendingCall::fail_if_unanswered() noexcept {
+  fail("the toolkit was shut down before the reply came");
+}
 
 void PendingCall::complete(std::vector<Reply>* replies, std::exception_ptr error) noexcept {
   if (done_.exchange(true)) return;
   try {
-    finish_(replies, std::move(error));
+    finish(replies, std::move(error));
   } catch (const std::exception& problem) {
     RTK_LOG_ERROR("a completion callback of " << operation_ << " threw: " << problem.what());
   } catch (...) {
@@ -189,7 +192,7 @@ void PendingCall::complete(std::vector<Reply>* replies, std::exception_ptr error
   }
 }
 
-void PendingCall::fail(const std::string& reason) noexcept {
+void PendingCall::fail(const char* reason) noexcept {
   if (done_.load()) return;
   std::exception_ptr error;
   try {

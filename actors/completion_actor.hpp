@@ -12,6 +12,7 @@
 #include <atomic>
 #include <exception>
 #include <functional>
+#include <memory>
 #include <string>
 
 namespace redis_toolkit::detail {
@@ -29,26 +30,51 @@ caf::actor spawn_completion_actor(caf::actor_system& system, std::size_t index);
 
 /// One async call of a plain C++ caller. It completes exactly once: with the replies, with an
 /// error, or, when it is destroyed unanswered (the toolkit was shut down), with a ConnectionError.
+/// Made by make_pending_call(), one allocation with the function that finishes it.
 class PendingCall {
 public:
-  /// Receives the replies (null on error) or the error; runs the decoder and the user callback.
-  using Finish = std::function<void(std::vector<Reply>* replies, std::exception_ptr error)>;
-
-  PendingCall(std::string server, std::string operation, Finish finish)
-      : server_(std::move(server)), operation_(std::move(operation)), finish_(std::move(finish)) {}
-  ~PendingCall();
+  PendingCall(std::string server, const char* operation)
+      : server_(std::move(server)), operation_(operation) {}
+  virtual ~PendingCall() = default;
   PendingCall(const PendingCall&) = delete;
   PendingCall& operator=(const PendingCall&) = delete;
 
+  /// Runs the finishing function with the replies (null on error) or the error, once.
   void complete(std::vector<Reply>* replies, std::exception_ptr error) noexcept;
-  void fail(const std::string& reason) noexcept;
+  void fail(const char* reason) noexcept;
+
+protected:
+  virtual void finish(std::vector<Reply>* replies, std::exception_ptr error) = 0;
+  /// Every final class calls this in its destructor, while finish() can still run.
+  void fail_if_unanswered() noexcept;
 
 private:
   std::string server_;
-  std::string operation_;
-  Finish finish_;
+  const char* operation_;
   std::atomic<bool> done_{false};
 };
+
+template <typename Finish>
+class PendingCallOf final : public PendingCall {
+public:
+  PendingCallOf(std::string server, const char* operation, Finish finish)
+      : PendingCall(std::move(server), operation), finish_(std::move(finish)) {}
+  ~PendingCallOf() override { fail_if_unanswered(); }
+
+private:
+  void finish(std::vector<Reply>* replies, std::exception_ptr error) override {
+    finish_(replies, std::move(error));
+  }
+  Finish finish_;
+};
+
+/// A call whose completion runs `finish(std::vector<Reply>* replies, std::exception_ptr error)`:
+/// the decoder and the user callback. `operation` names it in errors (a string literal).
+template <typename Finish>
+std::shared_ptr<PendingCall> make_pending_call(std::string server, const char* operation,
+                                               Finish finish) {
+  return std::make_shared<PendingCallOf<Finish>>(std::move(server), operation, std::move(finish));
+}
 
 /// When this thread is running callbacks of `executor` (a completion actor), registers `call` and
 /// queues its request for `router` right there, as (call_atom, ...) would, and returns true: the

@@ -69,8 +69,9 @@ Result<T> decode_result(const std::function<T(std::vector<Reply>&)>& decode,
   }
 }
 
+/// What completes an async call: decodes the replies, then hands the Result to the callback.
 template <typename T>
-PendingCall::Finish finisher(std::function<T(std::vector<Reply>&)> decode, Callback<T> done) {
+auto finisher(std::function<T(std::vector<Reply>&)> decode, Callback<T> done) {
   return [decode = std::move(decode), done = std::move(done)](std::vector<Reply>* replies,
                                                               std::exception_ptr error) {
     done(decode_result<T>(decode, replies, std::move(error)));
@@ -89,8 +90,7 @@ void submit(ToolkitCore& core, const char* name, Plan plan, Callback<T> done) {
     refused = std::current_exception();
   }
   auto decode = planned ? std::move(planned->decode) : std::function<T(std::vector<Reply>&)>();
-  auto call = std::make_shared<PendingCall>(core.server(), name,
-                                            finisher<T>(std::move(decode), std::move(done)));
+  auto call = make_pending_call(core.server(), name, finisher<T>(std::move(decode), std::move(done)));
   caf::actor router = core.router();
   if (refused || !router) {
     core.run_task([call, refused](caf::event_based_actor*) {

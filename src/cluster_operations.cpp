@@ -25,7 +25,7 @@ void continue_scan(std::shared_ptr<ToolkitCore> core, std::shared_ptr<ClusterSca
     if (scan->done()) return done(Result<std::vector<std::string>>::success(std::move(*keys)));
     continue_scan(core, scan, keys, done);
   };
-  auto call = std::make_shared<detail::PendingCall>(core->server(), "scan_cluster", finish);
+  auto call = detail::make_pending_call(core->server(), "scan_cluster", std::move(finish));
   caf::actor router = core->router();
   if (!router) {
     core->run_task([call](caf::event_based_actor*) { call->fail("the toolkit was cleaned up"); });

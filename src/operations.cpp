@@ -132,21 +132,24 @@ ScanPage decode_scan_page(const Reply& reply, const std::string& server) {
 
 void throw_if_failed(const Reply& reply, const std::string& server, std::string_view operation,
                      std::string_view key) {
-  const char* subject = operation == "publisher" ? "channel" : "key";
-  const std::string about =
-      key.empty() ? std::string() : " (" + std::string(subject) + " '" + resp::abbreviate(key) + "')";
+  // Built only for a failure: this runs for every reply.
+  const auto about = [&] {
+    if (key.empty()) return std::string();
+    const char* subject = operation == "publisher" ? "channel" : "key";
+    return " (" + std::string(subject) + " '" + resp::abbreviate(key) + "')";
+  };
   switch (reply.type) {
     case Reply::Type::timed_out:
-      throw TimeoutError(reply.server, std::string(operation), reply.text + about);
+      throw TimeoutError(reply.server, std::string(operation), reply.text + about());
     case Reply::Type::connection_failed:
-      throw ConnectionError(reply.server, std::string(operation), reply.text + about);
+      throw ConnectionError(reply.server, std::string(operation), reply.text + about());
     case Reply::Type::cluster_failed:
-      throw ClusterError(std::string(operation) + ": " + reply.text + about, reply.server);
+      throw ClusterError(std::string(operation) + ": " + reply.text + about(), reply.server);
     case Reply::Type::error: {
       const std::string& answered_by = reply.server.empty() ? server : reply.server;
       if (is_cluster_error(reply))
-        throw ClusterError(std::string(operation) + ": " + reply.text + about, answered_by);
-      throw CommandError(answered_by, std::string(operation), reply.text + about);
+        throw ClusterError(std::string(operation) + ": " + reply.text + about(), answered_by);
+      throw CommandError(answered_by, std::string(operation), reply.text + about());
     }
     default:
       return;
@@ -200,9 +203,9 @@ std::optional<Value> decode_get(const Reply& reply, std::string_view key) {
   return deserialize_value(reply.text, key);
 }
 
-std::optional<std::string> decode_raw_get(const Reply& reply) {
+std::optional<std::string> decode_raw_get(Reply& reply) {
   if (reply.is_nil()) return std::nullopt;
-  return reply.text;
+  return std::move(reply.text);
 }
 
 std::int64_t decode_integer(const Reply& reply, const std::string& server,

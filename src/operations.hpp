@@ -57,7 +57,8 @@ void throw_if_any_failed(const std::vector<Reply>& replies, const std::string& s
                          std::string_view operation, const std::vector<std::string>& keys);
 
 std::optional<Value> decode_get(const Reply& reply, std::string_view key);
-std::optional<std::string> decode_raw_get(const Reply& reply);
+/// The bytes of a GET reply, moved out of it; nullopt for nil.
+std::optional<std::string> decode_raw_get(Reply& reply);
 /// A SCAN reply: the next cursor ("0" when done) and the keys of this page.
 struct ScanPage {
   std::string next_cursor;

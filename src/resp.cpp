@@ -15,8 +15,21 @@ void append_decimal(std::string& out, std::size_t number) {
   out.append(digits, static_cast<std::size_t>(result.ptr - digits));
 }
 
+std::size_t decimal_digits(std::size_t number) {
+  std::size_t digits = 1;
+  for (; number >= 10; number /= 10) ++digits;
+  return digits;
+}
+
 template <typename Range>
 void append_command_range(std::string& out, const Range& arguments, std::size_t count) {
+  // One allocation at most: the exact size first (libstdc++ still grows a buffer geometrically).
+  std::size_t needed = 1 + decimal_digits(count) + 2;
+  for (const auto& argument : arguments) {
+    const std::size_t size = std::string_view(argument).size();
+    needed += 1 + decimal_digits(size) + 2 + size + 2;
+  }
+  out.reserve(out.size() + needed);
   out += '*';
   append_decimal(out, count);
   out += "\r\n";
