@@ -90,10 +90,12 @@ const std::string per_call_messages =
     "Each async call is its own message to a completion actor, an operation in the router, a "
     "pending entry in the connection and a completion that runs the callback, each with its "
     "allocations; under load the calls share the messages between the actors, but not that "
-    "work, where raw hiredis appends to one buffer and parses replies in one loop on one thread. "
-    "The calls move in rounds (all in flight written with one send, answered together, their "
-    "callbacks starting the next round), and a round is a chain of hand-overs between the I/O "
-    "thread and a completion actor: the process used 0.7 of a core at 100 in flight.";
+    "work, where raw hiredis appends to one buffer and parses replies in one loop on one thread "
+    "(measured at 100 in flight: about 2 us of CPU per call in the process against 0.6 us for raw "
+    "hiredis, about 9 allocations per call). The calls move in rounds (a completion actor's "
+    "callbacks start the next calls, which leave in chunks; Redis answers them together), and "
+    "each round hands over between the I/O thread and the workers; the toolkit's workers poll "
+    "about 0.2 ms before sleeping so that a round seldom waits for a wake-up.";
 
 std::string async_switches_fact(const SuiteResults& results) {
   const auto toolkit =
