@@ -257,6 +257,17 @@ double async_gets_in_flight(AsyncRedisToolkit& toolkit, const std::string& key, 
   });
 }
 
+double async_gets_in_flight(AsyncRedisToolkit& toolkit, const std::vector<std::string>& keys,
+                            long in_flight, long operations) {
+  std::atomic<std::size_t> next{0};
+  return keep_in_flight(in_flight, operations, [&](std::function<void(bool)> done) {
+    const std::string& key = keys[next.fetch_add(1) % keys.size()];
+    toolkit.get_raw(key, [done = std::move(done)](Result<std::optional<std::string>> result) {
+      done(result.ok());
+    });
+  });
+}
+
 double threads_rate(int threads, long operations, const std::function<void()>& operation) {
   std::atomic<long> next{0};
   std::vector<std::thread> workers;
