@@ -248,15 +248,6 @@ double keep_in_flight(long in_flight, long operations, const StartCall& start) {
   return rate;
 }
 
-double async_gets_in_flight(AsyncRedisToolkit& toolkit, const std::string& key, long in_flight,
-                            long operations) {
-  return keep_in_flight(in_flight, operations, [&](std::function<void(bool)> done) {
-    toolkit.get_raw(key, [done = std::move(done)](Result<std::optional<std::string>> result) {
-      done(result.ok());
-    });
-  });
-}
-
 double async_gets_in_flight(AsyncRedisToolkit& toolkit, const std::vector<std::string>& keys,
                             long in_flight, long operations) {
   std::atomic<std::size_t> next{0};
@@ -266,6 +257,11 @@ double async_gets_in_flight(AsyncRedisToolkit& toolkit, const std::vector<std::s
       done(result.ok());
     });
   });
+}
+
+double async_gets_in_flight(AsyncRedisToolkit& toolkit, const std::string& key, long in_flight,
+                            long operations) {
+  return async_gets_in_flight(toolkit, std::vector<std::string>{key}, in_flight, operations);
 }
 
 double threads_rate(int threads, long operations, const std::function<void()>& operation) {
