@@ -135,7 +135,7 @@ public:
     Stopwatch watch;
     for (std::size_t i = 0; i < in_flight; ++i) start_next();
     std::unique_lock<std::mutex> lock(mutex_);
-    all_done_.wait(lock, [this] { return finished_.load() == count_; });
+    all_done_.wait(lock, [this] { return all_finished_; });
     if (failure_) std::rethrow_exception(failure_);
     return watch.seconds();
   }
@@ -178,7 +178,10 @@ private:
       if (!failure_) failure_ = error;
     }
     if (finished_.fetch_add(1) + 1 == count_) {
+      // The flag, set under the lock, is what run() waits for: it cannot return (and end this
+      // object) between the count reaching count_ and this notification.
       std::lock_guard<std::mutex> lock(mutex_);
+      all_finished_ = true;
       all_done_.notify_all();
     }
   }
@@ -190,6 +193,7 @@ private:
   std::mutex mutex_;
   std::condition_variable all_done_;
   std::atomic<std::size_t> finished_{0};
+  bool all_finished_ = false; ///< guarded by mutex_
   std::exception_ptr failure_;
 };
 
