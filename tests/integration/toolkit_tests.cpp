@@ -13,6 +13,7 @@
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <set>
 #include <thread>
@@ -364,6 +365,27 @@ BOOST_FIXTURE_TEST_CASE(no_actor_outlives_the_toolkit, rtk_test::ServerFixture) 
   }
   rtk_test::wait_until([&] { return system.registry().running() == baseline; }, 5s,
                        "every toolkit actor finished");
+}
+
+BOOST_FIXTURE_TEST_CASE(the_shared_actor_system_runs_half_the_cores_in_workers,
+                        rtk_test::ServerFixture) {
+  // The toolkit's own system: max(1, cores / 2) workers, so that polling workers leave cores to
+  // CAF's I/O thread and to Redis (ASYNC_GUIDE.md); a system of the caller's keeps its own.
+  RedisToolkit shared(config());
+  shared.setter("k", 1);
+  const std::size_t half = std::max<std::size_t>(1, std::thread::hardware_concurrency() / 2);
+  BOOST_TEST(shared.system().scheduler().num_workers() == half);
+
+  caf::actor_system_config actor_config;
+  actor_config.load<caf::io::middleman>();
+  actor_config.set("scheduler.max-threads", half + 2);
+  caf::actor_system system(actor_config);
+  {
+    RedisToolkit own(system, config());
+    BOOST_TEST(own.getter("k").value_or(Value()) == Value(1));
+    BOOST_TEST(&own.system() == &system);
+    BOOST_TEST(own.system().scheduler().num_workers() == half + 2);
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
