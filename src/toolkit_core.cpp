@@ -29,8 +29,8 @@ namespace {
 /// round wait for a futex wake-up, which on virtual machines is what the round waits for. The
 /// yield matters when the worker shares a core with the thread it waits for (CAF's I/O thread):
 /// a plain spin holds that core until the kernel preempts it. Measured on 2 cores, 100 calls in
-/// flight over 100 keys with the worker and the I/O thread on one core: 0.23-0.29M GETs/s with
-/// CAF's spin of 50,000 polls, 0.44-0.59M with this (PERFORMANCE.md).
+/// flight over 100 keys with the worker and the I/O thread pinned to one core: 0.29-0.35M GETs/s
+/// with CAF's spin of 50,000 polls, 0.44-0.59M with this (PERFORMANCE.md).
 class YieldingStealing : public caf::policy::work_stealing {
 public:
   static constexpr std::chrono::microseconds poll_time{200};
@@ -348,7 +348,7 @@ caf::actor ToolkitCore::executor_for(std::int32_t slot) {
   // helping: a call that a callback makes for another completion actor's slot is a message of
   // its own, while the calls for its own actor's slots leave with the callbacks' round (1 worker,
   // 100 calls in flight over 100 keys: 4 completion actors took 1.8 more allocations per call and,
-  // when the worker shared its core with the I/O thread, a quarter of the throughput).
+  // when the worker shared its core with the I/O thread, cost a fifth of the throughput).
   const std::size_t executor_count =
       std::clamp<std::size_t>(system_->scheduler().num_workers(), 1, 4);
   std::lock_guard<std::mutex> lock(executors_mutex_);
