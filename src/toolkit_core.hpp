@@ -28,8 +28,6 @@ public:
   Runtime();
   ~Runtime();
   caf::actor_system& system() { return *system_; }
-  /// Scheduler workers of the shared system: half the cores, at least one.
-  static std::size_t worker_count();
 
 private:
   std::unique_ptr<caf::actor_system_config> config_;

@@ -3,6 +3,7 @@
 // every outcome on a channel; a collector actor subscribed to that channel hands the outcomes to
 // main(). No actor ever blocks: each Redis step is a request(...).then(...), and the worker's
 // mailbox keeps being served while a reply is on its way.
+#include <redis_toolkit/actor_system.hpp>
 #include <redis_toolkit/async_toolkit.hpp>
 #include <redis_toolkit/local_redis.hpp>
 #include <redis_toolkit/toolkit_actor.hpp>
@@ -160,6 +161,7 @@ int main() try {
   // The service's own actor system, handed to the toolkit; declared first so that it outlives it.
   caf::actor_system_config config;
   config.load<caf::io::middleman>();
+  redis_toolkit::configure_actor_system(config); // the toolkit's scheduling (workers, polling)
   caf::actor_system system{config};
   redis_toolkit::AsyncRedisToolkit toolkit(system, local.config());
   Checks checks;

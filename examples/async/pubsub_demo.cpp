@@ -2,6 +2,7 @@
 // messages go to a function handler or to a CAF actor of yours; dynamic subscriptions come and go
 // at run time. Every subscription has its own handler actor, so a slow handler holds up only its
 // own messages.
+#include <redis_toolkit/actor_system.hpp>
 #include <redis_toolkit/actor_protocol.hpp>
 #include <redis_toolkit/async_toolkit.hpp>
 #include <redis_toolkit/local_redis.hpp>
@@ -140,6 +141,7 @@ int main() try {
   // Declared before the toolkit: it must outlive it.
   caf::actor_system_config config;
   config.load<caf::io::middleman>();
+  redis_toolkit::configure_actor_system(config); // the toolkit's scheduling (workers, polling)
   caf::actor_system system{config};
   AsyncRedisToolkit toolkit(system, local.config());
   Checks checks;

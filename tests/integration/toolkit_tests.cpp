@@ -2,6 +2,8 @@
 #include "redis_cli.hpp"
 #include "toolkit_fixture.hpp"
 
+#include "redis_toolkit/actor_system.hpp"
+#include "redis_toolkit/async_toolkit.hpp"
 #include "redis_toolkit/toolkit.hpp"
 #include "redis_toolkit/wire_format.hpp"
 
@@ -15,6 +17,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <future>
 #include <set>
 #include <thread>
 
@@ -371,9 +374,10 @@ BOOST_FIXTURE_TEST_CASE(the_shared_actor_system_runs_half_the_cores_in_workers,
                         rtk_test::ServerFixture) {
   // The toolkit's own system: max(1, cores / 2) workers, so that polling workers leave cores to
   // CAF's I/O thread and to Redis (ASYNC_GUIDE.md); a system of the caller's keeps its own.
+  const std::size_t half = std::max<std::size_t>(1, std::thread::hardware_concurrency() / 2);
+  BOOST_TEST(redis_toolkit::default_worker_count() == half);
   RedisToolkit shared(config());
   shared.setter("k", 1);
-  const std::size_t half = std::max<std::size_t>(1, std::thread::hardware_concurrency() / 2);
   BOOST_TEST(shared.system().scheduler().num_workers() == half);
 
   caf::actor_system_config actor_config;
@@ -385,6 +389,46 @@ BOOST_FIXTURE_TEST_CASE(the_shared_actor_system_runs_half_the_cores_in_workers,
     BOOST_TEST(own.getter("k").value_or(Value()) == Value(1));
     BOOST_TEST(&own.system() == &system);
     BOOST_TEST(own.system().scheduler().num_workers() == half + 2);
+  }
+}
+
+BOOST_FIXTURE_TEST_CASE(a_system_configured_like_the_toolkits_serves_async_calls,
+                        rtk_test::ServerFixture) {
+  // configure_actor_system(): the worker count asked for (or the default), and a scheduler that
+  // runs the toolkit's actors, callbacks and the caller's own actors.
+  for (const std::size_t workers : {std::size_t{0}, std::size_t{3}}) {
+    caf::actor_system_config actor_config;
+    actor_config.load<caf::io::middleman>();
+    redis_toolkit::configure_actor_system(actor_config, workers);
+    caf::actor_system system(actor_config);
+    BOOST_TEST(system.scheduler().num_workers() ==
+               (workers == 0 ? redis_toolkit::default_worker_count() : workers));
+    {
+      AsyncRedisToolkit toolkit(system, config());
+      constexpr int calls = 2000;
+      std::atomic<int> answered{0}, right{0};
+      std::promise<void> all_done;
+      for (int i = 0; i < calls; ++i) {
+        const std::string key = "configured:" + std::to_string(i % 50);
+        toolkit.setter(key, i % 50).get();
+        toolkit.getter(key, [&, i](Result<std::optional<Value>> read) {
+          if (read.ok() && read.value() == std::optional<Value>(Value(i % 50))) ++right;
+          if (++answered == calls) all_done.set_value();
+        });
+      }
+      BOOST_TEST((all_done.get_future().wait_for(10s) == std::future_status::ready));
+      BOOST_TEST(right.load() == calls);
+      // An actor of the caller's own, on the same scheduler.
+      caf::scoped_actor self{system};
+      auto doubler = system.spawn([](caf::event_based_actor*, int) -> caf::behavior {
+        return {[](int value) { return value * 2; }};
+      }, 0);
+      int doubled = 0;
+      self->request(doubler, caf::infinite, 21).receive([&](int value) { doubled = value; },
+                                                         [](caf::error&) {});
+      BOOST_TEST(doubled == 42);
+      caf::anon_send_exit(doubler, caf::exit_reason::user_shutdown);
+    }
   }
 }
 
