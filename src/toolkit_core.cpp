@@ -18,7 +18,6 @@ namespace redis_toolkit::detail {
 
 // ---- Runtime ----
 
-
 std::shared_ptr<Runtime> Runtime::shared() {
   static std::mutex mutex;
   static std::weak_ptr<Runtime> current;

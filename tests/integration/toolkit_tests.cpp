@@ -404,10 +404,11 @@ BOOST_FIXTURE_TEST_CASE(a_system_configured_like_the_toolkits_serves_async_calls
     BOOST_TEST(system.scheduler().num_workers() ==
                (workers == 0 ? redis_toolkit::default_worker_count() : workers));
     {
-      AsyncRedisToolkit toolkit(system, config());
+      // Declared before the toolkit: a call still pending when it is destroyed completes then.
       constexpr int calls = 2000;
       std::atomic<int> answered{0}, right{0};
       std::promise<void> all_done;
+      AsyncRedisToolkit toolkit(system, config());
       for (int i = 0; i < calls; ++i) {
         const std::string key = "configured:" + std::to_string(i % 50);
         toolkit.setter(key, i % 50).get();
