@@ -283,6 +283,7 @@ ToolkitCore::ToolkitCore(caf::actor_system* system, RedisConnectionConfig config
                                  : config_.host + ":" + std::to_string(config_.port);
   router_ = SharedRouter::acquire(*system_, config_, options_);
   callers_ = std::make_unique<BlockingCallers>(*system_);
+  executor_count_ = std::clamp<std::size_t>(system_->scheduler().num_workers(), 1, 4);
 }
 
 ToolkitCore::~ToolkitCore() {
@@ -297,12 +298,11 @@ caf::actor ToolkitCore::executor_for(std::int32_t slot) {
   // its own, while the calls for its own actor's slots leave with the callbacks' round (1 worker,
   // 100 calls in flight over 100 keys: 4 completion actors took 1.8 more allocations per call and,
   // when the worker shared its core with the I/O thread, cost a fifth of the throughput).
-  const std::size_t executor_count =
-      std::clamp<std::size_t>(system_->scheduler().num_workers(), 1, 4);
+  // The count, executor_count_, is fixed when the toolkit is made.
   std::lock_guard<std::mutex> lock(executors_mutex_);
   const std::size_t index =
-      (slot >= 0 ? static_cast<std::size_t>(slot) : next_executor_++) % executor_count;
-  while (executors_.size() < executor_count)
+      (slot >= 0 ? static_cast<std::size_t>(slot) : next_executor_++) % executor_count_;
+  while (executors_.size() < executor_count_)
     executors_.push_back(spawn_completion_actor(*system_, executors_.size()));
   return executors_[index];
 }

@@ -109,6 +109,8 @@ private:
   std::unique_ptr<BlockingCallers> callers_;
   std::mutex subscriptions_mutex_;
   std::vector<std::weak_ptr<SubscriptionControl>> subscriptions_;
+  /// Completion actors: as many as the system has workers, 4 at most (executor_for says why).
+  std::size_t executor_count_ = 1;
   std::mutex executors_mutex_;
   std::vector<caf::actor> executors_;
   std::atomic<std::size_t> next_executor_{0};
