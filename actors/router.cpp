@@ -24,6 +24,7 @@ using refresh_atom = caf::atom_constant<caf::atom("rtk_refrsh")>;
 using redirect_atom = caf::atom_constant<caf::atom("rtk_redir")>;
 using answer_atom = caf::atom_constant<caf::atom("rtk_answer")>;
 using send_atom = caf::atom_constant<caf::atom("rtk_rsend")>;
+using session_expiry_atom = caf::atom_constant<caf::atom("rtk_sexpir")>;
 
 /// Redirections followed at once; after these a command waits before each further hop, so that a
 /// slot whose two owners briefly disagree (mid-migration, mid-failover) is not bounced 16 times
@@ -41,12 +42,26 @@ struct PooledConnection {
   std::uint64_t in_flight = 0;
 };
 
-/// The connections of one node.
+/// The connections of one node: the shared ones, then the one for blocking commands, then the one
+/// for WATCH sessions (see connection_for).
 struct NodePool {
   NodeAddress address;
   ConnectionSettings settings;
   std::vector<PooledConnection> connections;
   PoolStatistics statistics;
+  std::uint64_t session_owner = 0;          ///< the WATCH session on the session connection
+  std::vector<std::uint64_t> session_queue; ///< operations opening a session, in arrival order
+};
+
+/// Connections a pool has besides the shared ones: for blocking commands, for WATCH sessions.
+constexpr std::size_t reserved_connections = 2;
+
+std::size_t session_connection(const NodePool& pool) { return pool.connections.size() - 1; }
+
+/// A WATCH session between its opening request and its closing one.
+struct OpenSession {
+  std::int32_t node = 0;
+  caf::actor connection; ///< the connection that holds the WATCH
 };
 
 /// What routing learned about one command of an operation.
@@ -115,6 +130,9 @@ struct Operation {
   std::vector<std::size_t> redirect_later; ///< to send again after a short wait
   int most_redirections = 0;           ///< among redirect_later
   bool redirect_scheduled = false;
+  bool atomic = false;                 ///< CommandRequest::atomic: routed and resent as one unit
+  std::uint64_t session = 0;           ///< CommandRequest::session
+  bool session_close = false;
 
   /// Back to a fresh operation, keeping what its vectors have allocated.
   void reset() {
@@ -132,6 +150,9 @@ struct Operation {
     redirect_later.clear();
     most_redirections = 0;
     redirect_scheduled = false;
+    atomic = false;
+    session = 0;
+    session_close = false;
   }
 };
 
@@ -167,6 +188,7 @@ struct RouterState {
   };
   std::vector<Locating> locating;
   Slab<Operation> operations; ///< in progress; a finished one's id finds nothing
+  std::unordered_map<std::uint64_t, OpenSession> sessions;
   std::unordered_map<std::uint64_t, Part> parts;
   std::uint64_t next_part_id = 1;
   std::vector<Part> unsent; ///< this round's pipelines, sent by send_parts, posted once per round
@@ -202,7 +224,8 @@ std::int32_t pool_for(RouterState& state, const NodeAddress& address) {
   pool.settings.host = address.host;
   pool.settings.port = address.port;
   pool.settings.readonly = state.settings.readonly_mode;
-  pool.connections.resize(std::max<std::size_t>(1, state.settings.max_connections) + 1);
+  pool.connections.resize(std::max<std::size_t>(1, state.settings.max_connections) +
+                          reserved_connections);
   pool.statistics.server = address.to_string();
   state.nodes.push_back(std::move(pool));
   state.node_index[address] = state.nodes.size() - 1;
@@ -211,10 +234,11 @@ std::int32_t pool_for(RouterState& state, const NodeAddress& address) {
 
 /// Which connection of a node's pool carries `command`. Always the same one for a slot, so that
 /// commands on one key (or channel) reach Redis in the order the router received them; keys spread
-/// over the pool. Commands without a key use the first connection. The pool's last connection is
-/// kept for blocking commands (WAIT and the writes before it).
+/// over the pool. Commands without a key use the first connection. After the shared connections
+/// come the one kept for blocking commands (WAIT and the writes before it, BLPOP ...) and the one
+/// kept for WATCH sessions.
 std::size_t connection_for(const NodePool& pool, const Command& command) {
-  const std::size_t shared = pool.connections.size() - 1;
+  const std::size_t shared = pool.connections.size() - reserved_connections;
   if (command.blocking) return shared;
   return command.slot < 0 ? 0 : static_cast<std::size_t>(command.slot) % shared;
 }
@@ -261,6 +285,7 @@ std::int32_t node_for_command(RouterState& state, Operation& operation, std::siz
 
 void request_refresh(Router* self);
 void finish_part(Router* self, std::uint64_t id);
+void take_part(Router* self, std::uint64_t part_id, std::vector<Reply>& replies);
 
 /// Books a pipeline of `count` commands as answered on `target`.
 void release_connection(NodePool& pool, const caf::actor& target, std::size_t count,
@@ -326,6 +351,42 @@ void take_reply(Router* self, Operation& operation, std::size_t index, Reply rep
   operation.replies[index] = std::move(reply);
 }
 
+/// Takes the replies of an atomic operation (a transaction), which stands or falls as a unit: a
+/// MOVED anywhere in it sends it all to the slot's new master, a TRYAGAIN, CLUSTERDOWN or ASK (a
+/// slot mid-migration) sends it all again after the retry delay; anything else is its answer,
+/// including a lost connection, which is not retried because the transaction may have run.
+void take_atomic_replies(Router* self, Operation& operation, std::vector<Reply>& replies,
+                         const std::vector<Slot>& layout, std::size_t first, std::size_t end,
+                         std::int32_t node) {
+  auto& state = self->state;
+  std::optional<Redirection> moved;
+  bool transient = false;
+  for (std::size_t i = first; i < end; ++i) {
+    if (layout[i].index < 0 || i >= replies.size()) continue;
+    Reply& reply = replies[i];
+    if (state.settings.cluster && reply.is_error()) {
+      if (reply.server.empty()) reply.server = state.nodes[node].address.to_string();
+      auto redirection = parse_redirection(reply, state.nodes[node].address);
+      if (redirection && redirection->kind == Redirection::Kind::moved) moved = redirection;
+      else if (redirection || is_transient_cluster_error(reply) || is_demoted_master_error(reply))
+        transient = true;
+    }
+    operation.replies[static_cast<std::size_t>(layout[i].index)] = std::move(reply);
+  }
+  if (!moved && !transient) return;
+  if (operation.session != 0) { // a WATCH lives on its connection: the caller starts again
+    request_refresh(self);
+    return;
+  }
+  CommandRoute& route = operation.routes.front();
+  if (++route.redirections > state.settings.max_redirections) return; // the errors stand
+  std::vector<std::size_t>& again = moved ? operation.redirected : operation.failed;
+  again.clear();
+  for (std::size_t index = 0; index < operation.commands.size(); ++index) again.push_back(index);
+  if (moved) state.slots.assign(moved->slot, pool_for(state, moved->target));
+  request_refresh(self);
+}
+
 /// Sends this round's pipelines, one message per connection.
 void send_parts(Router* self) {
   auto& state = self->state;
@@ -334,6 +395,17 @@ void send_parts(Router* self) {
   unsent.swap(state.unsent);
   for (Part& part : unsent) {
     PooledConnection& connection = state.nodes[part.node].connections[part.connection];
+    if (connection.actor != part.target && part.connection == session_connection(state.nodes[part.node])) {
+      // The WATCH ended with its connection: a fresh one must not run the transaction unguarded.
+      const std::uint64_t part_id = state.next_part_id++;
+      std::vector<Reply> lost(part.layout.size(),
+                              Reply::failure(Reply::Type::connection_failed,
+                                             state.nodes[part.node].address.to_string(),
+                                             "the connection holding the transaction's WATCH was lost"));
+      state.parts.emplace(part_id, std::move(part));
+      take_part(self, part_id, lost);
+      continue;
+    }
     if (connection.actor != part.target) { // it ended since: a fresh one takes the part
       part.target = connection_at(self, state.nodes[part.node], part.connection).actor;
       connection.in_flight += part.runs;
@@ -392,14 +464,118 @@ void send_part(Router* self, std::uint64_t id, Operation& operation, std::int32_
   }
 }
 
+/// How long a WATCH session may stay open before the router closes it.
+std::chrono::milliseconds session_limit(const RouterSettings& settings) {
+  return std::max<std::chrono::milliseconds>(std::chrono::seconds(5),
+                                             4 * settings.node.socket_timeout);
+}
+
+void dispatch_session(Router* self, std::uint64_t id, Operation& operation);
+
+/// The node's session connection is free again: the next waiting session takes it.
+void release_session(Router* self, std::int32_t node) {
+  auto& state = self->state;
+  NodePool& pool = state.nodes[node];
+  pool.session_owner = 0;
+  while (pool.session_owner == 0 && !pool.session_queue.empty()) {
+    const std::uint64_t next = pool.session_queue.front();
+    pool.session_queue.erase(pool.session_queue.begin());
+    if (Operation* waiting = state.operations.find(next)) {
+      dispatch_session(self, next, *waiting);
+      finish_part(self, next); // releases the hold taken while it waited
+    }
+  }
+}
+
+/// Sends a WATCH session's request: the opening one to the session connection of its slot's node
+/// (or behind the session that holds it), the closing one to the connection that holds its WATCH.
+void dispatch_session(Router* self, std::uint64_t id, Operation& operation) {
+  auto& state = self->state;
+  std::vector<std::size_t> all(operation.commands.size());
+  for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
+  auto fail_all = [&](Reply::Type kind, const std::string& server, const std::string& reason) {
+    for (Reply& reply : operation.replies) reply = Reply::failure(kind, server, reason);
+  };
+  auto open = state.sessions.find(operation.session);
+  if (operation.session_close) {
+    if (open == state.sessions.end()) {
+      fail_all(Reply::Type::connection_failed, server_name(state.settings),
+               "the transaction's WATCH was dropped: it was open longer than " +
+                   std::to_string(session_limit(state.settings).count()) + " ms");
+      return;
+    }
+    const OpenSession session = open->second;
+    state.sessions.erase(open);
+    NodePool& pool = state.nodes[session.node];
+    if (pool.connections[session_connection(pool)].actor != session.connection) {
+      fail_all(Reply::Type::connection_failed, pool.address.to_string(),
+               "the connection holding the transaction's WATCH was lost");
+    } else {
+      for (std::size_t index : all) operation.routes[index].last_node = session.node;
+      send_part(self, id, operation, session.node, session_connection(pool), all.data(), all.size());
+    }
+    // What this session sent is queued ahead of the next session's on the same actor.
+    release_session(self, session.node);
+    return;
+  }
+  if (open != state.sessions.end()) {
+    fail_all(Reply::Type::connection_failed, server_name(state.settings),
+             "a transaction session was opened twice");
+    return;
+  }
+  const std::int32_t node = node_for_command(state, operation, 0);
+  if (node < 0) {
+    fail_all(Reply::Type::cluster_failed, server_name(state.settings),
+             "slot " + std::to_string(operation.commands.front().slot) + " is not served by any node");
+    request_refresh(self);
+    return;
+  }
+  NodePool& pool = state.nodes[node];
+  if (pool.session_owner != 0) {
+    pool.session_queue.push_back(id);
+    ++operation.parts_outstanding; // held until release_session dispatches it
+    return;
+  }
+  pool.session_owner = operation.session;
+  state.sessions[operation.session] =
+      OpenSession{node, connection_at(self, pool, session_connection(pool)).actor};
+  for (std::size_t index : all) operation.routes[index].last_node = node;
+  send_part(self, id, operation, node, session_connection(pool), all.data(), all.size());
+  self->delayed_send(self, session_limit(state.settings), session_expiry_atom::value,
+                     operation.session);
+}
+
+/// Closes a session its caller left open: UNWATCH on its connection, and the next one's turn.
+void expire_session(Router* self, std::uint64_t session) {
+  auto& state = self->state;
+  auto open = state.sessions.find(session);
+  if (open == state.sessions.end()) return;
+  const OpenSession expired = open->second;
+  state.sessions.erase(open);
+  RTK_LOG_WARN("a transaction left its WATCH open for "
+               << session_limit(state.settings).count() << " ms on "
+               << state.nodes[expired.node].address << ": closed it");
+  CommandBatch unwatch;
+  unwatch.encoded = "*1\r\n$7\r\nUNWATCH\r\n";
+  unwatch.count = 1;
+  // Its answer comes back under a part id nobody waits for, and is dropped.
+  self->send(expired.connection, exec_atom::value, std::move(unwatch), state.next_part_id++);
+  release_session(self, expired.node);
+}
+
 /// Sends the commands `indices` of operation `id`, one pipeline per (node, connection).
 void dispatch(Router* self, std::uint64_t id, const std::size_t* indices, std::size_t count) {
   auto& state = self->state;
   Operation& operation = state.operations.at(id);
+  if (operation.session != 0) return dispatch_session(self, id, operation);
   std::map<std::pair<std::int32_t, std::size_t>, std::vector<std::size_t>> pipelines;
+  // An atomic operation goes whole where its first command goes (keyless: any one master).
+  const std::int32_t atomic_node =
+      operation.atomic && count > 0 ? node_for_command(state, operation, indices[0]) : -1;
   for (std::size_t i = 0; i < count; ++i) {
     const std::size_t index = indices[i];
-    const std::int32_t node = node_for_command(state, operation, index);
+    const std::int32_t node =
+        operation.atomic ? atomic_node : node_for_command(state, operation, index);
     if (node < 0) {
       const std::int32_t slot = operation.commands[index].slot;
       operation.replies[index] =
@@ -410,7 +586,8 @@ void dispatch(Router* self, std::uint64_t id, const std::size_t* indices, std::s
       continue;
     }
     operation.routes[index].last_node = node;
-    const std::size_t connection = connection_for(state.nodes[node], operation.commands[index]);
+    const std::size_t connection = connection_for(
+        state.nodes[node], operation.commands[operation.atomic ? indices[0] : index]);
     if (count == 1) { // the common single command: no grouping
       send_part(self, id, operation, node, connection, &index, 1);
       return;
@@ -437,6 +614,13 @@ void take_part(Router* self, std::uint64_t part_id, std::vector<Reply>& replies)
   while (i < part.layout.size()) { // one run (one operation) at a time
     const std::uint64_t id = part.layout[i].operation;
     Operation* operation = state.operations.find(id);
+    if (operation != nullptr && operation->atomic) {
+      const std::size_t first = i;
+      while (i < part.layout.size() && part.layout[i].operation == id) ++i;
+      take_atomic_replies(self, *operation, replies, part.layout, first, i, part.node);
+      finish_part(self, id);
+      continue;
+    }
     for (; i < part.layout.size() && part.layout[i].operation == id; ++i)
       if (operation != nullptr && part.layout[i].index >= 0 && i < replies.size())
         take_reply(self, *operation, static_cast<std::size_t>(part.layout[i].index),
@@ -589,12 +773,17 @@ void expand(RouterState& state, Operation& operation) {
   for (Command& command : original) {
     Origin origin;
     origin.first = operation.commands.size();
-    if (command.target == Command::Target::every_master) {
+    if (command.target == Command::Target::every_master ||
+        command.target == Command::Target::every_node) {
+      std::vector<std::int32_t> nodes = state.masters;
+      if (command.target == Command::Target::every_node)
+        for (const auto& [master, replicas] : state.replicas_of)
+          nodes.insert(nodes.end(), replicas.begin(), replicas.end());
       origin.fan_out = true;
-      origin.count = state.masters.size();
-      for (std::int32_t master : state.masters) {
+      origin.count = nodes.size();
+      for (std::int32_t node : nodes) {
         operation.commands.push_back(command);
-        operation.routes.push_back(CommandRoute{master, -1, -1, 0});
+        operation.routes.push_back(CommandRoute{node, -1, -1, 0});
       }
     } else {
       CommandRoute route;
@@ -901,6 +1090,9 @@ void receive_request(Router* self, CommandRequest& request, ReplyTo reply_to) {
   operation.reply_to = std::move(reply_to);
   operation.commands = std::move(request.commands);
   operation.retry = request.retry;
+  operation.atomic = request.atomic;
+  operation.session = request.session;
+  operation.session_close = request.session_close;
   if (state.ready) {
     start_operation(self, id);
     return;
@@ -916,7 +1108,8 @@ caf::behavior router(Router* self, RouterSettings settings) {
     NodePool single;
     single.settings = state.settings.node;
     single.address = NodeAddress{single.settings.host, single.settings.port};
-    single.connections.resize(std::max<std::size_t>(1, state.settings.max_connections) + 1);
+    single.connections.resize(std::max<std::size_t>(1, state.settings.max_connections) +
+                              reserved_connections);
     single.statistics.server = single.settings.server();
     state.nodes.push_back(std::move(single));
     state.masters.push_back(0);
@@ -981,6 +1174,7 @@ caf::behavior router(Router* self, RouterSettings settings) {
         dispatch(self, id, again);
         finish_part(self, id); // releases the part held while waiting
       },
+      [self](session_expiry_atom, std::uint64_t session) { expire_session(self, session); },
       [self](refresh_atom) {
         self->state.discovery.scheduled = false;
         if (!self->state.discovery.running) start_discovery(self);

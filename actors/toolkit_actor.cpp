@@ -1,5 +1,6 @@
 #include "toolkit_actor.hpp"
 
+#include "command_operations.hpp"
 #include "toolkit_operations.hpp"
 
 #include "redis_toolkit/errors.hpp"
@@ -83,6 +84,8 @@ namespace {
 
 struct ToolkitActorState {
   caf::actor router;
+  CommandTableHandle command_table; ///< learned on the first command
+
   RedisOptions options;
   std::string server;
   bool cluster = false;
@@ -92,16 +95,10 @@ struct ToolkitActorState {
 
 using ToolkitActorPointer = ToolkitActor::stateful_pointer<ToolkitActorState>;
 
-/// Plans (a refusal is answered at once), asks the router, answers with the decoded result.
-template <typename Reply_, typename Result_, typename Plan, typename Convert>
-caf::result<Reply_> forward(ToolkitActorPointer self, Plan plan, Convert convert) {
-  std::optional<PlannedOperation<Result_>> planned;
-  try {
-    planned.emplace(plan(self->state.context()));
-  } catch (...) {
-    return make_toolkit_error(std::current_exception());
-  }
-  auto promise = self->template make_response_promise<Reply_>();
+/// Asks the router for `planned`, answers `promise` with the decoded result.
+template <typename Reply_, typename Result_, typename Convert>
+void forward_planned(ToolkitActorPointer self, std::optional<PlannedOperation<Result_>>& planned,
+                     caf::typed_response_promise<Reply_> promise, Convert convert) {
   const std::string server = self->state.server;
   const char* name = planned->name;
   self->request(self->state.router, caf::infinite, exec_atom::value, std::move(planned->request))
@@ -116,6 +113,49 @@ caf::result<Reply_> forward(ToolkitActorPointer self, Plan plan, Convert convert
           [self, promise, server, name](caf::error& error) mutable {
             promise.deliver(make_toolkit_error(std::make_exception_ptr(ConnectionError(
                 server, name, "router unavailable: " + self->system().render(error)))));
+          });
+}
+
+/// Plans (a refusal is answered at once), asks the router, answers with the decoded result.
+template <typename Reply_, typename Result_, typename Plan, typename Convert>
+caf::result<Reply_> forward(ToolkitActorPointer self, Plan plan, Convert convert) {
+  std::optional<PlannedOperation<Result_>> planned;
+  try {
+    planned.emplace(plan(self->state.context()));
+  } catch (...) {
+    return make_toolkit_error(std::current_exception());
+  }
+  auto promise = self->template make_response_promise<Reply_>();
+  forward_planned(self, planned, promise, convert);
+  return promise;
+}
+
+/// An operation routed by the server's command table: the table is learned first, once.
+template <typename T, typename Plan>
+caf::result<T> forward_with_table(ToolkitActorPointer self, Plan plan) {
+  auto as_is = [](auto& decode, std::vector<Reply>& replies) { return decode(replies); };
+  if (self->state.command_table)
+    return forward<T, T>(self, [&](auto context) { return plan(context, *self->state.command_table); },
+                         as_is);
+  auto promise = self->template make_response_promise<T>();
+  auto load = plan_command_table(self->state.context());
+  self->request(self->state.router, caf::infinite, exec_atom::value, std::move(load.request))
+      .then(
+          [self, promise, plan, as_is, decode = std::move(load.decode)](
+              std::vector<Reply>& replies) mutable {
+            std::optional<PlannedOperation<T>> planned;
+            try {
+              if (!self->state.command_table) self->state.command_table = decode(replies);
+              planned.emplace(plan(self->state.context(), *self->state.command_table));
+            } catch (...) {
+              promise.deliver(make_toolkit_error(std::current_exception()));
+              return;
+            }
+            forward_planned(self, planned, promise, as_is);
+          },
+          [self, promise](caf::error& error) mutable {
+            promise.deliver(make_toolkit_error(std::make_exception_ptr(ConnectionError(
+                self->state.server, "COMMAND", "router unavailable: " + self->system().render(error)))));
           });
   return promise;
 }
@@ -178,6 +218,18 @@ ToolkitActor::behavior_type toolkit_actor(ToolkitActorPointer self, caf::actor r
       [self](publish_atom, const std::string& channel, const Value& value) {
         return forward_value<std::int64_t>(
             self, [&](auto context) { return plan_publisher(context, channel, value); });
+      },
+      [self](command_atom, const CommandArguments& arguments) {
+        return forward_with_table<Reply>(
+            self, [arguments](auto context, const CommandTable& table) {
+              return plan_command(context, table, arguments);
+            });
+      },
+      [self](pipeline_atom, const std::vector<CommandArguments>& commands) {
+        return forward_with_table<std::vector<Reply>>(
+            self, [commands](auto context, const CommandTable& table) {
+              return plan_pipeline(context, table, commands);
+            });
       },
       [self](health_atom) -> caf::result<bool> {
         auto promise = self->make_response_promise<bool>();

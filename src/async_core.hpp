@@ -104,6 +104,33 @@ void submit(ToolkitCore& core, const char* name, Plan plan, Callback<T> done) {
   core.call_router(std::move(router), std::move(planned->request), std::move(call), slot);
 }
 
+/// submit() for an operation routed by the server's command table: when the toolkit has no table
+/// yet, it is learned first (once, without blocking the caller), then the operation is planned.
+/// `plan(context, table)` must own what it plans from: it may run later, on a completion actor.
+template <typename T, typename Plan>
+void submit_with_table(const std::shared_ptr<ToolkitCore>& core, const char* name, Plan plan,
+                       Callback<T> done) {
+  if (const CommandTable* table = core->command_table()) {
+    submit<T>(*core, name, [&] { return plan(core->context(), *table); }, std::move(done));
+    return;
+  }
+  std::weak_ptr<ToolkitCore> weak = core;
+  submit<CommandTableHandle>(
+      *core, name, [&] { return plan_command_table(core->context()); },
+      [weak, name, plan = std::move(plan), done = std::move(done)](
+          Result<CommandTableHandle> loaded) mutable {
+        auto core = weak.lock();
+        if (!loaded.ok() || !core) {
+          done(Result<T>::failure(loaded.ok() ? std::make_exception_ptr(ConnectionError(
+                                                    "", name, "the toolkit was cleaned up"))
+                                              : loaded.error()));
+          return;
+        }
+        const CommandTable* table = core->store_command_table(std::move(loaded).value());
+        submit<T>(*core, name, [&] { return plan(core->context(), *table); }, std::move(done));
+      });
+}
+
 /// The future form of a callback-taking call.
 template <typename T, typename Start>
 std::future<T> as_future(Start start) {

@@ -2,6 +2,7 @@
 
 #include "async_core.hpp"
 #include "completion_future.hpp"
+#include "watched_transaction.hpp"
 
 namespace redis_toolkit {
 
@@ -154,6 +155,122 @@ void AsyncRedisToolkit::publisher(std::string_view channel, const Value& value,
 std::future<std::int64_t> AsyncRedisToolkit::publisher(std::string_view channel, const Value& value,
                                                        PubSubKind kind) {
   return RTK_ASYNC_FUTURE(std::int64_t, publisher(channel, value, std::move(done), kind));
+}
+
+void AsyncRedisToolkit::command(CommandArguments arguments, Callback<Reply> done) {
+  detail::submit_with_table<Reply>(
+      core_->core, "command",
+      [arguments = std::move(arguments)](const detail::OperationContext& context,
+                                         const detail::CommandTable& table) {
+        return detail::plan_command(context, table, arguments);
+      },
+      std::move(done));
+}
+std::future<Reply> AsyncRedisToolkit::command(CommandArguments arguments) {
+  return RTK_ASYNC_FUTURE(Reply, command(std::move(arguments), std::move(done)));
+}
+
+void AsyncRedisToolkit::command_on_nodes(CommandArguments arguments, CommandNodes nodes,
+                                         Callback<std::vector<NodeReply>> done) {
+  detail::submit_with_table<std::vector<NodeReply>>(
+      core_->core, "command_on_nodes",
+      [arguments = std::move(arguments), nodes](const detail::OperationContext& context,
+                                                const detail::CommandTable& table) {
+        return detail::plan_command_on_nodes(context, table, arguments, nodes);
+      },
+      std::move(done));
+}
+std::future<std::vector<NodeReply>> AsyncRedisToolkit::command_on_nodes(CommandArguments arguments,
+                                                                        CommandNodes nodes) {
+  return RTK_ASYNC_FUTURE(std::vector<NodeReply>,
+                          command_on_nodes(std::move(arguments), nodes, std::move(done)));
+}
+
+AsyncPipeline AsyncRedisToolkit::pipeline() { return AsyncPipeline(core_); }
+
+AsyncPipeline& AsyncPipeline::add(CommandArguments arguments) {
+  commands_.push_back(std::move(arguments));
+  return *this;
+}
+
+void AsyncPipeline::execute(Callback<std::vector<Reply>> done) {
+  detail::submit_with_table<std::vector<Reply>>(
+      core_->core, "pipeline",
+      [commands = commands_](const detail::OperationContext& context,
+                             const detail::CommandTable& table) {
+        return detail::plan_pipeline(context, table, commands);
+      },
+      std::move(done));
+}
+std::future<std::vector<Reply>> AsyncPipeline::execute() {
+  return RTK_ASYNC_FUTURE(std::vector<Reply>, execute(std::move(done)));
+}
+
+void AsyncRedisToolkit::transaction(std::vector<CommandArguments> commands,
+                                    std::vector<std::string> watch_keys,
+                                    Callback<std::optional<std::vector<Reply>>> done) {
+  detail::submit_with_table<std::optional<std::vector<Reply>>>(
+      core_->core, "transaction",
+      [commands = std::move(commands), watch_keys = std::move(watch_keys)](
+          const detail::OperationContext& context, const detail::CommandTable& table) {
+        return detail::plan_transaction(context, table, commands, watch_keys);
+      },
+      std::move(done));
+}
+std::future<std::optional<std::vector<Reply>>> AsyncRedisToolkit::transaction(
+    std::vector<CommandArguments> commands, std::vector<std::string> watch_keys) {
+  return RTK_ASYNC_FUTURE(std::optional<std::vector<Reply>>,
+                          transaction(std::move(commands), std::move(watch_keys), std::move(done)));
+}
+
+void AsyncRedisToolkit::transaction(std::vector<std::string> watch_keys,
+                                    std::vector<CommandArguments> reads, TransactionBuilder build,
+                                    int max_attempts,
+                                    Callback<std::optional<std::vector<Reply>>> done) {
+  detail::run_watched_transaction(core_->core, std::move(watch_keys), std::move(reads),
+                                  std::move(build), max_attempts, std::move(done));
+}
+std::future<std::optional<std::vector<Reply>>> AsyncRedisToolkit::transaction(
+    std::vector<std::string> watch_keys, std::vector<CommandArguments> reads,
+    TransactionBuilder build, int max_attempts) {
+  return RTK_ASYNC_FUTURE(std::optional<std::vector<Reply>>,
+                          transaction(std::move(watch_keys), std::move(reads), std::move(build),
+                                      max_attempts, std::move(done)));
+}
+
+void AsyncRedisToolkit::eval(const Script& script, std::vector<std::string> keys,
+                             std::vector<std::string> arguments, Callback<Reply> done) {
+  // EVALSHA first; on NOSCRIPT the source, once, from the completion actor that saw it.
+  std::weak_ptr<ToolkitCore> weak = core_->core;
+  detail::submit_with_table<std::optional<Reply>>(
+      core_->core, "eval",
+      [script, keys, arguments](const detail::OperationContext& context,
+                                const detail::CommandTable& table) {
+        return detail::plan_evalsha(context, table, script, keys, arguments);
+      },
+      [weak, script, keys, arguments, done = std::move(done)](
+          Result<std::optional<Reply>> first) mutable {
+        auto core = weak.lock();
+        if (!first.ok() || !core || first.value()) {
+          if (!first.ok()) done(Result<Reply>::failure(first.error()));
+          else if (first.value()) done(Result<Reply>::success(std::move(*std::move(first).value())));
+          else done(Result<Reply>::failure(std::make_exception_ptr(
+                   ConnectionError("", "eval", "the toolkit was cleaned up"))));
+          return;
+        }
+        detail::submit_with_table<Reply>(
+            core, "eval",
+            [script, keys, arguments](const detail::OperationContext& context,
+                                      const detail::CommandTable& table) {
+              return detail::plan_eval_source(context, table, script, keys, arguments);
+            },
+            std::move(done));
+      });
+}
+std::future<Reply> AsyncRedisToolkit::eval(const Script& script, std::vector<std::string> keys,
+                                           std::vector<std::string> arguments) {
+  return RTK_ASYNC_FUTURE(Reply, eval(script, std::move(keys), std::move(arguments),
+                                      std::move(done)));
 }
 
 void AsyncRedisToolkit::health_check(Callback<bool> done) {

@@ -17,14 +17,14 @@ RetryPolicy retry_policy(const RedisOptions& options) {
   return policy;
 }
 
+} // namespace
+
 CommandRequest new_request(const OperationContext& context, std::size_t expected_commands) {
   CommandRequest request;
   request.retry = retry_policy(context.options);
   request.commands.reserve(expected_commands);
   return request;
 }
-
-} // namespace
 
 std::string encode_for_key(std::string_view key, const Value& value, const RedisOptions& options) {
   validate_key(key, options);

@@ -24,6 +24,9 @@ struct OperationContext {
   bool cluster = false; ///< cluster mode: health checks ask every master
 };
 
+/// An empty request with the options' retry policy, room for `expected_commands`.
+CommandRequest new_request(const OperationContext& context, std::size_t expected_commands);
+
 /// Marks every command of `request` as a read (readonly_mode may send it to a replica).
 CommandRequest as_reads(CommandRequest request);
 

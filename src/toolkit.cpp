@@ -5,6 +5,8 @@
 #include "subscription_control.hpp"
 #include "cluster_scan.hpp"
 #include "toolkit_core.hpp"
+#include "watched_transaction.hpp"
+#include "async_core.hpp"
 
 #include <caf/actor.hpp>
 
@@ -80,6 +82,54 @@ BatchGetResult RedisToolkit::batch_get(const std::vector<std::string>& keys) {
 
 std::int64_t RedisToolkit::batch_delete(const std::vector<std::string>& keys) {
   return core_->run(detail::plan_batch_delete(core_->context(), keys));
+}
+
+Reply RedisToolkit::command(CommandArguments arguments) {
+  return core_->run(detail::plan_command(core_->context(), core_->command_table_or_load(), arguments));
+}
+
+std::vector<NodeReply> RedisToolkit::command_on_nodes(CommandArguments arguments,
+                                                      CommandNodes nodes) {
+  return core_->run(detail::plan_command_on_nodes(core_->context(), core_->command_table_or_load(),
+                                                  arguments, nodes));
+}
+
+Pipeline RedisToolkit::pipeline() { return Pipeline(core_); }
+
+Pipeline& Pipeline::add(CommandArguments arguments) {
+  commands_.push_back(std::move(arguments));
+  return *this;
+}
+
+std::vector<Reply> Pipeline::execute() {
+  if (commands_.empty()) return {};
+  return core_->run(
+      detail::plan_pipeline(core_->context(), core_->command_table_or_load(), commands_));
+}
+
+std::optional<std::vector<Reply>> RedisToolkit::transaction(
+    const std::vector<CommandArguments>& commands, const std::vector<std::string>& watch_keys) {
+  return core_->run(detail::plan_transaction(core_->context(), core_->command_table_or_load(),
+                                             commands, watch_keys));
+}
+
+std::optional<std::vector<Reply>> RedisToolkit::transaction(
+    const std::vector<std::string>& watch_keys, const std::vector<CommandArguments>& reads,
+    TransactionBuilder build, int max_attempts) {
+  using Outcome = std::optional<std::vector<Reply>>;
+  return detail::as_future<Outcome>([&](Callback<Outcome> done) {
+           detail::run_watched_transaction(core_, watch_keys, reads, std::move(build),
+                                           max_attempts, std::move(done));
+         })
+      .get();
+}
+
+Reply RedisToolkit::eval(const Script& script, const std::vector<std::string>& keys,
+                         const std::vector<std::string>& arguments) {
+  const detail::CommandTable& table = core_->command_table_or_load();
+  if (auto reply = core_->run(detail::plan_evalsha(core_->context(), table, script, keys, arguments)))
+    return std::move(*reply);
+  return core_->run(detail::plan_eval_source(core_->context(), table, script, keys, arguments));
 }
 
 std::vector<std::string> RedisToolkit::scan_keys(std::string_view pattern) {

@@ -351,6 +351,20 @@ PoolStatistics ToolkitCore::pool_statistics() {
   return statistics;
 }
 
+const CommandTable* ToolkitCore::store_command_table(CommandTableHandle table) {
+  std::lock_guard<std::mutex> lock(command_table_mutex_);
+  if (!command_table_owner_) {
+    command_table_owner_ = std::move(table);
+    command_table_.store(command_table_owner_.get(), std::memory_order_release);
+  }
+  return command_table_owner_.get();
+}
+
+const CommandTable& ToolkitCore::command_table_or_load() {
+  if (const CommandTable* table = command_table()) return *table;
+  return *store_command_table(run(plan_command_table(context())));
+}
+
 void ToolkitCore::track(const std::shared_ptr<SubscriptionControl>& subscription) {
   std::lock_guard<std::mutex> lock(subscriptions_mutex_);
   subscriptions_.erase(std::remove_if(subscriptions_.begin(), subscriptions_.end(),

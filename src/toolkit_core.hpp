@@ -2,6 +2,7 @@
 // What both fronts of the toolkit stand on: the actor system, the shared router of this server
 // identity, and a way for a plain thread to wait for one reply.
 
+#include "command_operations.hpp"
 #include "completion_actor.hpp"
 #include "toolkit_operations.hpp"
 #include "router.hpp"
@@ -83,6 +84,15 @@ public:
     return operation.decode(replies);
   }
   PoolStatistics pool_statistics();
+  /// The table command() routes with, or null before it was learned (the server's COMMAND reply,
+  /// asked once per toolkit; it never changes afterwards).
+  const CommandTable* command_table() const noexcept {
+    return command_table_.load(std::memory_order_acquire);
+  }
+  /// Keeps `table` unless one was stored first; returns the one kept.
+  const CommandTable* store_command_table(CommandTableHandle table);
+  /// command_table(), asking the server (and waiting) the first time.
+  const CommandTable& command_table_or_load();
   /// Runs `task` on one of the core's completion actors (made on first use, ended with the core).
   /// Tasks with the same `slot` (a key's hash slot) run on the same actor, in the order given, so
   /// calls on one key keep their order; any_slot spreads tasks round robin.
@@ -115,6 +125,9 @@ private:
   std::vector<caf::actor> executors_;
   std::atomic<std::size_t> next_executor_{0};
   std::atomic<bool> closed_{false};
+  std::mutex command_table_mutex_;
+  CommandTableHandle command_table_owner_;
+  std::atomic<const CommandTable*> command_table_{nullptr};
 };
 
 } // namespace redis_toolkit::detail

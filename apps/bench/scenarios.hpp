@@ -81,7 +81,8 @@ void run_callers(BenchContext& context, Scenario& scenario);    // 3
 void run_batches(BenchContext& context, Scenario& scenario);    // 4
 void run_pubsub(BenchContext& context, Scenario& scenario);     // 5
 void run_codec(BenchContext& context, Scenario& scenario);      // 6
-void run_failover(BenchContext& context, Scenario& scenario);   // 7
+void run_commands(BenchContext& context, Scenario& scenario);   // 7
+void run_failover(BenchContext& context, Scenario& scenario);   // 8
 
 /// The key every GET of scenarios 2 and 3 reads: the one redis-benchmark's GET test reads too.
 inline constexpr const char* benchmark_get_key = "key:__rand_int__";

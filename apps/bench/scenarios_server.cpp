@@ -1,4 +1,5 @@
-// Scenarios 1-3 on the one redis-server: the blocking facade, calls in flight, many callers.
+// Scenarios 1-3 and 8 on the one redis-server: the blocking facade, calls in flight, many callers,
+// and any command through command() and pipeline().
 #include "measure.hpp"
 #include "scenarios.hpp"
 
@@ -152,6 +153,67 @@ void run_callers(BenchContext& context, Scenario& scenario) {
       actors.add(baseline, benchmark);
     });
   }
+}
+
+void run_commands(BenchContext& context, Scenario& scenario) {
+  const Sizes& sizes = context.sizes();
+  const long pipeline_length = std::min<long>(10000, sizes.deep_operations);
+  scenario.about =
+      "command({\"GET\", key}) (any command, a Reply back) against the toolkit's own get_raw and "
+      "raw hiredis, on the key redis-benchmark reads: one blocking call at a time (" +
+      with_thousands(sizes.sequential_operations) + " per figure) and async with 100 in flight (" +
+      with_thousands(sizes.deep_operations) + "); then one pipeline() of " +
+      with_thousands(pipeline_length) + " GETs over 100 keys against hiredis appending the same "
+      "commands and reading every reply.";
+  RedisToolkit toolkit(context.server_config(), BenchContext::toolkit_options());
+  store_benchmark_value(toolkit);
+  AsyncRedisToolkit async_toolkit(context.server_config(), BenchContext::toolkit_options());
+  RawConnection raw(context.server().host(), context.server().port());
+  const std::string key = benchmark_get_key;
+  toolkit.command({"GET", key}); // learns the COMMAND table before anything is timed
+  async_toolkit.command({"GET", key}).get();
+
+  Row& sequential = scenario.row("GET one at a time", "ops/s");
+  context.each_round(scenario.id, sequential.name, [&] {
+    const long operations = sizes.sequential_operations;
+    sequential.add("command()", rate_of(operations, [&](long) { toolkit.command({"GET", key}); }));
+    sequential.add("get_raw", rate_of(operations, [&](long) { toolkit.get_raw(key); }));
+    sequential.add(hiredis_sequential, raw_sequential(raw, operations, {"GET", key}));
+  });
+
+  Row& in_flight = scenario.row("GET 100 in flight", "ops/s", 100);
+  context.each_round(scenario.id, in_flight.name, [&] {
+    const long operations = sizes.deep_operations;
+    in_flight.add("command() async",
+                  keep_in_flight(100, operations, [&](std::function<void(bool)> done) {
+                    async_toolkit.command({"GET", key},
+                                          [done = std::move(done)](Result<Reply> result) {
+                                            done(result.ok());
+                                          });
+                  }));
+    in_flight.add("get_raw async", async_gets_in_flight(async_toolkit, key, 100, operations));
+    in_flight.add("hiredis pipelined", raw_window(raw, operations, 100, {{"GET", key}}));
+  });
+
+  const std::string stored = toolkit.get_raw(key).value_or(std::string());
+  std::vector<std::string> keys;
+  for (int i = 0; i < 100; ++i) {
+    keys.push_back(key + ":" + std::to_string(i));
+    toolkit.set_raw(keys.back(), stored);
+  }
+  std::vector<Arguments> gets;
+  for (long i = 0; i < pipeline_length; ++i) gets.push_back({"GET", keys[static_cast<std::size_t>(i % 100)]});
+  Row& pipelined = scenario.row("pipeline of " + with_thousands(pipeline_length) + " GETs",
+                                "ops/s", static_cast<double>(pipeline_length));
+  context.each_round(scenario.id, pipelined.name, [&] {
+    auto pipeline = toolkit.pipeline();
+    for (const Arguments& get : gets) pipeline.add(get);
+    const auto start = Clock::now();
+    const std::size_t replies = pipeline.execute().size();
+    pipelined.add("pipeline()", static_cast<double>(replies) / seconds_since(start));
+    pipelined.add("hiredis pipeline", raw_batches(raw, 1, gets));
+  });
+  toolkit.batch_delete(keys);
 }
 
 } // namespace rtk_bench

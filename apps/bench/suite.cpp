@@ -180,7 +180,9 @@ const std::vector<ScenarioEntry>& registry() {
       {"batches", "4. Batches by size, one server and cluster", run_batches},
       {"pubsub", "5. Pub/sub: publish to handler, classic and sharded", run_pubsub},
       {"codec", "6. The wire codec alone vs raw RapidJSON", run_codec},
-      {"failover", "7. Failover: the error window of a master kill", run_failover},
+      {"commands", "7. Any command: command() and pipeline() vs get_raw and raw hiredis",
+       run_commands},
+      {"failover", "8. Failover: the error window of a master kill", run_failover},
   };
   return entries;
 }

@@ -24,7 +24,7 @@ struct SuiteOptions {
 };
 
 /// Every scenario id, in the order they run: blocking, in-flight, callers, batches, pubsub,
-/// codec, failover (last: it kills a master of the shared cluster).
+/// codec, commands, failover (last: it kills a master of the shared cluster).
 const std::vector<std::string>& scenario_ids();
 
 /// Runs the scenarios. A scenario that fails is recorded with its error (Scenario::failure) and

@@ -168,6 +168,19 @@ std::vector<RatioTarget> ratio_targets() {
       {"Async 100 in flight over 100 keys vs raw hiredis over the same keys",
        {"in-flight", "100 in flight, 100 keys", "toolkit async"},
        {"in-flight", "100 in flight, 100 keys", "hiredis pipelined"}, 0.5, async_reason()},
+      {"command(GET) one at a time vs get_raw", {"commands", "GET one at a time", "command()"},
+       {"commands", "GET one at a time", "get_raw"}, 0.9,
+       always("command() builds a Reply and looks the command up in the COMMAND table; "
+              "get_raw moves the bytes out.")},
+      {"command(GET) 100 in flight vs get_raw", {"commands", "GET 100 in flight", "command() async"},
+       {"commands", "GET 100 in flight", "get_raw async"}, 0.9,
+       always("command() builds a Reply and looks the command up in the COMMAND table; "
+              "get_raw moves the bytes out.")},
+      {"pipeline() of 10,000 GETs vs hiredis pipelining",
+       {"commands", "pipeline of 10,000 GETs", "pipeline()"},
+       {"commands", "pipeline of 10,000 GETs", "hiredis pipeline"}, 0.7,
+       always("Each command is checked and encoded on the caller's thread, routed by the router "
+              "and its reply handed back through two actors; hiredis writes and reads in place.")},
       {"Cluster batch_get of 10,000 vs one server", {"batches", "batch_get 10,000, cluster", "toolkit, cluster"},
        {"batches", "batch_get 10,000, cluster", "toolkit, one server"}, 0.8,
        always(cluster_reads)},

@@ -199,7 +199,7 @@ const std::vector<OptionSpec>& option_table() {
       {"short", "", "bench: small sizes, one round (the CI run)", command, record_flag},
       {"rounds", "N", "bench: rounds per figure (default 3; 1 with --short)", command, record_count},
       {"only", "LIST", "bench: only these scenarios, comma-separated: blocking, in-flight, "
-       "callers, batches, pubsub, codec, failover", command, record_text},
+       "callers, batches, pubsub, codec, commands, failover", command, record_text},
       {"base-port", "P", "first of the six node ports", command, record_port},
       {"dir", "D", "directory for the nodes' files", command, record_text},
       {"scenario", "FILE.toml", "failover-sim: the scenario (default: the master kill of "
@@ -282,6 +282,8 @@ ParseState scan(const std::vector<std::string>& arguments) {
       index = scan_option(arguments, index, state);
     } else if (state.invocation.command.empty()) {
       state.invocation.command = token;
+      // Everything after `command` is the Redis command, verbatim ("-1", "--", "LIMIT" ...).
+      if (token == "command") options_ended = true;
     } else {
       state.invocation.arguments.push_back(token);
     }
@@ -407,6 +409,10 @@ const std::vector<CommandSpec>& command_table() {
        0, 0, {}, {}, run_mset},
       {"mget", "mget KEY...", "print a JSON object key -> value or null, in the order given",
        1, any, {}, {}, run_mget},
+      {"command", "command ARG...",
+       "run any Redis command (routed by its keys with --cluster) and print the reply as JSON; "
+       "rtk's options go before 'command', everything after it is the command",
+       1, any, {}, {}, run_command},
       {"publish", "publish CHANNEL VALUE [--sharded]", "publish VALUE in the wire format",
        2, 2, {"sharded"}, {}, run_publish},
       {"subscribe", "subscribe CHANNEL... [--sharded] [--count N] [--timeout S]",

@@ -6,6 +6,8 @@
 #include <redis_toolkit/toolkit.hpp>
 #include <redis_toolkit/wire_format.hpp>
 
+#include "json_text.hpp"
+
 #include <condition_variable>
 #include <deque>
 #include <iterator>
@@ -108,6 +110,45 @@ int run_mget(const CliInvocation& invocation, CommandStreams& streams) {
   for (auto& [key, value] : toolkit.batch_get(invocation.arguments))
     result.set(key, value ? std::move(*value) : Value());
   streams.out << redis_toolkit::format_cli_json(result) << "\n";
+  return exit_ok;
+}
+
+namespace {
+
+/// A reply as the contract prints it: strings as JSON strings (bytes that are not UTF-8 as
+/// {"$bytes": ...}), integers as numbers, nil as null, arrays as arrays; an error inside an array
+/// (EXEC's) as {"error": "..."}.
+Value reply_as_value(const redis_toolkit::Reply& reply) {
+  using Type = redis_toolkit::Reply::Type;
+  switch (reply.type) {
+    case Type::status:
+    case Type::string:
+      if (redis_toolkit::json_text::find_invalid_utf8(reply.text) == std::string::npos)
+        return Value(reply.text);
+      return Value::bytes(reply.text);
+    case Type::integer: return Value(reply.integer);
+    case Type::array: {
+      Value::Array items;
+      items.reserve(reply.elements.size());
+      for (const auto& element : reply.elements) items.push_back(reply_as_value(element));
+      return Value::list(std::move(items));
+    }
+    case Type::error: return Value::dict({{"error", reply.text}});
+    default: return Value();
+  }
+}
+
+} // namespace
+
+int run_command(const CliInvocation& invocation, CommandStreams& streams) {
+  auto toolkit = open_toolkit(invocation);
+  try {
+    const redis_toolkit::Reply reply = toolkit.command(invocation.arguments);
+    streams.out << redis_toolkit::format_cli_json(reply_as_value(reply)) << "\n";
+  } catch (const redis_toolkit::CommandError& error) {
+    streams.err << "CommandError: " << error.reason() << "\n"; // what Redis said, no more
+    return exit_failure;
+  }
   return exit_ok;
 }
 

@@ -12,6 +12,8 @@ int run_ttl(const CliInvocation& invocation, CommandStreams& streams);
 int run_mset(const CliInvocation& invocation, CommandStreams& streams);
 int run_mget(const CliInvocation& invocation, CommandStreams& streams);
 int run_publish(const CliInvocation& invocation, CommandStreams& streams);
+/// `rtk command ARG...`: any Redis command, its reply printed as JSON (CONTRACT.md section 4).
+int run_command(const CliInvocation& invocation, CommandStreams& streams);
 int run_subscribe(const CliInvocation& invocation, CommandStreams& streams);
 int run_scan(const CliInvocation& invocation, CommandStreams& streams);
 int run_health(const CliInvocation& invocation, CommandStreams& streams);

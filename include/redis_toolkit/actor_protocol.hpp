@@ -47,8 +47,8 @@ struct Command {
   /// Where the router sends it. `slot`: the node serving `slot` (any node for any_slot);
   /// `node`: the node named in `node` ("host:port"; the server itself when not in a cluster);
   /// `every_master`: once to every master, and the reply is an array of pairs: the master's
-  /// "host:port" as a string, then its reply.
-  enum class Target : std::uint8_t { slot, node, every_master };
+  /// "host:port" as a string, then its reply; `every_node`: the same over masters and replicas.
+  enum class Target : std::uint8_t { slot, node, every_master, every_node };
 
   std::string encoded;
   std::int32_t slot = any_slot;
@@ -74,6 +74,19 @@ struct RetryPolicy {
 struct CommandRequest {
   std::vector<Command> commands;
   RetryPolicy retry;
+  /// The commands are one unit (MULTI ... EXEC): they travel together to the node of the first
+  /// command's slot, on one connection, back to back. A redirection or a transient cluster error
+  /// (TRYAGAIN, CLUSTERDOWN, ASK) sends the whole unit again; a lost connection is not retried
+  /// (the transaction may have run) and answers a connection failure for every command.
+  bool atomic = false;
+  /// A transaction that reads between WATCH and EXEC (both requests atomic): the request with
+  /// `session` set (WATCH and the reads) pins its node's connection for such transactions; the
+  /// request with the same `session` and `session_close` (MULTI ... EXEC, or UNWATCH) goes to that
+  /// same connection and unpins it. Other sessions of the node wait their turn meanwhile; plain
+  /// commands never use that connection. A session left open for longer than four socket timeouts
+  /// (at least 5 s) is closed by the router (UNWATCH), and its late close fails. 0: no session.
+  std::uint64_t session = 0;
+  bool session_close = false;
 
   /// Encodes one command and appends it.
   void add(std::initializer_list<std::string_view> arguments, std::int32_t slot = any_slot);

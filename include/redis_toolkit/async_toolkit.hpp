@@ -8,6 +8,7 @@
 //     if (result.ok() && result.value()) std::cout << *result.value() << "\n";
 //   });
 //   stored.get();   // rethrows the typed error, if any
+//   std::future<Reply> visits = toolkit.command({"INCR", "visits"});   // any Redis command
 //
 // Callbacks run on the toolkit's completion actors (CAF worker threads): never on the caller's
 // thread, never on the I/O thread, never while a lock of the toolkit is held. A callback that
@@ -16,6 +17,7 @@
 // completes every call still pending with a ConnectionError.
 
 #include "redis_toolkit/batch.hpp"
+#include "redis_toolkit/command.hpp"
 #include "redis_toolkit/config.hpp"
 #include "redis_toolkit/errors.hpp"
 #include "redis_toolkit/pubsub.hpp"
@@ -90,6 +92,22 @@ private:
 
 template <typename T>
 using Callback = std::function<void(Result<T>)>;
+
+/// Commands gathered to be sent together, without blocking: see Pipeline (toolkit.hpp). Made by
+/// AsyncRedisToolkit::pipeline(); not thread-safe.
+class AsyncPipeline {
+public:
+  AsyncPipeline& add(CommandArguments arguments);
+  std::size_t size() const noexcept { return commands_.size(); }
+  std::future<std::vector<Reply>> execute();
+  void execute(Callback<std::vector<Reply>> done);
+
+private:
+  friend class AsyncRedisToolkit;
+  explicit AsyncPipeline(std::shared_ptr<detail::AsyncCore> core) : core_(std::move(core)) {}
+  std::shared_ptr<detail::AsyncCore> core_;
+  std::vector<CommandArguments> commands_;
+};
 
 class AsyncRedisToolkit {
 public:
@@ -169,6 +187,35 @@ public:
                                       PubSubKind kind = PubSubKind::classic);
   void publisher(std::string_view channel, const Value& value, Callback<std::int64_t> done,
                  PubSubKind kind = PubSubKind::classic);
+
+  /// Any Redis command; see RedisToolkit::command. The first command of a toolkit first learns
+  /// the server's COMMAND table (once), without blocking the caller.
+  std::future<Reply> command(CommandArguments arguments);
+  void command(CommandArguments arguments, Callback<Reply> done);
+  /// See RedisToolkit::command_on_nodes.
+  std::future<std::vector<NodeReply>> command_on_nodes(CommandArguments arguments,
+                                                       CommandNodes nodes = CommandNodes::masters);
+  void command_on_nodes(CommandArguments arguments, CommandNodes nodes,
+                        Callback<std::vector<NodeReply>> done);
+  AsyncPipeline pipeline();
+  /// See RedisToolkit::transaction: nullopt when a watched key changed.
+  std::future<std::optional<std::vector<Reply>>> transaction(
+      std::vector<CommandArguments> commands, std::vector<std::string> watch_keys = {});
+  void transaction(std::vector<CommandArguments> commands, std::vector<std::string> watch_keys,
+                   Callback<std::optional<std::vector<Reply>>> done);
+  /// Read-modify-write with retries; see RedisToolkit::transaction(watch_keys, reads, build).
+  std::future<std::optional<std::vector<Reply>>> transaction(std::vector<std::string> watch_keys,
+                                                             std::vector<CommandArguments> reads,
+                                                             TransactionBuilder build,
+                                                             int max_attempts = 5);
+  void transaction(std::vector<std::string> watch_keys, std::vector<CommandArguments> reads,
+                   TransactionBuilder build, int max_attempts,
+                   Callback<std::optional<std::vector<Reply>>> done);
+  /// See RedisToolkit::eval.
+  std::future<Reply> eval(const Script& script, std::vector<std::string> keys = {},
+                          std::vector<std::string> arguments = {});
+  void eval(const Script& script, std::vector<std::string> keys,
+            std::vector<std::string> arguments, Callback<Reply> done);
 
   /// True when the server answers PING within the socket timeout; never fails.
   std::future<bool> health_check();

@@ -1,12 +1,16 @@
 #pragma once
-// redis_toolkit::Reply: one RESP2 reply as the actors pass it around, plus the two ways a command can
-// fail before Redis answers it (the connection failed, or no reply came in time).
+// redis_toolkit::Reply: one RESP2 reply, as command() returns it and the actors pass it around,
+// plus the ways a command can fail before Redis answers it (the connection failed, no reply came
+// in time, the cluster could not route it).
 //
-//   Reply r = ...;                        // from AsyncRedisToolkit::execute or the router actor
-//   if (r.is_string()) use(r.text);       // bulk string
-//   else if (r.is_error()) log(r.text);   // "WRONGTYPE Operation against a key ..."
+//   Reply count = toolkit.command({"INCR", "visits"});
+//   std::int64_t visits = count.as_integer();          // ValueTypeError if it is not an integer
+//   Reply name = toolkit.command({"HGET", "user:1", "name"});
+//   if (!name.is_nil()) std::cout << name.as_string();  // bulk strings are binary-safe
+//   for (const Reply& member : toolkit.command({"SMEMBERS", "tags"}).as_array()) ...
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,7 +37,24 @@ struct Reply {
 
   bool is_nil() const noexcept { return type == Type::nil; }
   bool is_string() const noexcept { return type == Type::string; }
+  bool is_status() const noexcept { return type == Type::status; }
+  bool is_integer() const noexcept { return type == Type::integer; }
+  bool is_array() const noexcept { return type == Type::array; }
   bool is_error() const noexcept { return type == Type::error; }
+  /// A +OK status.
+  bool is_ok() const noexcept { return type == Type::status && text == "OK"; }
+
+  /// Typed access: each throws ValueTypeError naming the kind it found when the reply is another.
+  std::int64_t as_integer() const;
+  /// A bulk string's bytes or a status' text.
+  const std::string& as_string() const;
+  /// A bulk string or status parsed as a number ("3.5" from INCRBYFLOAT, ZSCORE), or an integer.
+  double as_double() const;
+  /// The bytes of a bulk string or status; nullopt for nil (GET of a missing key).
+  std::optional<std::string> as_optional_string() const;
+  const std::vector<Reply>& as_array() const;
+  /// "integer", "bulk string", "array", ...: for messages.
+  static const char* type_name(Type type) noexcept;
   /// The command did not get an answer from Redis (connection failure, timeout, or a cluster
   /// that could not route it).
   bool is_failure() const noexcept {

@@ -13,8 +13,10 @@
 //     std::cout << channel << ": " << v << "\n";
 //   });
 //   toolkit.publisher("news", "hello");
+//   std::int64_t visits = toolkit.command({"INCR", "visits"}).as_integer();  // any Redis command
 
 #include "redis_toolkit/batch.hpp"
+#include "redis_toolkit/command.hpp"
 #include "redis_toolkit/config.hpp"
 #include "redis_toolkit/errors.hpp"
 #include "redis_toolkit/pubsub.hpp"
@@ -42,6 +44,26 @@ namespace detail {
 class ToolkitCore;
 class DynamicSubscriptions;
 } // namespace detail
+
+/// Commands gathered to be sent together: one round trip per node (and connection), replies in
+/// the order the commands were added. Made by RedisToolkit::pipeline(); not thread-safe.
+class Pipeline {
+public:
+  Pipeline& add(CommandArguments arguments);
+  std::size_t size() const noexcept { return commands_.size(); }
+  /// Sends every command (each checked first: a bad one sends nothing). One Reply per command;
+  /// an error reply stays in its place (is_error()), the others are not affected. Throws the
+  /// typed error (ConnectionError, TimeoutError, ClusterError) when a command got no reply at all,
+  /// ValidationError / ClusterError (CROSSSLOT within one command) before sending. The commands
+  /// stay in the pipeline: execute() again sends them again.
+  std::vector<Reply> execute();
+
+private:
+  friend class RedisToolkit;
+  explicit Pipeline(std::shared_ptr<detail::ToolkitCore> core) : core_(std::move(core)) {}
+  std::shared_ptr<detail::ToolkitCore> core_;
+  std::vector<CommandArguments> commands_;
+};
 
 class RedisToolkit {
 public:
@@ -99,6 +121,46 @@ public:
   /// Raw bytes, not wrapped in the wire format (validated like any value).
   void set_raw(std::string_view key, std::string bytes);
   std::optional<std::string> get_raw(std::string_view key);
+
+  /// Any Redis command, e.g. {"HSET", "user:1", "name", "Ada"}: the reply (see reply.hpp for
+  /// typed access), sent through the toolkit's shared connections with its retries, and in a
+  /// cluster to the node that holds its keys (as the server's COMMAND describes them; MOVED, ASK
+  /// and failovers are followed). Throws CommandError for an error reply (naming the command,
+  /// never its arguments); ClusterError before sending when its keys span several slots;
+  /// ValidationError for a command that would take over a shared connection (SUBSCRIBE, MULTI,
+  /// SELECT, ...: each has its own door). Blocking commands (BLPOP, XREAD BLOCK) travel on the
+  /// node's connection for blocking commands; their own timeout must stay below socket_timeout.
+  Reply command(CommandArguments arguments);
+  /// A command once on every master (or every node: masters and replicas), e.g. {"DBSIZE"},
+  /// {"SCRIPT", "FLUSH"}: one NodeReply per node, error replies in place. A single server is one.
+  std::vector<NodeReply> command_on_nodes(CommandArguments arguments,
+                                          CommandNodes nodes = CommandNodes::masters);
+  /// An empty pipeline on this toolkit's connections.
+  Pipeline pipeline();
+  /// MULTI, the commands, EXEC, sent together on one connection: EXEC's replies (an error reply
+  /// of one command stays in its place, as Redis runs the others), or nullopt when one of
+  /// `watch_keys` was changed by another client between WATCH and EXEC (nothing ran). In a
+  /// cluster every key, watched ones too, must hash to one slot: ClusterError (CROSSSLOT) before
+  /// anything is sent otherwise. A CommandError when Redis refused a command while queueing
+  /// (nothing ran). A lost connection is not retried: the transaction may have run.
+  std::optional<std::vector<Reply>> transaction(const std::vector<CommandArguments>& commands,
+                                                const std::vector<std::string>& watch_keys = {});
+  /// Read-modify-write: WATCH `watch_keys`, run `reads`, hand their replies to `build`, run the
+  /// commands it returns between MULTI and EXEC on the same connection. When another client
+  /// changed a watched key meanwhile, all of it runs again, up to `max_attempts` times; then
+  /// nullopt. In a cluster every key must hash to one slot. `build` runs on a toolkit thread.
+  ///   auto done = toolkit.transaction({"balance"}, {{"GET", "balance"}},
+  ///       [](const std::vector<Reply>& read) -> std::vector<CommandArguments> {
+  ///         const long balance = std::stol(read[0].as_optional_string().value_or("0"));
+  ///         return {{"SET", "balance", std::to_string(balance - 30)}};
+  ///       });
+  std::optional<std::vector<Reply>> transaction(const std::vector<std::string>& watch_keys,
+                                                const std::vector<CommandArguments>& reads,
+                                                TransactionBuilder build, int max_attempts = 5);
+  /// Runs `script` with EVALSHA; where the node has not cached it (NOSCRIPT: a fresh server, a
+  /// replica just promoted), once more with EVAL and the source, which caches it there.
+  Reply eval(const Script& script, const std::vector<std::string>& keys = {},
+             const std::vector<std::string>& arguments = {});
 
   /// Every key matching the glob `pattern`, each once, read with SCAN page by page (never KEYS,
   /// which blocks the server). Keys written or removed meanwhile may or may not be listed.

@@ -14,6 +14,7 @@
 
 #include "redis_toolkit/actor_protocol.hpp"
 #include "redis_toolkit/batch.hpp"
+#include "redis_toolkit/command.hpp"
 
 #include <caf/error.hpp>
 #include <caf/replies_to.hpp>
@@ -35,6 +36,8 @@ using batch_get_atom = caf::atom_constant<caf::atom("rtk_mget")>;    ///< (keys)
 using batch_delete_atom = caf::atom_constant<caf::atom("rtk_mdel")>; ///< (keys) -> int64
 using publish_atom = caf::atom_constant<caf::atom("rtk_pub")>;       ///< (channel, Value) -> int64
 using health_atom = caf::atom_constant<caf::atom("rtk_health")>;     ///< () -> bool, never an error
+using command_atom = caf::atom_constant<caf::atom("rtk_cmd")>;       ///< (CommandArguments) -> Reply
+using pipeline_atom = caf::atom_constant<caf::atom("rtk_pipe")>;     ///< (vector<CommandArguments>) -> vector<Reply>
 
 using ToolkitActor = caf::typed_actor<
     caf::replies_to<setter_atom, std::string, Value>::with<bool>,
@@ -46,7 +49,9 @@ using ToolkitActor = caf::typed_actor<
     caf::replies_to<batch_get_atom, std::vector<std::string>>::with<BatchGetResult>,
     caf::replies_to<batch_delete_atom, std::vector<std::string>>::with<std::int64_t>,
     caf::replies_to<publish_atom, std::string, Value>::with<std::int64_t>,
-    caf::replies_to<health_atom>::with<bool>>;
+    caf::replies_to<health_atom>::with<bool>,
+    caf::replies_to<command_atom, CommandArguments>::with<Reply>,
+    caf::replies_to<pipeline_atom, std::vector<CommandArguments>>::with<std::vector<Reply>>>;
 
 /// Which RedisToolkitError subclass a caf::error of ours stands for.
 enum class ErrorKind : std::uint8_t {
@@ -77,3 +82,4 @@ std::string error_text(const caf::error& error);
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::optional<redis_toolkit::Value>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(redis_toolkit::KeyValues)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(redis_toolkit::BatchGetResult)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<redis_toolkit::CommandArguments>)

@@ -33,8 +33,8 @@ std::string read_file(const fs::path& path) {
   return {std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>()};
 }
 
-const std::set<std::string> every_scenario = {"blocking", "in-flight", "callers", "batches",
-                                              "pubsub",   "codec",     "failover"};
+const std::set<std::string> every_scenario = {"blocking", "in-flight", "callers",  "batches",
+                                              "pubsub",   "codec",     "commands", "failover"};
 
 } // namespace
 
@@ -82,7 +82,7 @@ BOOST_AUTO_TEST_CASE(a_short_run_writes_every_scenario_the_targets_the_report_an
 
   const std::string report = read_file(directory / "bench-report.md");
   for (const char* part : {"# rtk bench report", "## Targets", "## 1. Blocking facade",
-                                  "## 6. The wire codec", "## 7. Failover", "## Charts"})
+                                  "## 6. The wire codec", "## 7. Any command", "## 8. Failover", "## Charts"})
     BOOST_TEST(report.find(part) != std::string::npos, part);
 
   const std::string plotter = results["plotter"].GetString();

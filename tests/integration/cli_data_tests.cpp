@@ -106,4 +106,26 @@ BOOST_AUTO_TEST_CASE(the_demo_runs_against_a_throwaway_server) {
   BOOST_TEST(demo.standard_output.find("demo: ok") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(command_runs_any_redis_command_and_prints_its_reply_as_json) {
+  BOOST_TEST(rtk({"command", "SET", "n", "41"}).standard_output == "\"OK\"\n");
+  BOOST_TEST(rtk({"command", "INCR", "n"}).standard_output == "42\n");
+  BOOST_TEST(rtk({"command", "GET", "n"}).standard_output == "\"42\"\n");
+  auto missing = rtk({"command", "GET", "missing"});
+  BOOST_TEST(missing.exit_status == 0);
+  BOOST_TEST(missing.standard_output == "null\n");
+  rtk({"command", "RPUSH", "l", "a", "-1", "--", "héllo"}); // arguments after `command` verbatim
+  BOOST_TEST(rtk({"command", "LRANGE", "l", "0", "-1"}).standard_output ==
+             "[\"a\", \"-1\", \"--\", \"héllo\"]\n");
+  rtk_test::run_redis_cli(server.port(), {"SETRANGE", "bin", "0", "\xff"});
+  BOOST_TEST(rtk({"command", "GET", "bin"}).standard_output == "{\"$bytes\": \"/w==\"}\n");
+  auto error = rtk({"command", "INCR", "l"});
+  BOOST_TEST(error.exit_status == 1);
+  BOOST_TEST(error.standard_output.empty());
+  BOOST_TEST(error.standard_error ==
+             "CommandError: WRONGTYPE Operation against a key holding the wrong kind of value\n");
+  auto refused = rtk({"command", "SUBSCRIBE", "c"});
+  BOOST_TEST(refused.exit_status == 2);
+  BOOST_TEST(refused.standard_error.find("subscribe()") != std::string::npos, refused.standard_error);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
