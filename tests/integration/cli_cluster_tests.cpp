@@ -375,4 +375,22 @@ BOOST_AUTO_TEST_CASE(nodes_against_a_standalone_server_is_a_clear_error) {
              nodes.standard_error);
 }
 
+BOOST_AUTO_TEST_CASE(command_is_routed_by_its_keys_on_every_master) {
+  const std::vector<std::string> keys = one_key_per_master("cli:command");
+  BOOST_REQUIRE_EQUAL(keys.size(), 3U);
+  for (const std::string& key : keys) {
+    auto incremented = rtk({"command", "INCRBY", key, "7"});
+    BOOST_TEST(incremented.exit_status == 0, key << ": " << incremented.standard_error);
+    BOOST_TEST(incremented.standard_output == "7\n", key);
+    BOOST_TEST(run_redis_cli(port_of_master(key), {"GET", key}) == "7", key);
+  }
+  BOOST_TEST(rtk({"command", "MSET", "{cli}a", "1", "{cli}b", "2"}).standard_output == "\"OK\"\n");
+  BOOST_TEST(rtk({"command", "MGET", "{cli}a", "{cli}b", "{cli}c"}).standard_output ==
+             "[\"1\", \"2\", null]\n");
+  auto cross = rtk({"command", "MSET", keys[0], "1", keys[1], "2"});
+  BOOST_TEST(cross.exit_status == 1);
+  BOOST_TEST(cross.standard_error.find("CROSSSLOT") != std::string::npos, cross.standard_error);
+  BOOST_TEST(run_redis_cli(port_of_master(keys[0]), {"GET", keys[0]}) == "7"); // nothing written
+}
+
 BOOST_AUTO_TEST_SUITE_END()
