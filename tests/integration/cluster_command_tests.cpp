@@ -22,23 +22,13 @@ using rtk_test::suite_cluster;
 
 namespace {
 
-struct ClusterFixture {
-  LocalCluster& cluster = suite_cluster();
-  RedisConnectionConfig config() const { return rtk_test::cluster_config(cluster); }
-  std::uint16_t port_of_master(std::string_view key) const {
-    return cluster.node(cluster.master_of_slot(key_slot(key))).port();
-  }
+struct ClusterFixture : rtk_test::ClusterFixture {
   /// What the master that owns `key` holds under it, asked without the toolkit.
   std::string stored_on_its_master(const std::string& key) const {
     return run_redis_cli(port_of_master(key), {"GET", key});
   }
-  /// A hash tag whose slot the master `master_index` serves.
   std::string tag_on_master(std::size_t master_index, const std::string& prefix) const {
-    for (int i = 0; i < 100000; ++i) {
-      const std::string tag = prefix + std::to_string(i);
-      if (cluster.master_of_slot(key_slot(tag)) == master_index) return tag;
-    }
-    throw std::runtime_error("no tag found for master " + std::to_string(master_index));
+    return rtk_test::tag_on_master(cluster, master_index, prefix);
   }
 };
 

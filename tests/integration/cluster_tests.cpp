@@ -28,13 +28,7 @@ using rtk_test::suite_cluster;
 
 namespace {
 
-struct ClusterFixture {
-  LocalCluster& cluster = suite_cluster();
-  RedisConnectionConfig config() const { return rtk_test::cluster_config(cluster); }
-  std::uint16_t port_of_master(std::string_view key) {
-    return cluster.node(cluster.master_of_slot(key_slot(key))).port();
-  }
-};
+using rtk_test::ClusterFixture;
 
 /// Keys "prefix:0" .. "prefix:count-1".
 std::vector<std::string> numbered_keys(const std::string& prefix, int count) {

@@ -3,12 +3,15 @@
 // in a process of its own), and configs pointing at it.
 
 #include "redis_toolkit/config.hpp"
+#include "redis_toolkit/key_slot.hpp"
 #include "redis_toolkit/local_cluster.hpp"
 
 #include "redis_cli.hpp"
 
 #include <chrono>
+#include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace rtk_test {
 
@@ -26,6 +29,30 @@ inline redis_toolkit::RedisConnectionConfig cluster_config(redis_toolkit::LocalC
   config.socket_timeout = std::chrono::milliseconds(2000);
   return config;
 }
+
+/// The port of the node that serves `key`'s slot as master now.
+inline std::uint16_t port_of_master(redis_toolkit::LocalCluster& cluster, std::string_view key) {
+  return cluster.node(cluster.master_of_slot(redis_toolkit::key_slot(key))).port();
+}
+
+/// A hash tag, `prefix` and a number, whose slot the master at `master_index` serves.
+inline std::string tag_on_master(const redis_toolkit::LocalCluster& cluster, std::size_t master_index,
+                                 const std::string& prefix) {
+  for (int i = 0; i < 100000; ++i) {
+    std::string tag = prefix + std::to_string(i);
+    if (cluster.master_of_slot(redis_toolkit::key_slot(tag)) == master_index) return tag;
+  }
+  throw std::runtime_error("no hash tag found for master " + std::to_string(master_index));
+}
+
+/// A test case's view of the suite's cluster.
+struct ClusterFixture {
+  redis_toolkit::LocalCluster& cluster = suite_cluster();
+  redis_toolkit::RedisConnectionConfig config() const { return cluster_config(cluster); }
+  std::uint16_t port_of_master(std::string_view key) const {
+    return rtk_test::port_of_master(cluster, key);
+  }
+};
 
 /// One field of a node's INFO section ("errorstat_ASK" in "errorstats"), "" when absent.
 inline std::string info_field(std::uint16_t port, const std::string& section,
