@@ -13,6 +13,7 @@ int run_mset(const CliInvocation& invocation, CommandStreams& streams);
 int run_mget(const CliInvocation& invocation, CommandStreams& streams);
 int run_publish(const CliInvocation& invocation, CommandStreams& streams);
 int run_subscribe(const CliInvocation& invocation, CommandStreams& streams);
+int run_psubscribe(const CliInvocation& invocation, CommandStreams& streams);
 int run_scan(const CliInvocation& invocation, CommandStreams& streams);
 int run_health(const CliInvocation& invocation, CommandStreams& streams);
 int run_demo(const CliInvocation& invocation, CommandStreams& streams);

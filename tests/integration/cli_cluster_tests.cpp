@@ -332,6 +332,25 @@ BOOST_AUTO_TEST_CASE(classic_publish_and_subscribe_work_in_cluster_mode) {
   BOOST_TEST(received.standard_output == "{\"channel\": \"cli:classic\", \"data\": \"hi\"}\n");
 }
 
+BOOST_AUTO_TEST_CASE(psubscribe_works_in_cluster_mode) {
+  BackgroundRun subscriber([&] {
+    return rtk({"psubscribe", "cli:pat:*", "--count", "1", "--timeout", "10"});
+  });
+  // As for classic subscribe: PUBLISH counts only the receiving node's subscribers, so publish
+  // until the subscriber has printed its message and exited.
+  rtk_test::wait_until(
+      [&] {
+        const auto published = rtk({"publish", "cli:pat:x", "{\"n\": 1}"});
+        BOOST_TEST_REQUIRE(published.exit_status == 0, published.standard_error);
+        return subscriber.finished();
+      },
+      10s, "the rtk psubscribe to receive a message");
+  const ProgramOutput& received = subscriber.output();
+  BOOST_TEST(received.exit_status == 0, received.standard_error);
+  BOOST_TEST(received.standard_output ==
+             "{\"pattern\": \"cli:pat:*\", \"channel\": \"cli:pat:x\", \"data\": {\"n\": 1}}\n");
+}
+
 BOOST_AUTO_TEST_CASE(health_is_ok_when_every_master_answers) {
   auto health = rtk({"health"});
   BOOST_TEST(health.exit_status == 0, health.standard_error);
