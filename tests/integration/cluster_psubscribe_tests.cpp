@@ -17,6 +17,7 @@
 
 using namespace redis_toolkit;
 using namespace std::chrono_literals;
+using rtk_test::quiet_options;
 using rtk_test::suite_cluster;
 
 namespace {
@@ -48,12 +49,6 @@ std::vector<long> numpat_per_node(LocalCluster& cluster) {
     }
   }
   return counts;
-}
-
-RedisOptions quiet_options() {
-  RedisOptions options;
-  options.log_level = LogLevel::error; // failover warnings are expected here
-  return options;
 }
 
 } // namespace
