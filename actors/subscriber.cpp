@@ -25,10 +25,15 @@ struct Channel {
   ChannelStatistics statistics;
 };
 
-/// A subscribe request waiting until Redis confirmed each of its channels.
+/// What a subscriber subscribes: channels (SUBSCRIBE, or SSUBSCRIBE when sharded) or glob
+/// patterns (PSUBSCRIBE). Redis confirms and delivers them apart, so a pattern "news" and a channel
+/// "news" are two different subscriptions; both kinds may share the one connection.
+enum class Target { channel, pattern };
+
+/// A subscribe request waiting until Redis confirmed each of its channels or patterns.
 struct PendingConfirmation {
   caf::response_promise promise;
-  std::set<std::string> channels;
+  std::set<std::pair<Target, std::string>> names;
 };
 
 enum class Phase { disconnected, locating, connecting, connected };
@@ -45,6 +50,7 @@ struct SubscriberState {
   std::uint32_t login_replies_expected = 0;
   std::vector<Reply> login_replies;
   std::map<std::string, Channel> channels;
+  std::map<std::string, Channel> patterns; ///< by pattern; never sharded, never dynamic
   std::vector<PendingConfirmation> confirmations;
   std::uint64_t connect_attempt = 0;
   bool reconnect_scheduled = false;
@@ -112,6 +118,14 @@ const char* unsubscribe_command(const SubscriberState& state) {
   return state.settings.sharded ? "SUNSUBSCRIBE" : "UNSUBSCRIBE";
 }
 
+const char* subscribe_command(const SubscriberState& state, Target target) {
+  return target == Target::pattern ? "PSUBSCRIBE" : subscribe_command(state);
+}
+
+std::map<std::string, Channel>& subscriptions(SubscriberState& state, Target target) {
+  return target == Target::pattern ? state.patterns : state.channels;
+}
+
 void send_channel_command(Subscriber* self, std::string_view command,
                           const std::vector<std::string>& channels) {
   if (self->state.phase != Phase::connected || channels.empty()) return;
@@ -123,9 +137,9 @@ void send_channel_command(Subscriber* self, std::string_view command,
   self->flush(self->state.handle);
 }
 
-std::vector<std::string> all_channel_names(const SubscriberState& state) {
+std::vector<std::string> all_names(const std::map<std::string, Channel>& subscriptions) {
   std::vector<std::string> names;
-  for (const auto& entry : state.channels) names.push_back(entry.first);
+  for (const auto& entry : subscriptions) names.push_back(entry.first);
   return names;
 }
 
@@ -143,18 +157,22 @@ void connection_lost(Subscriber* self, const std::string& reason) {
   schedule_reconnect(self);
 }
 
-void confirm(Subscriber* self, const std::string& channel) {
+void confirm(Subscriber* self, Target target, const std::string& name) {
   auto& pending = self->state.confirmations;
-  for (auto& entry : pending) entry.channels.erase(channel);
+  for (auto& entry : pending) entry.names.erase({target, name});
   auto done = std::stable_partition(pending.begin(), pending.end(),
-                                    [](const PendingConfirmation& p) { return !p.channels.empty(); });
+                                    [](const PendingConfirmation& p) { return !p.names.empty(); });
   for (auto it = done; it != pending.end(); ++it) it->promise.deliver(caf::ok_atom::value);
   pending.erase(done, pending.end());
 }
 
-void deliver(Subscriber* self, const std::string& channel, const std::string& payload) {
-  auto found = self->state.channels.find(channel);
-  if (found == self->state.channels.end()) return; // unsubscribed meanwhile
+/// Delivers a message of `channel` to the handlers of `name`: the channel itself, or the pattern
+/// it matched (then as a pmessage, naming both).
+void deliver(Subscriber* self, Target target, const std::string& name, const std::string& channel,
+             const std::string& payload) {
+  auto& subscribed = subscriptions(self->state, target);
+  auto found = subscribed.find(name);
+  if (found == subscribed.end()) return; // unsubscribed meanwhile
   Channel& entry = found->second;
   Value value;
   try {
@@ -175,7 +193,10 @@ void deliver(Subscriber* self, const std::string& channel, const std::string& pa
       continue;
     }
     if (handler.backlog) handler.backlog->fetch_add(1);
-    self->send(handler.actor, message_atom::value, channel, value);
+    if (target == Target::pattern)
+      self->send(handler.actor, pmessage_atom::value, name, channel, value);
+    else
+      self->send(handler.actor, message_atom::value, channel, value);
   }
 }
 
@@ -190,9 +211,15 @@ void on_push(Subscriber* self, Reply& reply) {
   if (reply.type != Reply::Type::array || reply.elements.empty()) return;
   const std::string& kind = reply.elements[0].text;
   if ((kind == "message" || kind == "smessage") && reply.elements.size() >= 3)
-    deliver(self, reply.elements[1].text, reply.elements[2].text);
+    deliver(self, Target::channel, reply.elements[1].text, reply.elements[1].text,
+            reply.elements[2].text);
+  else if (kind == "pmessage" && reply.elements.size() >= 4)
+    deliver(self, Target::pattern, reply.elements[1].text, reply.elements[2].text,
+            reply.elements[3].text);
   else if ((kind == "subscribe" || kind == "ssubscribe") && reply.elements.size() >= 2)
-    confirm(self, reply.elements[1].text);
+    confirm(self, Target::channel, reply.elements[1].text);
+  else if (kind == "psubscribe" && reply.elements.size() >= 2)
+    confirm(self, Target::pattern, reply.elements[1].text);
   else if (kind == "sunsubscribe" && reply.elements.size() >= 2 &&
            self->state.channels.count(reply.elements[1].text) > 0)
     // Not asked for: Redis unsubscribes sharded channels whose slot moved to another node.
@@ -208,7 +235,9 @@ void on_login_complete(Subscriber* self) {
     connection_lost(self, failure);
     return;
   }
-  send_channel_command(self, subscribe_command(state), all_channel_names(state));
+  // Everything again after a reconnect: Redis forgot the lost connection's channels and patterns.
+  send_channel_command(self, subscribe_command(state), all_names(state.channels));
+  send_channel_command(self, subscribe_command(state, Target::pattern), all_names(state.patterns));
 }
 
 void on_data(Subscriber* self, const caf::io::new_data_msg& message) {
@@ -279,6 +308,40 @@ void check_expiry(Subscriber* self) {
   self->delayed_send(self, state.settings.check_interval, expiry_atom::value);
 }
 
+/// Adds `handler` to `names` (channels or patterns), subscribing those new to this subscriber; the
+/// request is answered ok_atom once Redis confirmed every name (at once for names it confirmed
+/// before, on this connection).
+void add_subscriptions(Subscriber* self, Target target, const std::vector<std::string>& names,
+                       const HandlerRef& handler, bool dynamic) {
+  auto& state = self->state;
+  const bool logged_in = state.phase == Phase::connected && state.login_replies_expected == 0;
+  auto& subscribed = subscriptions(state, target);
+  std::vector<std::string> fresh;
+  PendingConfirmation pending{self->make_response_promise(), {}};
+  for (const auto& name : names) {
+    auto [it, inserted] = subscribed.try_emplace(name);
+    Channel& channel = it->second;
+    if (inserted) {
+      channel.statistics.channel = name;
+      channel.statistics.pattern = target == Target::pattern;
+      channel.statistics.subscribed_at = channel.statistics.last_message_at = Clock::now();
+      fresh.push_back(name);
+    }
+    channel.statistics.dynamic = channel.statistics.dynamic || dynamic;
+    if (std::find(channel.handlers.begin(), channel.handlers.end(), handler) == channel.handlers.end())
+      channel.handlers.push_back(handler);
+    // Names Redis already confirmed on this connection need no new confirmation.
+    if (inserted || !logged_in) pending.names.emplace(target, name);
+  }
+  if (pending.names.empty()) {
+    pending.promise.deliver(caf::ok_atom::value);
+  } else {
+    state.confirmations.push_back(std::move(pending));
+  }
+  if (logged_in) send_channel_command(self, subscribe_command(state, target), fresh);
+  connect(self);
+}
+
 caf::behavior subscriber(Subscriber* self, SubscriberSettings settings) {
   self->state.settings = std::move(settings);
   self->state.statistics.server = self->state.settings.connection.server();
@@ -291,36 +354,10 @@ caf::behavior subscriber(Subscriber* self, SubscriberSettings settings) {
   self->set_exit_handler([stop](caf::exit_msg&) { stop(); });
   return {
       [self](subscribe_atom, std::vector<std::string>& channels, HandlerRef& handler, bool dynamic) {
-        auto& state = self->state;
-        std::vector<std::string> fresh;
-        PendingConfirmation pending{self->make_response_promise(), {}};
-        for (auto& name : channels) {
-          auto [it, inserted] = state.channels.try_emplace(name);
-          Channel& channel = it->second;
-          if (inserted) {
-            channel.statistics.channel = name;
-            channel.statistics.subscribed_at = channel.statistics.last_message_at = Clock::now();
-            fresh.push_back(name);
-          }
-          channel.statistics.dynamic = channel.statistics.dynamic || dynamic;
-          if (std::find(channel.handlers.begin(), channel.handlers.end(), handler) ==
-              channel.handlers.end())
-            channel.handlers.push_back(handler);
-          pending.channels.insert(name);
-        }
-        // Channels already confirmed by Redis need no new confirmation.
-        for (auto& name : channels)
-          if (std::find(fresh.begin(), fresh.end(), name) == fresh.end() && state.phase == Phase::connected &&
-              state.login_replies_expected == 0)
-            pending.channels.erase(name);
-        if (pending.channels.empty()) {
-          pending.promise.deliver(caf::ok_atom::value);
-        } else {
-          state.confirmations.push_back(std::move(pending));
-        }
-        if (state.phase == Phase::connected && state.login_replies_expected == 0)
-          send_channel_command(self, subscribe_command(state), fresh);
-        connect(self);
+        add_subscriptions(self, Target::channel, channels, handler, dynamic);
+      },
+      [self](psubscribe_atom, std::vector<std::string>& patterns, HandlerRef& handler) {
+        add_subscriptions(self, Target::pattern, patterns, handler, false);
       },
       [self](unsubscribe_atom, std::vector<std::string>& channels, caf::actor& handler) {
         std::vector<std::string> emptied;
@@ -335,10 +372,11 @@ caf::behavior subscriber(Subscriber* self, SubscriberSettings settings) {
       [self](stats_atom) {
         auto statistics = self->state.statistics;
         statistics.connected = self->state.phase == Phase::connected;
-        for (const auto& [name, channel] : self->state.channels) {
-          statistics.channels.push_back(channel.statistics);
-          statistics.channels.back().handlers = channel.handlers.size();
-        }
+        for (const auto* subscribed : {&self->state.channels, &self->state.patterns})
+          for (const auto& [name, channel] : *subscribed) {
+            statistics.channels.push_back(channel.statistics);
+            statistics.channels.back().handlers = channel.handlers.size();
+          }
         return statistics;
       },
       [self](connected_atom, ConnectOutcome& outcome, std::uint64_t attempt) {
@@ -364,36 +402,62 @@ caf::actor spawn_subscriber(caf::actor_system& system, SubscriberSettings settin
   return system.middleman().spawn_broker(subscriber, std::move(settings));
 }
 
-HandlerRef spawn_function_handler(caf::actor_system& system, MessageHandler handler) {
+namespace {
+
+/// Runs one call of a function handler through its gate (none once the subscription stopped);
+/// an exception is logged with `what` (the channel or pattern), never passed on.
+template <typename Call>
+void run_gated(HandlerGate& gate, std::atomic<std::size_t>& backlog, const std::string& what,
+               Call call) {
+  if (gate.enter()) { // closed: the subscription was stopped, drop the message
+    try {
+      call();
+    } catch (const std::exception& problem) {
+      RTK_LOG_ERROR("message handler for '" << what << "' threw: " << problem.what());
+    } catch (...) {
+      RTK_LOG_ERROR("message handler for '" << what << "' threw a non-standard exception");
+    }
+    gate.leave();
+  }
+  backlog.fetch_sub(1);
+}
+
+/// A function handler's actor; exactly one of the two functions is set (a message for the other
+/// cannot come: the subscriber sends pmessage_atom only to pattern handlers).
+HandlerRef spawn_gated_handler(caf::actor_system& system, MessageHandler on_message,
+                               PatternMessageHandler on_pattern) {
   HandlerRef ref;
   ref.backlog = std::make_shared<std::atomic<std::size_t>>(0);
   ref.gate = std::make_shared<HandlerGate>();
   // Detached: user code may block or sleep, and on a thread of its own it holds up only itself,
-  // never the scheduler workers that serve every other actor. The handler travels as a spawn
-  // argument: see connect_in_background for why.
+  // never the scheduler workers that serve every other actor. The handlers travel as spawn
+  // arguments: see connect_in_background for why.
   ref.actor = system.spawn<caf::detached>(
-      [](caf::event_based_actor*, MessageHandler handler,
+      [](caf::event_based_actor*, MessageHandler on_message, PatternMessageHandler on_pattern,
          std::shared_ptr<std::atomic<std::size_t>> backlog,
          std::shared_ptr<HandlerGate> gate) -> caf::behavior {
         return {
-            [handler, backlog, gate](message_atom, const std::string& channel, const Value& value) {
-              if (gate->enter()) { // closed: the subscription was stopped, drop the message
-                try {
-                  handler(channel, value);
-                } catch (const std::exception& problem) {
-                  RTK_LOG_ERROR("message handler for '" << channel << "' threw: " << problem.what());
-                } catch (...) {
-                  RTK_LOG_ERROR("message handler for '" << channel
-                                                        << "' threw a non-standard exception");
-                }
-                gate->leave();
-              }
-              backlog->fetch_sub(1);
+            [on_message, backlog, gate](message_atom, const std::string& channel, const Value& value) {
+              run_gated(*gate, *backlog, channel, [&] { on_message(channel, value); });
+            },
+            [on_pattern, backlog, gate](pmessage_atom, const std::string& pattern,
+                                        const std::string& channel, const Value& value) {
+              run_gated(*gate, *backlog, pattern, [&] { on_pattern(pattern, channel, value); });
             },
         };
       },
-      std::move(handler), ref.backlog, ref.gate);
+      std::move(on_message), std::move(on_pattern), ref.backlog, ref.gate);
   return ref;
+}
+
+} // namespace
+
+HandlerRef spawn_function_handler(caf::actor_system& system, MessageHandler handler) {
+  return spawn_gated_handler(system, std::move(handler), nullptr);
+}
+
+HandlerRef spawn_function_handler(caf::actor_system& system, PatternMessageHandler handler) {
+  return spawn_gated_handler(system, nullptr, std::move(handler));
 }
 
 } // namespace redis_toolkit::detail

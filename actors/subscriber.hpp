@@ -9,6 +9,8 @@
 // owner and subscribes there by itself.
 //
 // Messages: (subscribe_atom, channels, HandlerRef, dynamic) -> ok_atom once Redis confirmed them all;
+// (psubscribe_atom, patterns, HandlerRef) -> the same for glob patterns, whose messages go out as
+// (pmessage_atom, pattern, channel, Value) (classic pub/sub only: a sharded subscriber has none);
 // (unsubscribe_atom, channels, handler) -> bool (a handler that is not set removes every handler);
 // (stats_atom) -> SubscriptionStatistics; (shutdown_atom) ends it and closes the socket.
 
@@ -92,6 +94,8 @@ caf::actor spawn_subscriber(caf::actor_system& system, SubscriberSettings settin
 /// Wraps a function handler in an actor with a thread of its own: one message at a time; an
 /// exception is logged, not fatal; blocking in it stalls no other handler.
 HandlerRef spawn_function_handler(caf::actor_system& system, MessageHandler handler);
+/// The same for a pattern handler (it gets pmessage_atom messages).
+HandlerRef spawn_function_handler(caf::actor_system& system, PatternMessageHandler handler);
 
 } // namespace redis_toolkit::detail
 

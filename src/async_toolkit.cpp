@@ -289,14 +289,15 @@ std::future<bool> AsyncRedisToolkit::health_check() {
 
 namespace {
 
-template <typename Handler>
+/// A new subscription, ready once `start(control, done)` reports Redis's confirmation (stopped
+/// again on a failure).
+template <typename Start>
 std::future<Subscription> start_subscription(const std::shared_ptr<ToolkitCore>& core,
-                                             std::vector<std::string> channels, Handler handler,
-                                             PubSubKind kind) {
+                                             PubSubKind kind, Start start) {
   auto control = detail::new_subscription_control(core, kind);
   auto promise = std::make_shared<std::promise<Subscription>>();
   auto future = promise->get_future();
-  control->add(channels, std::move(handler), false, [control, promise](std::exception_ptr error) {
+  start(*control, [control, promise](std::exception_ptr error) {
     if (error) {
       control->stop();
       promise->set_exception(error);
@@ -305,6 +306,25 @@ std::future<Subscription> start_subscription(const std::shared_ptr<ToolkitCore>&
     }
   });
   return future;
+}
+
+template <typename Handler>
+std::future<Subscription> start_subscription(const std::shared_ptr<ToolkitCore>& core,
+                                             std::vector<std::string> channels, Handler handler,
+                                             PubSubKind kind) {
+  return start_subscription(core, kind, [&](detail::SubscriptionControl& control, auto done) {
+    control.add(channels, std::move(handler), false, std::move(done));
+  });
+}
+
+template <typename Handler>
+std::future<Subscription> start_pattern_subscription(const std::shared_ptr<ToolkitCore>& core,
+                                                     std::vector<std::string> patterns,
+                                                     Handler handler) {
+  return start_subscription(core, PubSubKind::classic,
+                            [&](detail::SubscriptionControl& control, auto done) {
+                              control.add_patterns(patterns, std::move(handler), std::move(done));
+                            });
 }
 
 } // namespace
@@ -318,6 +338,16 @@ std::future<Subscription> AsyncRedisToolkit::subscribe(std::vector<std::string> 
                                                        const caf::actor& handler,
                                                        PubSubKind kind) {
   return start_subscription(core_->core, std::move(channels), handler, kind);
+}
+
+std::future<Subscription> AsyncRedisToolkit::psubscribe(std::vector<std::string> patterns,
+                                                        PatternMessageHandler handler) {
+  return start_pattern_subscription(core_->core, std::move(patterns), std::move(handler));
+}
+
+std::future<Subscription> AsyncRedisToolkit::psubscribe(std::vector<std::string> patterns,
+                                                        const caf::actor& handler) {
+  return start_pattern_subscription(core_->core, std::move(patterns), handler);
 }
 
 std::future<void> AsyncRedisToolkit::subscribe_dynamic(const std::string& channel,

@@ -14,11 +14,13 @@ namespace redis_toolkit::detail {
 namespace {
 
 std::exception_ptr subscribe_failure(const std::vector<std::string>& channels,
-                                     const std::string& why) {
+                                     const std::string& why, bool patterns = false) {
   std::string names;
   for (const auto& channel : channels) names += (names.empty() ? "" : ", ") + channel;
   return std::make_exception_ptr(ConnectionError(
-      "subscriber", "subscribe", "channels [" + names + "] not confirmed by Redis: " + why));
+      "subscriber", patterns ? "psubscribe" : "subscribe",
+      std::string(patterns ? "patterns [" : "channels [") + names +
+          "] not confirmed by Redis: " + why));
 }
 
 } // namespace
@@ -70,6 +72,46 @@ void SubscriptionControl::add(const std::vector<std::string>& channels, HandlerR
     done(subscribe_failure(channels, stopped() ? "the subscription was stopped" : "no channels"));
     return;
   }
+  confirm_all(std::move(groups), false, handler, dynamic, std::move(done));
+}
+
+void SubscriptionControl::add_patterns(const std::vector<std::string>& patterns,
+                                       const caf::actor& handler,
+                                       std::function<void(std::exception_ptr)> done) {
+  add_patterns(patterns, HandlerRef{handler, nullptr, nullptr}, std::move(done));
+}
+
+void SubscriptionControl::add_patterns(const std::vector<std::string>& patterns, HandlerRef handler,
+                                       std::function<void(std::exception_ptr)> done) {
+  // Classic pub/sub reaches every node of a cluster, so one subscriber (any node) hears every
+  // channel a pattern matches; sharded pub/sub has no pattern form.
+  std::map<caf::actor, std::vector<std::string>> groups;
+  if (!settings_.sharded) groups = subscribers_for(patterns, true);
+  if (groups.empty()) {
+    done(subscribe_failure(patterns,
+                           settings_.sharded ? "sharded pub/sub has no pattern subscriptions"
+                           : stopped()       ? "the subscription was stopped"
+                                             : "no patterns",
+                           true));
+    return;
+  }
+  confirm_all(std::move(groups), true, handler, false, std::move(done));
+}
+
+void SubscriptionControl::add_patterns(const std::vector<std::string>& patterns,
+                                       PatternMessageHandler handler,
+                                       std::function<void(std::exception_ptr)> done) {
+  HandlerRef wrapped = spawn_function_handler(core_->system(), std::move(handler));
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    owned_pattern_handlers_.push_back(wrapped);
+  }
+  add_patterns(patterns, wrapped, std::move(done));
+}
+
+void SubscriptionControl::confirm_all(std::map<caf::actor, std::vector<std::string>> groups,
+                                      bool patterns, const HandlerRef& handler, bool dynamic,
+                                      std::function<void(std::exception_ptr)> done) {
   // Done once every subscriber confirmed its channels, or with the first failure.
   struct Countdown {
     std::mutex mutex;
@@ -91,13 +133,18 @@ void SubscriptionControl::add(const std::vector<std::string>& channels, HandlerR
   };
   const auto limit = wait_limit_;
   for (auto& [subscriber, group] : groups) {
-    core_->run_task([subscriber = subscriber, group = group, handler, dynamic, limit,
+    core_->run_task([subscriber = subscriber, group = group, handler, dynamic, patterns, limit,
                      finish](caf::event_based_actor* self) {
-      self->request(subscriber, limit, subscribe_atom::value, group, handler, dynamic)
-          .then([finish](caf::ok_atom) { finish(nullptr); },
-                [self, group, finish](caf::error& error) {
-                  finish(subscribe_failure(group, self->system().render(error)));
-                });
+      auto confirmed = [finish](caf::ok_atom) { finish(nullptr); };
+      auto failed = [self, group, patterns, finish](caf::error& error) {
+        finish(subscribe_failure(group, self->system().render(error), patterns));
+      };
+      if (patterns)
+        self->request(subscriber, limit, psubscribe_atom::value, group, handler)
+            .then(confirmed, failed);
+      else
+        self->request(subscriber, limit, subscribe_atom::value, group, handler, dynamic)
+            .then(confirmed, failed);
     });
   }
 }
@@ -220,6 +267,16 @@ void SubscriptionControl::add_and_wait(const std::vector<std::string>& channels,
   future_of_confirmation([&](auto done) { add(channels, handler, dynamic, done); }).get();
 }
 
+void SubscriptionControl::add_patterns_and_wait(const std::vector<std::string>& patterns,
+                                                PatternMessageHandler handler) {
+  future_of_confirmation([&](auto done) { add_patterns(patterns, std::move(handler), done); }).get();
+}
+
+void SubscriptionControl::add_patterns_and_wait(const std::vector<std::string>& patterns,
+                                                const caf::actor& handler) {
+  future_of_confirmation([&](auto done) { add_patterns(patterns, handler, done); }).get();
+}
+
 bool SubscriptionControl::remove_and_wait(const std::vector<std::string>& channels) {
   return future_of<bool>([&](auto done) { remove(channels, done); }).get();
 }
@@ -236,6 +293,8 @@ void SubscriptionControl::stop() noexcept {
     stopped_ = true;
     subscribers.swap(subscribers_);
     handlers.swap(owned_handlers_);
+    for (auto& handler : owned_pattern_handlers_) handlers.emplace_back(std::move(handler), std::set<std::string>{});
+    owned_pattern_handlers_.clear();
   }
   for (auto& entry : subscribers) caf::anon_send(entry.second, shutdown_atom::value);
   for (auto& handler : handlers) {

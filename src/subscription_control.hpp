@@ -38,6 +38,14 @@ public:
   /// The same with a function handler, wrapped in a handler actor this control owns.
   void add(const std::vector<std::string>& channels, MessageHandler handler, bool dynamic,
            std::function<void(std::exception_ptr)> done);
+  /// Subscribes `handler` to the glob `patterns` (PSUBSCRIBE; classic subscriptions only), like
+  /// add(). Pattern handlers are not removed by remove(): they end with stop().
+  void add_patterns(const std::vector<std::string>& patterns, const caf::actor& handler,
+                    std::function<void(std::exception_ptr)> done);
+  void add_patterns(const std::vector<std::string>& patterns, HandlerRef handler,
+                    std::function<void(std::exception_ptr)> done);
+  void add_patterns(const std::vector<std::string>& patterns, PatternMessageHandler handler,
+                    std::function<void(std::exception_ptr)> done);
   void remove(const std::vector<std::string>& channels, std::function<void(bool)> done);
   void statistics(std::function<void(SubscriptionStatistics)> done);
 
@@ -45,6 +53,9 @@ public:
   void add_and_wait(const std::vector<std::string>& channels, MessageHandler handler, bool dynamic);
   void add_and_wait(const std::vector<std::string>& channels, const caf::actor& handler,
                     bool dynamic);
+  void add_patterns_and_wait(const std::vector<std::string>& patterns,
+                             PatternMessageHandler handler);
+  void add_patterns_and_wait(const std::vector<std::string>& patterns, const caf::actor& handler);
   bool remove_and_wait(const std::vector<std::string>& channels);
   SubscriptionStatistics statistics_and_wait();
 
@@ -57,6 +68,11 @@ private:
   std::map<caf::actor, std::vector<std::string>> subscribers_for(
       const std::vector<std::string>& channels, bool create);
   std::vector<caf::actor> all_subscribers() const;
+  /// Sends the subscribe request (channels, or patterns when `patterns`) to each subscriber of
+  /// `groups`; `done` once all confirmed, or with the first failure.
+  void confirm_all(std::map<caf::actor, std::vector<std::string>> groups, bool patterns,
+                   const HandlerRef& handler, bool dynamic,
+                   std::function<void(std::exception_ptr)> done);
 
   std::shared_ptr<ToolkitCore> core_; // keeps the actor system and the executors alive
   SubscriberSettings settings_;
@@ -65,6 +81,7 @@ private:
   std::chrono::milliseconds wait_limit_;
   /// Function handlers wrapped here, with the channels each still serves; ended when none is left.
   std::vector<std::pair<HandlerRef, std::set<std::string>>> owned_handlers_;
+  std::vector<HandlerRef> owned_pattern_handlers_; ///< pattern function handlers; ended by stop()
   mutable std::mutex mutex_;
 };
 

@@ -162,6 +162,19 @@ Subscription RedisToolkit::subscribe(std::vector<std::string> channels, const ca
   return Subscription(std::move(control));
 }
 
+Subscription RedisToolkit::psubscribe(std::vector<std::string> patterns,
+                                      PatternMessageHandler handler) {
+  auto control = detail::new_subscription_control(core_);
+  control->add_patterns_and_wait(patterns, std::move(handler));
+  return Subscription(std::move(control));
+}
+
+Subscription RedisToolkit::psubscribe(std::vector<std::string> patterns, const caf::actor& handler) {
+  auto control = detail::new_subscription_control(core_);
+  control->add_patterns_and_wait(patterns, handler);
+  return Subscription(std::move(control));
+}
+
 void RedisToolkit::subscribe_dynamic(const std::string& channel, MessageHandler handler) {
   future_of_confirmation([&](auto done) {
     dynamic_->subscribe(channel, std::move(handler), std::move(done));

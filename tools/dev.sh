@@ -58,7 +58,7 @@ case "${1:-}" in
     # above (they fork rtk from test threads, which TSan does not follow through libstdc++).
     (cd build-tsan && TSAN_OPTIONS="halt_on_error=1 suppressions=$PWD/../tools/tsan.supp" \
       ctest --output-on-failure -j2 --timeout 900 \
-        -R '^(unit\..*|integration\.(toolkit|async_toolkit|pubsub|cluster|cluster_failover|local_cluster|server_launcher|command|cluster_command)_tests)$')
+        -R '^(unit\..*|integration\.(toolkit|async_toolkit|pubsub|psubscribe|cluster|cluster_failover|cluster_psubscribe|local_cluster|server_launcher|command|cluster_command)_tests)$')
     ;;
   *)
     echo "usage: tools/dev.sh demo | test" >&2

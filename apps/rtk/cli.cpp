@@ -419,6 +419,10 @@ const std::vector<CommandSpec>& command_table() {
        "print one JSON line {\"channel\": ..., \"data\": ...} per message; stop after N messages "
        "or S seconds",
        1, any, {"sharded", "count", "timeout"}, {}, run_subscribe},
+      {"psubscribe", "psubscribe PATTERN... [--count N] [--timeout S]",
+       "print one JSON line {\"pattern\": ..., \"channel\": ..., \"data\": ...} per message "
+       "matching a glob PATTERN; stop after N messages or S seconds",
+       1, any, {"count", "timeout"}, {}, run_psubscribe},
       {"scan", "scan PATTERN",
        "print every matching key once, one per line (every master in a cluster)",
        1, 1, {}, {}, run_scan},

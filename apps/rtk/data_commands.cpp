@@ -10,6 +10,7 @@
 
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <iterator>
 #include <mutex>
 
@@ -160,7 +161,15 @@ int run_publish(const CliInvocation& invocation, CommandStreams& streams) {
   return exit_ok;
 }
 
-int run_subscribe(const CliInvocation& invocation, CommandStreams& streams) {
+namespace {
+
+/// Gives every message to a function that turns it into one output line.
+using LineSink = std::function<void(std::string)>;
+
+/// Starts a subscription through `start` (handing it the sink for output lines) and prints each
+/// line as it comes, until --count lines or --timeout seconds; then stops the subscription.
+int print_messages(const CliInvocation& invocation, CommandStreams& streams,
+                   const std::function<redis_toolkit::Subscription(RedisToolkit&, LineSink)>& start) {
   std::size_t limit = 0; // 0: no limit
   if (auto count = invocation.flags.find("count"); count != invocation.flags.end())
     limit = std::stoull(count->second);
@@ -172,13 +181,11 @@ int run_subscribe(const CliInvocation& invocation, CommandStreams& streams) {
   std::condition_variable arrived;
   std::deque<std::string> lines;
   auto toolkit = open_toolkit(invocation);
-  auto subscription = toolkit.subscribe(invocation.arguments, [&](const std::string& channel,
-                                                                  const Value& data) {
-    std::string line = redis_toolkit::format_cli_json(Value::dict({{"channel", channel}, {"data", data}}));
+  auto subscription = start(toolkit, [&](std::string line) {
     std::lock_guard<std::mutex> lock(mutex);
     lines.push_back(std::move(line));
     arrived.notify_one();
-  }, pubsub_kind(invocation));
+  });
 
   const auto deadline = std::chrono::steady_clock::now() +
                         std::chrono::duration_cast<std::chrono::steady_clock::duration>(
@@ -196,6 +203,27 @@ int run_subscribe(const CliInvocation& invocation, CommandStreams& streams) {
   lock.unlock();
   subscription.stop();
   return exit_ok;
+}
+
+} // namespace
+
+int run_subscribe(const CliInvocation& invocation, CommandStreams& streams) {
+  return print_messages(invocation, streams, [&](RedisToolkit& toolkit, LineSink sink) {
+    return toolkit.subscribe(invocation.arguments, [sink](const std::string& channel, const Value& data) {
+      sink(redis_toolkit::format_cli_json(Value::dict({{"channel", channel}, {"data", data}})));
+    }, pubsub_kind(invocation));
+  });
+}
+
+int run_psubscribe(const CliInvocation& invocation, CommandStreams& streams) {
+  return print_messages(invocation, streams, [&](RedisToolkit& toolkit, LineSink sink) {
+    return toolkit.psubscribe(invocation.arguments, [sink](const std::string& pattern,
+                                                           const std::string& channel,
+                                                           const Value& data) {
+      sink(redis_toolkit::format_cli_json(
+          Value::dict({{"pattern", pattern}, {"channel", channel}, {"data", data}})));
+    });
+  });
 }
 
 int run_scan(const CliInvocation& invocation, CommandStreams& streams) {

@@ -15,6 +15,7 @@ int run_publish(const CliInvocation& invocation, CommandStreams& streams);
 /// `rtk command ARG...`: any Redis command, its reply printed as JSON (CONTRACT.md section 4).
 int run_command(const CliInvocation& invocation, CommandStreams& streams);
 int run_subscribe(const CliInvocation& invocation, CommandStreams& streams);
+int run_psubscribe(const CliInvocation& invocation, CommandStreams& streams);
 int run_scan(const CliInvocation& invocation, CommandStreams& streams);
 int run_health(const CliInvocation& invocation, CommandStreams& streams);
 int run_demo(const CliInvocation& invocation, CommandStreams& streams);

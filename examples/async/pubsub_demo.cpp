@@ -1,7 +1,7 @@
 // Async pub/sub: a subscription is a future that is ready once Redis confirmed its channels;
 // messages go to a function handler or to a CAF actor of yours; dynamic subscriptions come and go
-// at run time. Every subscription has its own handler actor, so a slow handler holds up only its
-// own messages.
+// at run time; pattern subscriptions (psubscribe) name the pattern and the channel. Every
+// subscription has its own handler actor, so a slow handler holds up only its own messages.
 #include <redis_toolkit/actor_system.hpp>
 #include <redis_toolkit/actor_protocol.hpp>
 #include <redis_toolkit/async_toolkit.hpp>
@@ -107,6 +107,51 @@ void tour_actor_handler(caf::actor_system& system, AsyncRedisToolkit& toolkit, C
   checks.expect(received == sent, "the actor received every message, in order, with its type");
 }
 
+// Pattern subscriptions: glob patterns instead of channel names; a function handler gets the
+// pattern, the channel and the value, an actor gets (pmessage_atom, pattern, channel, Value).
+void tour_patterns(caf::actor_system& system, AsyncRedisToolkit& toolkit, Checks& checks) {
+  std::cout << "-- pattern subscriptions\n";
+  auto inbox = std::make_shared<Inbox>();
+  redis_toolkit::Subscription by_function =
+      toolkit
+          .psubscribe({"example:async:metrics:*"},
+                      [inbox](const std::string& pattern, const std::string& channel,
+                              const Value& message) {
+                        std::cout << "  [function " << pattern << "] " << channel << ": " << message
+                                  << "\n";
+                        inbox->add(channel, message);
+                      })
+          .get();
+
+  caf::scoped_actor main_actor{system};
+  OwnedActors actors;
+  caf::actor relay = actors.add(system.spawn(
+      [](caf::event_based_actor* self, caf::actor report_to) -> caf::behavior {
+        return {[=](redis_toolkit::pmessage_atom, const std::string& pattern,
+                    const std::string& channel, const Value& message) {
+          self->send(report_to, pattern, channel, message);
+        }};
+      },
+      caf::actor_cast<caf::actor>(main_actor)));
+  redis_toolkit::Subscription by_actor = toolkit.psubscribe({"example:async:*:cpu"}, relay).get();
+
+  // "metrics:cpu" matches both subscriptions' patterns, "metrics:disk" only the first.
+  toolkit.publisher("example:async:metrics:cpu", 0.75).get();
+  toolkit.publisher("example:async:metrics:disk", 0.5).get();
+  checks.expect(inbox->wait_for(2, 5s).size() == 2, "the pattern function handler got both");
+  std::string actor_saw;
+  main_actor->receive(
+      [&](const std::string& pattern, const std::string& channel, const Value& message) {
+        std::cout << "  [actor " << pattern << "] " << channel << ": " << message << "\n";
+        actor_saw = pattern + " " + channel;
+      },
+      caf::after(5s) >> [] {});
+  checks.expect(actor_saw == "example:async:*:cpu example:async:metrics:cpu",
+                "the actor learned the pattern and the channel");
+  by_function.stop();
+  by_actor.stop();
+}
+
 // Dynamic subscriptions: channels added and removed at run time on one subscriber the toolkit
 // owns; a channel that stays idle for subscription_expire_minutes is dropped by itself.
 void tour_dynamic(AsyncRedisToolkit& toolkit, Checks& checks) {
@@ -148,6 +193,7 @@ int main() try {
 
   tour_function_handler(toolkit, checks);
   tour_actor_handler(system, toolkit, checks);
+  tour_patterns(system, toolkit, checks);
   tour_dynamic(toolkit, checks);
   return checks.finish("async/pubsub_demo");
 } catch (const std::exception& error) {

@@ -31,6 +31,11 @@ using subscribe_atom = caf::atom_constant<caf::atom("rtk_sub")>;
 using unsubscribe_atom = caf::atom_constant<caf::atom("rtk_unsub")>;
 /// A pub/sub message delivered to a handler actor: (message_atom, channel, Value).
 using message_atom = caf::atom_constant<caf::atom("rtk_msg")>;
+/// Subscribe glob patterns (PSUBSCRIBE) on a subscriber actor.
+using psubscribe_atom = caf::atom_constant<caf::atom("rtk_psub")>;
+/// A message that matched a pattern, delivered to a handler actor: (pmessage_atom, pattern,
+/// channel, Value). A message matching several patterns comes once per pattern (Redis's rule).
+using pmessage_atom = caf::atom_constant<caf::atom("rtk_pmsg")>;
 /// Orderly shutdown of a toolkit actor: fails what is pending, closes sockets, quits.
 using shutdown_atom = caf::atom_constant<caf::atom("rtk_stop")>;
 /// Ask the router where a subscriber should connect: (locate_atom, std::int32_t slot, std::string

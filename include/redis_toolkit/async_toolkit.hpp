@@ -226,6 +226,11 @@ public:
                                       PubSubKind kind = PubSubKind::classic);
   std::future<Subscription> subscribe(std::vector<std::string> channels, const caf::actor& handler,
                                       PubSubKind kind = PubSubKind::classic);
+  /// Pattern subscriptions, see RedisToolkit::psubscribe; ready once Redis confirmed every pattern.
+  std::future<Subscription> psubscribe(std::vector<std::string> patterns,
+                                       PatternMessageHandler handler);
+  /// Delivers (pmessage_atom, pattern, channel, Value) to `handler`.
+  std::future<Subscription> psubscribe(std::vector<std::string> patterns, const caf::actor& handler);
   std::future<void> subscribe_dynamic(const std::string& channel, MessageHandler handler);
   std::future<bool> unsubscribe_dynamic(const std::string& channel);
   std::future<bool> resubscribe_channel(const std::string& channel);

@@ -19,6 +19,9 @@ namespace redis_toolkit {
 /// A function handler; it runs on a handler actor of its own, one message at a time, in order per
 /// channel. An exception it throws is logged and the next message is delivered as usual.
 using MessageHandler = std::function<void(const std::string& channel, const Value& message)>;
+/// A pattern handler: the pattern that matched, the channel the message was published on, the value.
+/// It runs like a MessageHandler; a message matching two patterns of it runs it twice.
+using PatternMessageHandler = std::function<void(const std::string& pattern, const std::string& channel, const Value& message)>;
 
 /// Classic pub/sub (PUBLISH/SUBSCRIBE: in a cluster any node serves it, and every node sees every
 /// message) or sharded (SPUBLISH/SSUBSCRIBE, Redis >= 7: a channel lives on the master of its

@@ -18,14 +18,15 @@ struct PoolStatistics {
   std::uint64_t retries = 0;            ///< commands sent again after a connection failure
 };
 
-/// One subscribed channel.
+/// One subscribed channel, or one pattern (psubscribe): its messages are counted per pattern.
 struct ChannelStatistics {
-  std::string channel;
+  std::string channel; ///< the channel, or the pattern when `pattern`
   std::uint64_t messages = 0;       ///< delivered to handlers
   std::uint64_t decode_errors = 0;  ///< messages whose bytes were damaged (logged, skipped)
   std::uint64_t dropped = 0;        ///< not delivered: a function handler's backlog was full
   std::size_t handlers = 0;
   bool dynamic = false;             ///< subject to expiry (subscribe_dynamic)
+  bool pattern = false;             ///< `channel` is a glob pattern (PSUBSCRIBE)
   std::chrono::system_clock::time_point subscribed_at;
   std::chrono::system_clock::time_point last_message_at; ///< subscribed_at until a message came
 };

@@ -179,6 +179,13 @@ public:
   /// The same, delivering (message_atom, channel, Value) to an actor of the caller's.
   Subscription subscribe(std::vector<std::string> channels, const caf::actor& handler,
                          PubSubKind kind = PubSubKind::classic);
+  /// Pattern subscriptions (PSUBSCRIBE, glob patterns such as "orders.*"): `handler` gets the
+  /// pattern that matched, the channel and the value; a message matching two of the patterns comes
+  /// twice, once per pattern (Redis's rule). Re-subscribed after reconnects and failovers like
+  /// channels. In a cluster on one node: classic pub/sub reaches every node.
+  Subscription psubscribe(std::vector<std::string> patterns, PatternMessageHandler handler);
+  /// The same, delivering (pmessage_atom, pattern, channel, Value) to an actor of the caller's.
+  Subscription psubscribe(std::vector<std::string> patterns, const caf::actor& handler);
 
   /// The Python toolkit's dynamic subscriptions, on one subscriber owned by the toolkit.
   /// A channel that gets no message for subscription_expire_minutes is unsubscribed by itself.

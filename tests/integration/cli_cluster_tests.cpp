@@ -91,6 +91,26 @@ struct CliClusterFixture {
     return cluster.node(cluster.master_of_slot(key_slot(key))).port();
   }
 
+  /// Runs `listen` (an rtk subscribe or psubscribe) for one message, publishes `value` on
+  /// `channel` (classic) until it has printed it and exited, and returns what it printed. A
+  /// classic PUBLISH reaches every node's subscribers but counts only those of the node that
+  /// took it, so its count cannot tell when the subscriber listens.
+  std::string one_classic_message(std::vector<std::string> listen, const std::string& channel,
+                                  const std::string& value) {
+    listen.insert(listen.end(), {"--count", "1", "--timeout", "10"});
+    BackgroundRun subscriber([&] { return rtk(listen); });
+    rtk_test::wait_until(
+        [&] {
+          const auto published = rtk({"publish", channel, value});
+          BOOST_TEST_REQUIRE(published.exit_status == 0, published.standard_error);
+          return subscriber.finished();
+        },
+        10s, "rtk " + listen.front() + " to receive a message");
+    const ProgramOutput& received = subscriber.output();
+    BOOST_TEST(received.exit_status == 0, received.standard_error);
+    return received.standard_output;
+  }
+
   /// "prefix:N", the first N whose slot the master `master_index` serves.
   std::string key_on_master(std::size_t master_index, const std::string& prefix) {
     for (int i = 0; i < 100000; ++i) {
@@ -315,21 +335,13 @@ BOOST_AUTO_TEST_CASE(a_single_sharded_subscriber_gets_one_message) {
 }
 
 BOOST_AUTO_TEST_CASE(classic_publish_and_subscribe_work_in_cluster_mode) {
-  BackgroundRun subscriber([&] {
-    return rtk({"subscribe", "cli:classic", "--count", "1", "--timeout", "10"});
-  });
-  // A classic PUBLISH reaches every node's subscribers, but counts only those of the node that
-  // took it: publish until the subscriber has printed its message and exited.
-  rtk_test::wait_until(
-      [&] {
-        const auto published = rtk({"publish", "cli:classic", "\"hi\""});
-        BOOST_TEST_REQUIRE(published.exit_status == 0, published.standard_error);
-        return subscriber.finished();
-      },
-      10s, "the rtk subscriber to receive a message");
-  const ProgramOutput& received = subscriber.output();
-  BOOST_TEST(received.exit_status == 0, received.standard_error);
-  BOOST_TEST(received.standard_output == "{\"channel\": \"cli:classic\", \"data\": \"hi\"}\n");
+  BOOST_TEST(one_classic_message({"subscribe", "cli:classic"}, "cli:classic", "\"hi\"") ==
+             "{\"channel\": \"cli:classic\", \"data\": \"hi\"}\n");
+}
+
+BOOST_AUTO_TEST_CASE(psubscribe_works_in_cluster_mode) {
+  BOOST_TEST(one_classic_message({"psubscribe", "cli:pat:*"}, "cli:pat:x", "{\"n\": 1}") ==
+             "{\"pattern\": \"cli:pat:*\", \"channel\": \"cli:pat:x\", \"data\": {\"n\": 1}}\n");
 }
 
 BOOST_AUTO_TEST_CASE(health_is_ok_when_every_master_answers) {

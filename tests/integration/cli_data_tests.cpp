@@ -83,6 +83,32 @@ BOOST_AUTO_TEST_CASE(publish_and_subscribe_print_json_lines) {
              "{\"channel\": \"ch\", \"data\": \"first\"}\n{\"channel\": \"ch\", \"data\": {\"n\": 2}}\n");
 }
 
+BOOST_AUTO_TEST_CASE(psubscribe_prints_pattern_channel_and_data) {
+  ProgramOutput received;
+  std::thread subscriber([&] {
+    received = rtk({"psubscribe", "ps.*", "*.two", "--count", "3", "--timeout", "10"});
+  });
+  // Publish until the subscriber is listening (its first pattern counts), then a message that
+  // matches both patterns: one line per pattern.
+  rtk_test::wait_until([&] { return rtk({"publish", "ps.one", "\"first\""}).standard_output != "0\n"; },
+                       10s, "the rtk psubscribe to listen");
+  rtk({"publish", "ps.two", "[1, 2.5]"});
+  subscriber.join();
+  BOOST_TEST(received.exit_status == 0, received.standard_error);
+  const std::string first = "{\"pattern\": \"ps.*\", \"channel\": \"ps.one\", \"data\": \"first\"}\n";
+  const std::string by_prefix = "{\"pattern\": \"ps.*\", \"channel\": \"ps.two\", \"data\": [1, 2.5]}\n";
+  const std::string by_suffix = "{\"pattern\": \"*.two\", \"channel\": \"ps.two\", \"data\": [1, 2.5]}\n";
+  BOOST_TEST((received.standard_output == first + by_prefix + by_suffix ||
+              received.standard_output == first + by_suffix + by_prefix),
+             received.standard_output);
+}
+
+BOOST_AUTO_TEST_CASE(psubscribe_stops_after_its_timeout) {
+  auto quiet = rtk({"psubscribe", "nothing.*", "--timeout", "0.2"});
+  BOOST_TEST(quiet.exit_status == 0, quiet.standard_error);
+  BOOST_TEST(quiet.standard_output.empty());
+}
+
 BOOST_AUTO_TEST_CASE(scan_prints_each_matching_key_on_a_line) {
   rtk_test::run_redis_cli(server.port(), {"MSET", "s:1", "1", "s:2", "2", "t:1", "3"});
   auto scan = rtk({"scan", "s:*"});

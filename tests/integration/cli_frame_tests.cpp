@@ -36,6 +36,7 @@ const std::vector<std::string> contract_commands = {
     "mget KEY...",
     "publish CHANNEL VALUE [--sharded]",
     "subscribe CHANNEL... [--sharded] [--count N] [--timeout S]",
+    "psubscribe PATTERN... [--count N] [--timeout S]", // section 4
     "scan PATTERN",
     "nodes",
     "health",

@@ -24,6 +24,7 @@
 using namespace redis_toolkit;
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
+using rtk_test::quiet_options;
 using rtk_test::suite_cluster;
 
 namespace {
@@ -91,12 +92,6 @@ struct Inbox {
     return std::find(values.begin(), values.end(), value) != values.end();
   }
 };
-
-RedisOptions quiet_options() {
-  RedisOptions options;
-  options.log_level = LogLevel::error; // failover warnings are expected here
-  return options;
-}
 
 } // namespace
 

@@ -54,6 +54,13 @@ struct ClusterFixture {
   }
 };
 
+/// Options for tests that fail nodes on purpose: the warnings of a failover are expected there.
+inline redis_toolkit::RedisOptions quiet_options() {
+  redis_toolkit::RedisOptions options;
+  options.log_level = redis_toolkit::LogLevel::error;
+  return options;
+}
+
 /// One field of a node's INFO section ("errorstat_ASK" in "errorstats"), "" when absent.
 inline std::string info_field(std::uint16_t port, const std::string& section,
                               const std::string& field) {

@@ -131,6 +131,15 @@ BOOST_AUTO_TEST_CASE(numbers_are_checked) {
   BOOST_TEST(flags.at("timeout") == "0.5");
   BOOST_TEST(flags.at("count") == "3");
   BOOST_TEST(flags.at("sharded") == "true");
+  // psubscribe takes the same --count and --timeout, but no --sharded (no sharded patterns).
+  const auto pattern_flags =
+      parse_command_line({"psubscribe", "a.*", "b?", "--count", "2", "--timeout", "1.5"});
+  BOOST_TEST(pattern_flags.arguments == (std::vector<std::string>{"a.*", "b?"}));
+  BOOST_TEST(pattern_flags.flags.at("count") == "2");
+  BOOST_TEST(pattern_flags.flags.at("timeout") == "1.5");
+  BOOST_TEST(contains(parse_error({"psubscribe", "a.*", "--sharded"}), "--sharded"));
+  BOOST_TEST(contains(parse_error({"psubscribe", "a.*", "--count", "-1"}), "--count"));
+  BOOST_TEST(contains(parse_error({"psubscribe"}), "psubscribe"));
 }
 
 BOOST_AUTO_TEST_CASE(cluster_nodes_turn_on_cluster_mode) {
