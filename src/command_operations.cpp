@@ -13,50 +13,12 @@
 namespace redis_toolkit::detail {
 namespace {
 
-/// Commands that would take over or change a connection every caller shares, each with the door
-/// the toolkit has for it instead.
-struct Refusal {
-  const char* name; ///< lower case; "client|reply" for a subcommand
-  const char* instead;
-};
-constexpr Refusal refusals[] = {
-    {"subscribe", "use subscribe()"},
-    {"psubscribe", "use psubscribe()"},
-    {"ssubscribe", "use subscribe() with PubSubKind::sharded"},
-    {"unsubscribe", "stop the Subscription"},
-    {"punsubscribe", "stop the Subscription"},
-    {"sunsubscribe", "stop the Subscription"},
-    {"multi", "use transaction()"},
-    {"exec", "use transaction()"},
-    {"discard", "use transaction()"},
-    {"watch", "use transaction() with watch keys"},
-    {"unwatch", "use transaction() with watch keys"},
-    {"select", "set RedisConnectionConfig::db"},
-    {"auth", "set RedisConnectionConfig::username and password"},
-    {"hello", "the toolkit's connections speak RESP2"},
-    {"reset", "it would reset a connection other callers share"},
-    {"quit", "use cleanup()"},
-    {"monitor", "it takes over the connection; use redis-cli MONITOR"},
-    {"sync", "it takes over the connection"},
-    {"psync", "it takes over the connection"},
-    {"client|reply", "the toolkit matches every command with its reply"},
-    {"wait", "it covers only the writes of its own connection, which other callers share: use "
-             "setter_durable()"},
-    {"waitaof", "it covers only the writes of its own connection, which other callers share"},
-};
-
-std::string lower(std::string_view text) {
-  std::string result(text);
-  for (char& c : result) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return result;
-}
-
-void refuse_connection_commands(const CommandArguments& arguments, const std::string& name) {
-  const std::string first = lower(arguments[0]);
-  const std::string with_sub = arguments.size() > 1 ? first + "|" + lower(arguments[1]) : first;
-  for (const Refusal& refusal : refusals)
-    if (first == refusal.name || with_sub == refusal.name)
-      throw ValidationError(name + " is not sent through command(): " + refusal.instead, name);
+void refuse_connection_commands(const CommandInfo* info, const CommandArguments& arguments,
+                                const std::string& name) {
+  // The table marks the refused commands once; a command it lacks is checked by name.
+  const char* refusal = info != nullptr ? info->refusal : refusal_of(arguments);
+  if (refusal != nullptr)
+    throw ValidationError(name + " is not sent through command(): " + refusal, name);
 }
 
 [[noreturn]] void cross_slot(const std::string& what, std::string_view first_key,
@@ -158,7 +120,7 @@ PreparedCommand prepare_command(const OperationContext& context, const CommandTa
   const CommandInfo* info = table.find(arguments);
   PreparedCommand prepared;
   prepared.name = command_display_name(info, arguments);
-  refuse_connection_commands(arguments, prepared.name);
+  refuse_connection_commands(info, arguments, prepared.name);
   std::vector<std::size_t> keys;
   if (info != nullptr) keys = key_positions(*info, arguments);
   else if (table.size() == 0 && arguments.size() > 1) keys.push_back(1); // no COMMAND: a guess

@@ -22,6 +22,43 @@ bool equal_ignoring_case(std::string_view a, std::string_view b) {
          });
 }
 
+/// Commands that would take over or change a connection every caller shares, each with the door
+/// the toolkit has for it instead.
+struct Refusal {
+  const char* name; ///< lower case; "client|reply" for a subcommand
+  const char* instead;
+};
+constexpr Refusal refusals[] = {
+    {"subscribe", "use subscribe()"},
+    {"psubscribe", "use psubscribe()"},
+    {"ssubscribe", "use subscribe() with PubSubKind::sharded"},
+    {"unsubscribe", "stop the Subscription"},
+    {"punsubscribe", "stop the Subscription"},
+    {"sunsubscribe", "stop the Subscription"},
+    {"multi", "use transaction()"},
+    {"exec", "use transaction()"},
+    {"discard", "use transaction()"},
+    {"watch", "use transaction() with watch keys"},
+    {"unwatch", "use transaction() with watch keys"},
+    {"select", "set RedisConnectionConfig::db"},
+    {"auth", "set RedisConnectionConfig::username and password"},
+    {"hello", "the toolkit's connections speak RESP2"},
+    {"reset", "it would reset a connection other callers share"},
+    {"quit", "use cleanup()"},
+    {"monitor", "it takes over the connection; use redis-cli MONITOR"},
+    {"sync", "it takes over the connection"},
+    {"psync", "it takes over the connection"},
+    {"client|reply", "the toolkit matches every command with its reply"},
+    {"wait", "it covers only the writes of its own connection, which other callers share: use "
+             "setter_durable()"},
+    {"waitaof", "it covers only the writes of its own connection, which other callers share"},
+};
+
+std::string upper(std::string text) {
+  for (char& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return text;
+}
+
 [[noreturn]] void malformed(const std::string& what) {
   throw std::runtime_error("unexpected COMMAND reply: " + what);
 }
@@ -93,6 +130,10 @@ CommandInfo parse_entry(const Reply& entry) {
     else if (flag.text == "blocking") info.blocking = true;
     else if (flag.text == "movablekeys") info.movable_keys = true;
   }
+  const auto bar = info.name.find('|');
+  info.display_name = bar == std::string::npos
+                          ? upper(info.name)
+                          : upper(info.name.substr(0, bar)) + " " + upper(info.name.substr(bar + 1));
   info.first_key = as_int(fields[3], "first key");
   info.last_key = as_int(fields[4], "last key");
   info.key_step = as_int(fields[5], "step");
@@ -197,16 +238,48 @@ CommandTable CommandTable::parse(const Reply& reply) {
     table.commands_.emplace(std::move(name), std::move(info));
   }
   if (table.commands_.empty()) malformed("no commands");
+  for (const Refusal& refusal : refusals) {
+    const std::string_view name = refusal.name;
+    const auto bar = name.find('|');
+    auto found = table.commands_.find(name.substr(0, bar));
+    if (found == table.commands_.end()) continue;
+    CommandInfo* info = &found->second;
+    if (bar != std::string_view::npos) {
+      auto sub = info->subcommands.find(name.substr(bar + 1));
+      if (sub == info->subcommands.end()) continue;
+      info = &sub->second;
+    }
+    info->refusal = refusal.instead;
+  }
   return table;
+}
+
+bool CaseInsensitiveLess::operator()(std::string_view a, std::string_view b) const noexcept {
+  return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
+    return std::tolower(static_cast<unsigned char>(x)) < std::tolower(static_cast<unsigned char>(y));
+  });
+}
+
+const char* refusal_of(const std::vector<std::string>& arguments) {
+  if (arguments.empty()) return nullptr;
+  for (const Refusal& refusal : refusals) {
+    const std::string_view name = refusal.name;
+    const auto bar = name.find('|');
+    if (!equal_ignoring_case(arguments[0], name.substr(0, bar))) continue;
+    if (bar == std::string_view::npos) return refusal.instead;
+    if (arguments.size() > 1 && equal_ignoring_case(arguments[1], name.substr(bar + 1)))
+      return refusal.instead;
+  }
+  return nullptr;
 }
 
 const CommandInfo* CommandTable::find(const std::vector<std::string>& arguments) const {
   if (arguments.empty()) return nullptr;
-  auto found = commands_.find(lower(arguments[0]));
+  auto found = commands_.find(std::string_view(arguments[0]));
   if (found == commands_.end()) return nullptr;
   const CommandInfo& info = found->second;
   if (!info.subcommands.empty() && arguments.size() > 1) {
-    auto sub = info.subcommands.find(lower(arguments[1]));
+    auto sub = info.subcommands.find(std::string_view(arguments[1]));
     if (sub != info.subcommands.end()) return &sub->second;
   }
   return &info;
@@ -243,23 +316,15 @@ std::vector<std::size_t> key_positions(const CommandInfo& info,
 }
 
 std::string command_display_name(const CommandInfo* info, const std::vector<std::string>& arguments) {
-  auto upper = [](std::string text) {
-    for (char& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    return text;
-  };
+  if (info != nullptr) return info->display_name;
   if (arguments.empty()) return std::string();
-  // Only a known command's name, and its subcommand's: an unknown first word may be anything.
-  if (info == nullptr) {
-    const std::string& name = arguments[0];
-    const bool plain = name.size() <= 32 && std::all_of(name.begin(), name.end(), [](char c) {
-                         return std::isalnum(static_cast<unsigned char>(c)) || c == '_' ||
-                                c == '-' || c == '.' || c == '|';
-                       });
-    return plain ? upper(name) : std::string("(unnamed command)");
-  }
-  const auto bar = info->name.find('|');
-  if (bar == std::string::npos) return upper(info->name);
-  return upper(info->name.substr(0, bar)) + " " + upper(info->name.substr(bar + 1));
+  // Only a name that looks like one: an unknown first word may be anything, a secret too.
+  const std::string& name = arguments[0];
+  const bool plain = name.size() <= 32 && std::all_of(name.begin(), name.end(), [](char c) {
+                       return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' ||
+                              c == '.' || c == '|';
+                     });
+  return plain ? upper(name) : std::string("(unnamed command)");
 }
 
 } // namespace redis_toolkit::detail

@@ -32,9 +32,18 @@ struct KeySpec {
   int first_key = 1;       ///< Find::keynum: the first key, relative
 };
 
+/// Orders names ignoring ASCII case, and finds a std::string_view without building a string.
+struct CaseInsensitiveLess {
+  using is_transparent = void;
+  bool operator()(std::string_view a, std::string_view b) const noexcept;
+};
+
 /// What routing needs to know about one command (or subcommand, "config|set").
 struct CommandInfo {
   std::string name;        ///< lower case
+  std::string display_name; ///< "GET", "CONFIG SET": what error messages show
+  /// Why command() refuses it (it would take over a connection other callers share), or null.
+  const char* refusal = nullptr;
   int arity = 0;           ///< Redis' arity: exact when positive, a minimum when negative
   bool read_only = false;
   bool blocking = false;   ///< may hold its connection (BLPOP, XREAD BLOCK, WAIT)
@@ -43,7 +52,7 @@ struct CommandInfo {
   int last_key = 0;
   int key_step = 0;
   std::vector<KeySpec> key_specs;
-  std::map<std::string, CommandInfo, std::less<>> subcommands; ///< by lower-case subcommand
+  std::map<std::string, CommandInfo, CaseInsensitiveLess> subcommands; ///< by subcommand
 };
 
 class CommandTable {
@@ -60,7 +69,7 @@ public:
   std::size_t size() const { return commands_.size(); }
 
 private:
-  std::map<std::string, CommandInfo, std::less<>> commands_;
+  std::map<std::string, CommandInfo, CaseInsensitiveLess> commands_;
 };
 
 /// The key positions `info` gives to `arguments` (arguments[0] is the command's name).
@@ -69,5 +78,9 @@ std::vector<std::size_t> key_positions(const CommandInfo& info,
 
 /// "GET", or "CONFIG SET" for a subcommand: the name an error message may show, never an argument.
 std::string command_display_name(const CommandInfo* info, const std::vector<std::string>& arguments);
+
+/// Why command() refuses `arguments` (a command that would take over or change a connection other
+/// callers share), or null. For tables without the command (COMMAND renamed away) and for tests.
+const char* refusal_of(const std::vector<std::string>& arguments);
 
 } // namespace redis_toolkit::detail
