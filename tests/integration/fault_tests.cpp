@@ -13,6 +13,7 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <thread>
 
 using namespace redis_toolkit;
 using namespace std::chrono_literals;
@@ -30,6 +31,17 @@ RedisOptions quick_health_checks() {
   options.health_check_interval = std::chrono::duration<double>(0.3);
   options.use_connection_pool = false;
   return options;
+}
+
+/// The what() of the ConnectionError a subscribe on `toolkit` fails with.
+std::string subscribe_failure(RedisToolkit& toolkit) {
+  try {
+    auto subscription = toolkit.subscribe({"ch"}, [](const std::string&, const Value&) {});
+  } catch (const ConnectionError& error) {
+    return error.what();
+  }
+  BOOST_FAIL("the subscribe must fail");
+  return {};
 }
 
 RedisConnectionConfig short_timeouts(RedisConnectionConfig config) {
@@ -164,24 +176,55 @@ BOOST_FIXTURE_TEST_CASE(a_refused_subscribe_names_the_cause, rtk_test::ServerFix
   RedisConnectionConfig connection = config();
   connection.password = "wrong-secret";
   RedisToolkit toolkit(connection);
-  try {
-    auto subscription = toolkit.subscribe({"ch"}, [](const std::string&, const Value&) {});
-    BOOST_FAIL("a refused login must fail the subscribe");
-  } catch (const ConnectionError& error) {
-    const std::string what = error.what();
-    BOOST_TEST(what.find("WRONGPASS") != std::string::npos, what);
-    BOOST_TEST(what.find("wrong-secret") == std::string::npos, what);
-  }
+  const std::string refused = subscribe_failure(toolkit);
+  BOOST_TEST(refused.find("WRONGPASS") != std::string::npos, refused);
+  BOOST_TEST(refused.find("wrong-secret") == std::string::npos, refused);
   connection.password.reset();
   connection.port = 1; // nothing listens there
   RedisToolkit nowhere(connection);
-  try {
-    auto subscription = nowhere.subscribe({"ch"}, [](const std::string&, const Value&) {});
-    BOOST_FAIL("an unreachable server must fail the subscribe");
-  } catch (const ConnectionError& error) {
-    const std::string what = error.what();
-    BOOST_TEST(what.find("connect failed") != std::string::npos, what);
+  const std::string unreachable = subscribe_failure(nowhere);
+  BOOST_TEST(unreachable.find("connect failed") != std::string::npos, unreachable);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_stall_under_a_steady_call_rate_keeps_the_backlog_bounded,
+                        rtk_test::ServerFixture) {
+  // Calls keep coming at a steady pace (20 every millisecond) while the server is stopped: the
+  // backlog stops at max_pending_calls, the rest are refused at once, and after SIGCONT every
+  // call has completed one way or the other.
+  RedisConnectionConfig connection = config();
+  connection.socket_timeout = 30000ms;
+  RedisOptions options;
+  options.max_pending_calls = 2000;
+  options.use_connection_pool = false;
+  options.health_check_interval = std::chrono::duration<double>(0);
+  AsyncRedisToolkit toolkit(connection, options);
+  toolkit.setter("k", 1).get();
+  constexpr int calls = 20000;
+  auto overloaded = std::make_shared<std::atomic<int>>(0);
+  auto completed = std::make_shared<std::atomic<int>>(0);
+  {
+    server.pause();
+    Resume resume{server};
+    const auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < calls; ++i) {
+      toolkit.getter("k", [=](Result<std::optional<Value>> result) {
+        try {
+          result.value();
+        } catch (const OverloadError&) {
+          ++*overloaded;
+        } catch (...) {
+        }
+        ++*completed;
+      });
+      if (i % 20 == 19)
+        std::this_thread::sleep_until(start + std::chrono::milliseconds((i + 1) / 20));
+    }
+    rtk_test::wait_until([&] { return overloaded->load() >= calls - 2000; }, 15s,
+                         "every call beyond max_pending_calls refused during the stall");
   }
+  rtk_test::wait_until([&] { return completed->load() == calls; }, 15s,
+                       "every call completed after SIGCONT");
+  BOOST_TEST(overloaded->load() == calls - 2000);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
