@@ -44,6 +44,19 @@ std::string subscribe_failure(RedisToolkit& toolkit) {
   return {};
 }
 
+/// A toolkit of its own with at most `bound` calls pending, whose calls never time out while the
+/// server is stopped, and "k" stored.
+AsyncRedisToolkit bounded_toolkit(RedisConnectionConfig connection, std::size_t bound) {
+  connection.socket_timeout = 30000ms;
+  RedisOptions options;
+  options.max_pending_calls = bound;
+  options.use_connection_pool = false;
+  options.health_check_interval = std::chrono::duration<double>(0);
+  AsyncRedisToolkit toolkit(connection, options);
+  toolkit.setter("k", 1).get();
+  return toolkit;
+}
+
 RedisConnectionConfig short_timeouts(RedisConnectionConfig config) {
   config.socket_timeout = 1000ms;
   config.connection_timeout = 1000ms;
@@ -110,14 +123,7 @@ BOOST_FIXTURE_TEST_CASE(a_subscriber_on_a_frozen_server_reconnects_and_resubscri
 }
 
 BOOST_FIXTURE_TEST_CASE(calls_beyond_max_pending_calls_fail_at_once, rtk_test::ServerFixture) {
-  RedisConnectionConfig connection = config();
-  connection.socket_timeout = 30000ms; // nothing times out while the server is stopped
-  RedisOptions options;
-  options.max_pending_calls = 100;
-  options.use_connection_pool = false;
-  options.health_check_interval = std::chrono::duration<double>(0);
-  AsyncRedisToolkit toolkit(connection, options);
-  toolkit.setter("k", 1).get();
+  AsyncRedisToolkit toolkit = bounded_toolkit(config(), 100);
   constexpr int calls = 1000;
   auto overloaded = std::make_shared<std::atomic<int>>(0);
   auto answered = std::make_shared<std::atomic<int>>(0);
@@ -191,14 +197,7 @@ BOOST_FIXTURE_TEST_CASE(a_stall_under_a_steady_call_rate_keeps_the_backlog_bound
   // Calls keep coming at a steady pace (20 every millisecond) while the server is stopped: the
   // backlog stops at max_pending_calls, the rest are refused at once, and after SIGCONT every
   // call has completed one way or the other.
-  RedisConnectionConfig connection = config();
-  connection.socket_timeout = 30000ms;
-  RedisOptions options;
-  options.max_pending_calls = 2000;
-  options.use_connection_pool = false;
-  options.health_check_interval = std::chrono::duration<double>(0);
-  AsyncRedisToolkit toolkit(connection, options);
-  toolkit.setter("k", 1).get();
+  AsyncRedisToolkit toolkit = bounded_toolkit(config(), 2000);
   constexpr int calls = 20000;
   auto overloaded = std::make_shared<std::atomic<int>>(0);
   auto completed = std::make_shared<std::atomic<int>>(0);
