@@ -31,6 +31,7 @@ public:
     if (entry == nullptr) return nullptr;
     auto call = std::move(entry->call);
     entries_.release(tag);
+    if (entries_.shrink_when_empty(slab_slots_kept)) return_freed_memory();
     return call;
   }
 

@@ -26,6 +26,9 @@ struct ConnectionSettings {
   std::chrono::milliseconds socket_timeout{5000};
   bool keepalive = true;
   bool readonly = false; ///< send READONLY after login (cluster replicas)
+  std::size_t max_reply_size = 512 * 1024 * 1024; ///< RedisOptions::max_reply_size
+  /// Idle this long: PING, answered within socket_timeout or the connection is dead; 0: never.
+  std::chrono::milliseconds health_check_interval{5000};
 
   std::string server() const { return host + ":" + std::to_string(port); }
 };

@@ -19,6 +19,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 using flush_atom = caf::atom_constant<caf::atom("rtk_flush")>;
+using health_atom = caf::atom_constant<caf::atom("rtk_health")>;
 
 enum class Phase { disconnected, connecting, logging_in, connected };
 
@@ -51,6 +52,11 @@ struct NodeConnectionState {
   std::deque<std::pair<CommandBatch, Requester>> waiting;
   std::uint64_t connect_attempt = 0;
   bool timer_armed = false;
+  Clock::time_point last_read{};   ///< when the server last sent anything
+  bool health_timer_armed = false;
+  bool health_ping_waiting = false; ///< a health check PING is in flight
+  caf::actor owner;   ///< told of every TCP connection made and ended (statistics)
+  bool linked = false; ///< logged in and reported up
   static inline const char* name = "rtk_node_connection";
 };
 
@@ -76,7 +82,12 @@ void end_connection(NodeConnection* self, Reply::Type kind, const std::string& r
     RTK_LOG(level, "connection to " << state.settings.server() << " ended: " << reason);
     self->close(state.handle);
   }
+  if (state.linked && state.owner)
+    self->send(state.owner, link_atom::value, false,
+               kind == Reply::Type::timed_out && state.health_ping_waiting);
+  state.linked = false;
   state.phase = Phase::disconnected;
+  state.health_ping_waiting = false;
   state.fd = -1;
   state.scribe_unsent = 0;
   state.outgoing.clear();
@@ -139,6 +150,40 @@ void arm_timer(NodeConnection* self) {
 
 void flush_outgoing(NodeConnection* self);
 
+/// Health checks: while connected, a timer looks every health_check_interval; a connection that
+/// heard nothing from its server for that long sends PING, which the socket timeout then bounds
+/// like any request. A dead peer (frozen process, lost route) thus ends the connection within
+/// interval + socket_timeout, rather than when the kernel's keepalive gives up.
+void arm_health_check(NodeConnection* self) {
+  auto& state = self->state;
+  if (state.health_timer_armed || state.settings.health_check_interval.count() <= 0) return;
+  state.health_timer_armed = true;
+  self->delayed_send(self, state.settings.health_check_interval, health_atom::value);
+}
+
+void on_health_check(NodeConnection* self) {
+  auto& state = self->state;
+  state.health_timer_armed = false;
+  if (state.phase != Phase::connected) return; // armed again on the next connection
+  const auto now = Clock::now();
+  if (!state.health_ping_waiting && state.in_flight.empty() &&
+      now - state.last_read >= state.settings.health_check_interval) {
+    std::string ping;
+    resp::append_command(ping, {"PING"});
+    state.health_ping_waiting = true;
+    state.in_flight.push_internal(1, now, [self](std::vector<Reply>&) {
+      self->state.health_ping_waiting = false;
+    });
+    arm_timer(self);
+    if (!write_now(self, ping)) {
+      drop_connection(self, Reply::Type::connection_failed,
+                      std::string("write failed: ") + std::strerror(errno));
+      return;
+    }
+  }
+  arm_health_check(self);
+}
+
 void send_batch(NodeConnection* self, CommandBatch batch, Requester requester) {
   auto& state = self->state;
   if (state.phase == Phase::disconnected || state.phase == Phase::connecting) {
@@ -191,6 +236,7 @@ void on_connected(NodeConnection* self, ConnectOutcome& outcome) {
   self->configure_read(state.handle, caf::io::receive_policy::at_most(64 * 1024));
   self->ack_writes(state.handle, true); // data_transferred_msg: when the scribe is empty again
   state.phase = Phase::logging_in;
+  state.last_read = Clock::now();
   CommandBatch login = login_commands(state.settings);
   write_batch(self, login);
   state.in_flight.push_internal(login.count, Clock::now(),
@@ -201,6 +247,11 @@ void on_connected(NodeConnection* self, ConnectOutcome& outcome) {
                                     return;
                                   }
                                   self->state.phase = Phase::connected;
+                                  if (self->state.owner) {
+                                    self->state.linked = true;
+                                    self->send(self->state.owner, link_atom::value, true, false);
+                                  }
+                                  arm_health_check(self);
                                 });
   // Everything that waited goes out right behind the login: Redis runs it only after AUTH.
   while (!state.waiting.empty()) {
@@ -215,14 +266,19 @@ void on_connected(NodeConnection* self, ConnectOutcome& outcome) {
 
 void on_data(NodeConnection* self, const caf::io::new_data_msg& message) {
   auto& state = self->state;
+  state.last_read = Clock::now();
   try {
     state.decoder.feed(message.buf.data(), message.buf.size());
     Reply reply;
     while (state.decoder.next(reply)) {
       if (!state.in_flight.complete_one(std::move(reply)))
-        throw std::runtime_error("reply received with no request waiting for it");
+        throw resp::DecodeError("a reply received with no request waiting for it");
       if (state.phase == Phase::disconnected) return; // the login callback dropped us
     }
+  } catch (const resp::DecodeError& problem) {
+    // Nothing after it can be trusted: every request in flight fails, typed, and the next
+    // request connects again.
+    drop_connection(self, Reply::Type::protocol_failed, problem.what());
   } catch (const std::exception& problem) {
     drop_connection(self, Reply::Type::connection_failed, problem.what());
   }
@@ -232,16 +288,21 @@ void on_tick(NodeConnection* self) {
   auto& state = self->state;
   state.timer_armed = false;
   if (state.in_flight.oldest_waiting_longer_than(state.settings.socket_timeout, Clock::now())) {
+    const std::string limit = std::to_string(state.settings.socket_timeout.count()) + " ms";
     drop_connection(self, Reply::Type::timed_out,
-                    "no reply within " + std::to_string(state.settings.socket_timeout.count()) +
-                        " ms");
+                    state.health_ping_waiting
+                        ? "the connection is dead: no answer to a health check PING within " + limit
+                        : "no reply within " + limit);
     return;
   }
   arm_timer(self);
 }
 
-caf::behavior node_connection(NodeConnection* self, ConnectionSettings settings) {
+caf::behavior node_connection(NodeConnection* self, ConnectionSettings settings,
+                              caf::actor owner) {
   self->state.settings = std::move(settings);
+  self->state.owner = std::move(owner);
+  self->state.decoder.set_max_reply_size(self->state.settings.max_reply_size);
   self->set_exit_handler([self](caf::exit_msg& message) {
     shut_down(self);
     self->quit(message.reason);
@@ -268,6 +329,7 @@ caf::behavior node_connection(NodeConnection* self, ConnectionSettings settings)
         drop_connection(self, Reply::Type::connection_failed, "connection closed by the server");
       },
       [self](tick_atom) { on_tick(self); },
+      [self](health_atom) { on_health_check(self); },
       [self](shutdown_atom) {
         shut_down(self);
         self->quit();
@@ -277,8 +339,9 @@ caf::behavior node_connection(NodeConnection* self, ConnectionSettings settings)
 
 } // namespace
 
-caf::actor spawn_node_connection(caf::actor_system& system, ConnectionSettings settings) {
-  return system.middleman().spawn_broker(node_connection, std::move(settings));
+caf::actor spawn_node_connection(caf::actor_system& system, ConnectionSettings settings,
+                                 caf::actor owner) {
+  return system.middleman().spawn_broker(node_connection, std::move(settings), std::move(owner));
 }
 
 } // namespace redis_toolkit::detail

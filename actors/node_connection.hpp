@@ -16,6 +16,11 @@
 
 namespace redis_toolkit::detail {
 
-caf::actor spawn_node_connection(caf::actor_system& system, ConnectionSettings settings);
+/// (link_atom, bool up, bool health_check_failed) goes to `owner` when a TCP connection is logged
+/// in (up) and when it ends (down; health_check_failed when a health check PING found it dead).
+using link_atom = caf::atom_constant<caf::atom("rtk_link")>;
+
+caf::actor spawn_node_connection(caf::actor_system& system, ConnectionSettings settings,
+                                 caf::actor owner = caf::actor());
 
 } // namespace redis_toolkit::detail

@@ -2,6 +2,7 @@
 
 #include "cluster_topology.hpp"
 #include "node_connection.hpp"
+#include "pending_requests.hpp"
 #include "retry_policy.hpp"
 #include "slab.hpp"
 
@@ -11,6 +12,7 @@
 #include <caf/io/all.hpp>
 
 #include <algorithm>
+#include <cstdio>
 #include <map>
 #include <optional>
 #include <unordered_map>
@@ -40,6 +42,7 @@ const std::string asking_command = "*1\r\n$6\r\nASKING\r\n";
 struct PooledConnection {
   caf::actor actor;
   std::uint64_t in_flight = 0;
+  bool made_once = false; ///< a TCP connection was made in this slot before (the next is a reconnect)
 };
 
 /// The connections of one node: the shared ones, then the one for blocking commands, then the one
@@ -133,6 +136,7 @@ struct Operation {
   bool atomic = false;                 ///< CommandRequest::atomic: routed and resent as one unit
   std::uint64_t session = 0;           ///< CommandRequest::session
   bool session_close = false;
+  Clock::time_point received{};        ///< when the caller's request arrived
 
   /// Back to a fresh operation, keeping what its vectors have allocated.
   void reset() {
@@ -247,11 +251,10 @@ std::size_t connection_for(const NodePool& pool, const Command& command) {
 PooledConnection& connection_at(Router* self, NodePool& pool, std::size_t index) {
   PooledConnection& connection = pool.connections[index];
   if (!connection.actor) {
-    connection.actor = spawn_node_connection(self->system(), pool.settings);
+    connection.actor = spawn_node_connection(self->system(), pool.settings,
+                                             caf::actor_cast<caf::actor>(self));
     connection.in_flight = 0;
     self->monitor(connection.actor);
-    ++pool.statistics.connections_created;
-    ++pool.statistics.connections_open;
   }
   return connection;
 }
@@ -706,13 +709,36 @@ std::vector<Reply> assemble(Operation& operation, const RouterState& state) {
   return result;
 }
 
+/// A failure after retries says what the caller went through: the time from the request to its
+/// answer and the attempts made, since the per-attempt reason ("no reply within ...") alone
+/// understates how long the caller waited.
+void describe_wait(const Operation& operation, std::vector<Reply>& replies) {
+  std::string summary;
+  for (Reply& reply : replies) {
+    if (reply.type != Reply::Type::timed_out && reply.type != Reply::Type::connection_failed)
+      continue;
+    if (summary.empty()) {
+      const double seconds =
+          std::chrono::duration<double>(Clock::now() - operation.received).count();
+      char waited[32];
+      std::snprintf(waited, sizeof waited, "%.2f", seconds);
+      summary = " (gave up after " + std::string(waited) + " s and " +
+                std::to_string(operation.attempt) +
+                (operation.attempt == 1 ? " attempt)" : " attempts)");
+    }
+    reply.text += summary;
+  }
+}
+
 void deliver(Router* self, std::uint64_t id) {
   auto& state = self->state;
   Operation& operation = state.operations.at(id);
   std::vector<Reply> replies = assemble(operation, state);
+  describe_wait(operation, replies);
   ReplyTo reply_to = std::move(operation.reply_to);
   state.operations.release(id); // gone before anyone hears of it
   answer(self, reply_to, std::move(replies));
+  if (state.operations.shrink_when_empty(slab_slots_kept)) return_freed_memory();
 }
 
 /// All parts are in: retry what failed (after the policy's delay) or answer the caller.
@@ -1085,6 +1111,16 @@ private:
 
 void receive_request(Router* self, CommandRequest& request, ReplyTo reply_to) {
   auto& state = self->state;
+  if (state.settings.max_pending_calls > 0 &&
+      state.operations.size() >= state.settings.max_pending_calls) {
+    // Refused before anything is kept for it: a stalled server then holds a bounded backlog.
+    answer(self, reply_to,
+           failure_replies(static_cast<std::uint32_t>(request.commands.size()),
+                           Reply::Type::overloaded, server_name(state.settings),
+                           std::to_string(state.settings.max_pending_calls) +
+                               " calls already waiting for replies (max_pending_calls)"));
+    return;
+  }
   auto [id, added] = state.operations.add();
   Operation& operation = *added;
   operation.reply_to = std::move(reply_to);
@@ -1093,12 +1129,35 @@ void receive_request(Router* self, CommandRequest& request, ReplyTo reply_to) {
   operation.atomic = request.atomic;
   operation.session = request.session;
   operation.session_close = request.session_close;
+  operation.received = Clock::now();
   if (state.ready) {
     start_operation(self, id);
     return;
   }
   state.waiting.push_back(id);
   if (!state.discovery.running) request_refresh(self);
+}
+
+/// A connection actor made or lost a TCP connection: the pool statistics count connections as the
+/// server sees them, not actors (an actor reconnects many times).
+void on_link(Router* self, bool up, bool health_check_failed) {
+  const caf::actor_addr sender = caf::actor_cast<caf::actor_addr>(self->current_sender());
+  for (auto& node : self->state.nodes) {
+    for (auto& connection : node.connections) {
+      if (!connection.actor || connection.actor.address() != sender) continue;
+      PoolStatistics& statistics = node.statistics;
+      if (up) {
+        if (connection.made_once) ++statistics.reconnects;
+        connection.made_once = true;
+        ++statistics.connections_created;
+        ++statistics.connections_open;
+      } else {
+        if (statistics.connections_open > 0) --statistics.connections_open;
+        if (health_check_failed) ++statistics.health_check_failures;
+      }
+      return;
+    }
+  }
 }
 
 caf::behavior router(Router* self, RouterSettings settings) {
@@ -1127,7 +1186,6 @@ caf::behavior router(Router* self, RouterSettings settings) {
       for (auto& connection : node.connections) {
         if (connection.actor && connection.actor.address() == down.source) {
           connection.actor = caf::actor();
-          --node.statistics.connections_open;
           return;
         }
       }
@@ -1194,6 +1252,9 @@ caf::behavior router(Router* self, RouterSettings settings) {
         std::vector<PoolStatistics> all;
         for (const auto& node : self->state.nodes) all.push_back(node.statistics);
         return all;
+      },
+      [self](link_atom, bool up, bool health_check_failed) {
+        on_link(self, up, health_check_failed);
       },
       [self](shutdown_atom) { shut_down(self); },
   };

@@ -41,6 +41,7 @@ struct RouterSettings {
   bool skip_full_coverage_check = false;
   bool readonly_mode = false;       ///< cluster: reads may go to replicas (READONLY)
   int max_redirections = 16;        ///< MOVED/ASK hops per command before a ClusterError
+  std::size_t max_pending_calls = 0; ///< operations in progress; beyond: overloaded at once (0: no bound)
 };
 
 caf::actor spawn_router(caf::actor_system& system, RouterSettings settings);

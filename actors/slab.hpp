@@ -10,7 +10,22 @@
 #include <utility>
 #include <vector>
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 namespace redis_toolkit::detail {
+
+/// Slots a slab keeps when it empties after a burst: enough for steady load to reuse.
+inline constexpr std::size_t slab_slots_kept = 4096;
+
+/// Hands the heap freed after a burst back to the system: glibc otherwise keeps it, and a
+/// process whose server stalled once would stay at its high-water mark.
+inline void return_freed_memory() {
+#if defined(__GLIBC__)
+  malloc_trim(0);
+#endif
+}
 
 /// An id is a slot and that slot's generation, so the id of a released object finds nothing
 /// (a late message about a finished operation is ignored). `T` needs `void reset()`, which
@@ -24,6 +39,7 @@ public:
     if (free_.empty()) {
       index = static_cast<std::uint32_t>(slots_.size());
       slots_.emplace_back();
+      slots_.back().generation = first_generation_;
     } else {
       index = free_.back();
       free_.pop_back();
@@ -73,6 +89,20 @@ public:
   }
 
   std::size_t size() const noexcept { return live_; }
+  /// Slots held, live or free.
+  std::size_t capacity() const noexcept { return slots_.size(); }
+
+  /// Gives back the memory of a burst (a stalled server's backlog) once nothing is live and more
+  /// than `keep` slots are held. Ids stay unique: new slots start above every generation given out.
+  /// True when it released something.
+  bool shrink_when_empty(std::size_t keep) {
+    if (live_ != 0 || slots_.size() <= keep) return false;
+    for (const Slot& slot : slots_)
+      if (slot.generation >= first_generation_) first_generation_ = slot.generation + 1;
+    std::deque<Slot>().swap(slots_);
+    std::vector<std::uint32_t>().swap(free_);
+    return true;
+  }
 
 private:
   struct Slot {
@@ -88,6 +118,7 @@ private:
   std::deque<Slot> slots_; // a deque: a T& stays valid while others are added
   std::vector<std::uint32_t> free_;
   std::size_t live_ = 0;
+  std::uint32_t first_generation_ = 1; ///< of slots made from now on
 };
 
 } // namespace redis_toolkit::detail

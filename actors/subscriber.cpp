@@ -19,6 +19,8 @@ namespace {
 using Clock = std::chrono::system_clock;
 using reconnect_atom = caf::atom_constant<caf::atom("rtk_recon")>;
 using expiry_atom = caf::atom_constant<caf::atom("rtk_expire")>;
+using sub_health_atom = caf::atom_constant<caf::atom("rtk_shlth")>;
+using Steady = std::chrono::steady_clock;
 
 struct Channel {
   std::vector<HandlerRef> handlers;
@@ -56,6 +58,12 @@ struct SubscriberState {
   bool reconnect_scheduled = false;
   std::string suspect; ///< cluster: the node that just failed us, for the router to avoid
   SubscriptionStatistics statistics;
+  // Health checks (see check_health).
+  Steady::time_point last_read{};
+  Steady::time_point awaiting_since{}; ///< login or health PING sent, not answered yet
+  bool ping_waiting = false;
+  bool health_timer_armed = false;
+  bool loss_logged = false; ///< warned about this outage already; debug until resubscribed
   static inline const char* name = "rtk_subscriber";
 };
 
@@ -146,18 +154,66 @@ std::vector<std::string> all_names(const std::map<std::string, Channel>& subscri
 void connection_lost(Subscriber* self, const std::string& reason) {
   auto& state = self->state;
   if (state.phase == Phase::connected) {
-    RTK_LOG_WARN("subscriber connection to " << state.settings.connection.server()
-                                             << " lost: " << reason << "; reconnecting");
+    // Once per outage: a server that stays away fails every reconnect the same way.
+    RTK_LOG(state.loss_logged ? LogLevel::debug : LogLevel::warning,
+            "subscriber connection to " << state.settings.connection.server() << " lost: "
+                                        << reason << "; reconnecting");
+    state.loss_logged = true;
     self->close(state.handle);
     ++state.statistics.reconnects;
   }
+  state.ping_waiting = false;
   if (state.settings.locator) state.suspect = state.settings.connection.server();
   state.phase = Phase::disconnected;
   state.decoder.reset();
   schedule_reconnect(self);
 }
 
+/// Subscribe calls waiting for confirmations learn at once why none will come (login refused,
+/// connect failed) rather than from a timeout; the subscriber keeps retrying for its channels.
+void fail_confirmations(Subscriber* self, const std::string& reason) {
+  std::vector<PendingConfirmation> pending;
+  pending.swap(self->state.confirmations);
+  for (auto& entry : pending)
+    entry.promise.deliver(caf::make_error(caf::sec::runtime_error,
+                                          self->state.settings.connection.server() + " " + reason));
+}
+
+/// Health checks: a subscriber hears nothing while its channels are quiet, so after
+/// health_check_interval of silence it sends PING (allowed in subscribe mode). A login or PING
+/// unanswered within the socket timeout means the server is gone (frozen, unreachable): reconnect
+/// and resubscribe, which in a cluster asks the router for the slot's current owner.
+void check_health(Subscriber* self) {
+  auto& state = self->state;
+  state.health_timer_armed = false;
+  const auto interval = state.settings.connection.health_check_interval;
+  if (state.phase != Phase::connected || interval.count() <= 0) return;
+  const auto now = Steady::now();
+  const bool awaiting = state.ping_waiting || state.login_replies_expected > 0;
+  if (awaiting && state.last_read < state.awaiting_since &&
+      now - state.awaiting_since > state.settings.connection.socket_timeout) {
+    connection_lost(self, "the connection is dead: no answer within " +
+                              std::to_string(state.settings.connection.socket_timeout.count()) +
+                              " ms");
+    return;
+  }
+  if (!awaiting && now - state.last_read >= interval) {
+    std::string ping;
+    resp::append_command(ping, {"PING"});
+    self->write(state.handle, ping.size(), ping.data());
+    self->flush(state.handle);
+    state.ping_waiting = true;
+    state.awaiting_since = now;
+  }
+  state.health_timer_armed = true;
+  // Often enough to notice both an idle interval and a missed answer in time.
+  const auto period = std::max(std::chrono::milliseconds(50),
+                               std::min(interval, state.settings.connection.socket_timeout) / 2);
+  self->delayed_send(self, period, sub_health_atom::value);
+}
+
 void confirm(Subscriber* self, Target target, const std::string& name) {
+  self->state.loss_logged = false; // resubscribed: the next outage is news again
   auto& pending = self->state.confirmations;
   for (auto& entry : pending) entry.names.erase({target, name});
   auto done = std::stable_partition(pending.begin(), pending.end(),
@@ -208,8 +264,16 @@ void on_push(Subscriber* self, Reply& reply) {
     RTK_LOG_WARN("subscriber " << self->state.settings.connection.server() << ": " << reply.text);
     return;
   }
+  if (reply.type == Reply::Type::status && reply.text == "PONG") { // no channel subscribed yet
+    self->state.ping_waiting = false;
+    return;
+  }
   if (reply.type != Reply::Type::array || reply.elements.empty()) return;
   const std::string& kind = reply.elements[0].text;
+  if (kind == "pong") {
+    self->state.ping_waiting = false;
+    return;
+  }
   if ((kind == "message" || kind == "smessage") && reply.elements.size() >= 3)
     deliver(self, Target::channel, reply.elements[1].text, reply.elements[1].text,
             reply.elements[2].text);
@@ -232,6 +296,7 @@ void on_login_complete(Subscriber* self) {
   state.login_replies.clear();
   if (!failure.empty()) {
     RTK_LOG_ERROR("subscriber " << state.settings.connection.server() << ": " << failure);
+    fail_confirmations(self, failure);
     connection_lost(self, failure);
     return;
   }
@@ -242,6 +307,7 @@ void on_login_complete(Subscriber* self) {
 
 void on_data(Subscriber* self, const caf::io::new_data_msg& message) {
   auto& state = self->state;
+  state.last_read = Steady::now();
   try {
     state.decoder.feed(message.buf.data(), message.buf.size());
     Reply reply;
@@ -265,6 +331,7 @@ void on_connected(Subscriber* self, ConnectOutcome& outcome) {
     RTK_LOG_DEBUG("subscriber connect to " << state.settings.connection.server()
                                            << " failed: " << outcome.error);
     if (state.settings.locator) state.suspect = state.settings.connection.server();
+    fail_confirmations(self, "connect failed: " + outcome.error);
     schedule_reconnect(self);
     return;
   }
@@ -276,6 +343,8 @@ void on_connected(Subscriber* self, ConnectOutcome& outcome) {
   state.login_replies_expected = login.count;
   self->write(state.handle, login.encoded.size(), login.encoded.data());
   self->flush(state.handle);
+  state.awaiting_since = Steady::now();
+  if (!state.health_timer_armed) check_health(self);
 }
 
 bool remove_handler(Subscriber* self, const std::string& channel, const caf::actor& handler) {
@@ -344,6 +413,7 @@ void add_subscriptions(Subscriber* self, Target target, const std::vector<std::s
 
 caf::behavior subscriber(Subscriber* self, SubscriberSettings settings) {
   self->state.settings = std::move(settings);
+  self->state.decoder.set_max_reply_size(self->state.settings.connection.max_reply_size);
   self->state.statistics.server = self->state.settings.connection.server();
   self->delayed_send(self, self->state.settings.check_interval, expiry_atom::value);
   auto stop = [self] {
@@ -388,6 +458,7 @@ caf::behavior subscriber(Subscriber* self, SubscriberSettings settings) {
         connect(self);
       },
       [self](expiry_atom) { check_expiry(self); },
+      [self](sub_health_atom) { check_health(self); },
       [self](const caf::io::new_data_msg& message) { on_data(self, message); },
       [self](const caf::io::connection_closed_msg&) {
         connection_lost(self, "connection closed by the server");

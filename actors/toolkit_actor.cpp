@@ -33,6 +33,10 @@ caf::error make_toolkit_error(std::exception_ptr error) {
     return toolkit_error(ErrorKind::validation, e.reason(), e.key(), "", e.what());
   } catch (const SerializationError& e) {
     return toolkit_error(ErrorKind::serialization, e.reason(), e.key(), "", e.what());
+  } catch (const ProtocolError& e) {
+    return toolkit_error(ErrorKind::protocol, e.reason(), e.server(), e.operation(), e.what());
+  } catch (const OverloadError& e) {
+    return toolkit_error(ErrorKind::overload, e.reason(), e.server(), e.operation(), e.what());
   } catch (const TimeoutError& e) {
     return toolkit_error(ErrorKind::timeout, e.reason(), e.server(), e.operation(), e.what());
   } catch (const ConnectionError& e) {
@@ -74,6 +78,8 @@ void rethrow_error(const caf::error& error) {
     case ErrorKind::command: throw CommandError(subject, operation, reason);
     case ErrorKind::cluster: throw ClusterError(reason, subject);
     case ErrorKind::batch: throw RedisToolkitError("BatchError", operation, reason);
+    case ErrorKind::protocol: throw ProtocolError(subject, operation, reason);
+    case ErrorKind::overload: throw OverloadError(subject, operation, reason);
     case ErrorKind::other: break;
   }
   throw RedisToolkitError("RedisToolkitError", "", reason);

@@ -197,6 +197,11 @@ void RedisOptions::validate() const {
   require_range<SecondsCount>("subscription_check_interval", subscription_check_interval.count(), 1,
                               60 * 60);
   require_range<std::size_t>("subscriber_mailbox_limit", subscriber_mailbox_limit, 1, 10000000);
+  // Below 1 KiB not even an error reply or a cluster's slot map would fit.
+  require_range<std::size_t>("max_reply_size", max_reply_size, 1024,
+                             std::size_t{1} << 40);
+  require_seconds("health_check_interval", health_check_interval.count(), true);
+  require_range<std::size_t>("max_pending_calls", max_pending_calls, 0, 100000000);
 }
 
 // --- checks before sending -----------------------------------------------------------------------
@@ -487,6 +492,9 @@ RedisOptions read_options(const toml::table& table, std::string_view source_name
       member_field("subscription_expire_minutes", &Options::subscription_expire_minutes),
       member_field("subscription_check_interval", &Options::subscription_check_interval),
       member_field("subscriber_mailbox_limit", &Options::subscriber_mailbox_limit),
+      member_field("max_reply_size", &Options::max_reply_size),
+      member_field("health_check_interval", &Options::health_check_interval),
+      member_field("max_pending_calls", &Options::max_pending_calls),
   };
   Options options;
   read_fields(table, fields, source_name, options);

@@ -45,6 +45,14 @@ TimeoutError::TimeoutError(std::string server, std::string operation, std::strin
     : ConnectionError("TimeoutError", std::move(server), std::move(operation),
                       std::move(reason)) {}
 
+ProtocolError::ProtocolError(std::string server, std::string operation, std::string reason)
+    : ConnectionError("ProtocolError", std::move(server), std::move(operation),
+                      std::move(reason)) {}
+
+OverloadError::OverloadError(std::string server, std::string operation, std::string reason)
+    : RedisToolkitError("OverloadError", server + " " + operation, std::move(reason)),
+      server_(std::move(server)), operation_(std::move(operation)) {}
+
 CommandError::CommandError(std::string server, std::string operation, std::string reply)
     : RedisToolkitError("CommandError", server + " " + operation, std::move(reply)),
       server_(std::move(server)), operation_(std::move(operation)) {}

@@ -26,8 +26,25 @@ CommandRequest new_request(const OperationContext& context, std::size_t expected
   return request;
 }
 
+namespace {
+
+/// Refuses a value whose encoding is sure to exceed max_value_size before that encoding is built:
+/// refusing a huge value then costs no copy of it.
+void refuse_before_encoding(std::string_view key, const Value& value, const RedisOptions& options) {
+  if (!options.enable_validation) return;
+  const std::size_t at_least = serialized_size_at_least(value);
+  if (at_least <= options.max_value_size) return;
+  throw ValidationError("value is at least " + std::to_string(at_least) +
+                            " bytes encoded, larger than max_value_size " +
+                            std::to_string(options.max_value_size) + " (refused before encoding)",
+                        resp::abbreviate(key));
+}
+
+} // namespace
+
 std::string encode_for_key(std::string_view key, const Value& value, const RedisOptions& options) {
   validate_key(key, options);
+  refuse_before_encoding(key, value, options);
   std::string stored = serialize_value(value, key);
   validate_serialized_size(key, stored.size(), options);
   return stored;
@@ -90,6 +107,7 @@ CommandRequest plan_per_key(const OperationContext& context, std::string_view co
 
 CommandRequest plan_publish(const OperationContext& context, std::string_view channel,
                             const Value& value, std::string_view command) {
+  refuse_before_encoding(channel, value, context.options);
   std::string stored = serialize_value(value, channel);
   validate_serialized_size(channel, stored.size(), context.options);
   CommandRequest request = new_request(context, 1);
@@ -143,6 +161,10 @@ void throw_if_failed(const Reply& reply, const std::string& server, std::string_
       throw TimeoutError(reply.server, std::string(operation), reply.text + about());
     case Reply::Type::connection_failed:
       throw ConnectionError(reply.server, std::string(operation), reply.text + about());
+    case Reply::Type::protocol_failed:
+      throw ProtocolError(reply.server, std::string(operation), reply.text + about());
+    case Reply::Type::overloaded:
+      throw OverloadError(reply.server, std::string(operation), reply.text + about());
     case Reply::Type::cluster_failed:
       throw ClusterError(std::string(operation) + ": " + reply.text + about(), reply.server);
     case Reply::Type::error: {
@@ -163,6 +185,8 @@ const char* failure_kind(const Reply& reply) {
     case Reply::Type::timed_out: return "TimeoutError";
     case Reply::Type::connection_failed: return "ConnectionError";
     case Reply::Type::cluster_failed: return "ClusterError";
+    case Reply::Type::protocol_failed: return "ProtocolError";
+    case Reply::Type::overloaded: return "OverloadError";
     default: return is_cluster_error(reply) ? "ClusterError" : "CommandError";
   }
 }

@@ -23,6 +23,15 @@ std::exception_ptr subscribe_failure(const std::vector<std::string>& channels,
           "] not confirmed by Redis: " + why));
 }
 
+/// The subscriber's own reason (login refused, connect failed) when it gave one, else CAF's.
+std::string describe_failure(caf::actor_system& system, const caf::error& error) {
+  if (error.category() == caf::atom("system") &&
+      error.code() == static_cast<std::uint8_t>(caf::sec::runtime_error) &&
+      error.context().match_elements<std::string>())
+    return error.context().get_as<std::string>(0);
+  return system.render(error);
+}
+
 } // namespace
 
 SubscriptionControl::SubscriptionControl(std::shared_ptr<ToolkitCore> core,
@@ -137,7 +146,7 @@ void SubscriptionControl::confirm_all(std::map<caf::actor, std::vector<std::stri
                      finish](caf::event_based_actor* self) {
       auto confirmed = [finish](caf::ok_atom) { finish(nullptr); };
       auto failed = [self, group, patterns, finish](caf::error& error) {
-        finish(subscribe_failure(group, self->system().render(error), patterns));
+        finish(subscribe_failure(group, describe_failure(self->system(), error), patterns));
       };
       if (patterns)
         self->request(subscriber, limit, psubscribe_atom::value, group, handler)
@@ -382,6 +391,7 @@ std::shared_ptr<SubscriptionControl> new_subscription_control(const std::shared_
                                                               PubSubKind kind) {
   SubscriberSettings settings;
   settings.connection = connection_settings(core->config());
+  apply_limits(settings.connection, core->options());
   settings.retry_delay = core->options().subscriber_retry_delay;
   settings.expire_after = core->options().subscription_expire_minutes;
   settings.check_interval = core->options().subscription_check_interval;

@@ -53,7 +53,9 @@ std::string identity_of(const caf::actor_system& system, const RouterSettings& r
       settings.username.value_or(std::string("\x01")), settings.password.value_or("\x01"),
       std::to_string(settings.connect_timeout.count()),
       std::to_string(settings.socket_timeout.count()), std::to_string(settings.keepalive),
-      std::to_string(router.max_connections)};
+      std::to_string(router.max_connections), std::to_string(settings.max_reply_size),
+      std::to_string(settings.health_check_interval.count()),
+      std::to_string(router.max_pending_calls)};
   if (router.cluster) {
     parts.push_back("cluster");
     for (const NodeAddress& seed : router.seeds) parts.push_back(seed.to_string());
@@ -77,6 +79,7 @@ std::shared_ptr<SharedRouter> SharedRouter::acquire(caf::actor_system& system,
   static std::map<std::string, std::weak_ptr<SharedRouter>> routers;
   RouterSettings settings;
   settings.node = connection_settings(config);
+  apply_limits(settings, options);
   // One pipelined connection per server unless asked otherwise: every command of a round then
   // travels in one write and one read (100 async calls in flight over 100 keys ran about 1.4x
   // faster than spread over 4 connections, whose pipelines cost their own syscalls on both sides).
@@ -102,6 +105,17 @@ std::shared_ptr<SharedRouter> SharedRouter::acquire(caf::actor_system& system,
   auto created = std::make_shared<SharedRouter>(spawn_router(system, settings));
   routers[identity] = created;
   return created;
+}
+
+void apply_limits(ConnectionSettings& settings, const RedisOptions& options) {
+  settings.max_reply_size = options.max_reply_size;
+  settings.health_check_interval =
+      std::chrono::duration_cast<std::chrono::milliseconds>(options.health_check_interval);
+}
+
+void apply_limits(RouterSettings& settings, const RedisOptions& options) {
+  apply_limits(settings.node, options);
+  settings.max_pending_calls = options.max_pending_calls;
 }
 
 ConnectionSettings connection_settings(const RedisConnectionConfig& config) {

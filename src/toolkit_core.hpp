@@ -52,6 +52,10 @@ private:
 };
 
 ConnectionSettings connection_settings(const RedisConnectionConfig& config);
+/// The options' reply limit and health checks, into one connection's settings.
+void apply_limits(ConnectionSettings& settings, const RedisOptions& options);
+/// The same for every connection of a router, and the bound on calls in progress.
+void apply_limits(RouterSettings& settings, const RedisOptions& options);
 
 class SubscriptionControl;
 

@@ -122,6 +122,36 @@ std::string serialize_value(const Value& value, std::string_view key) {
   return out;
 }
 
+namespace {
+
+std::size_t payload_at_least(const Value& value, std::size_t depth) {
+  if (depth > max_nesting_depth) return 0; // serialize_value refuses it anyway
+  switch (value.kind()) {
+    case ValueKind::string: return value.as_string().size() + 2; // quoted
+    case ValueKind::bytes: return (value.as_bytes().size() + 2) / 3 * 4;
+    case ValueKind::list:
+    case ValueKind::tuple: {
+      std::size_t total = 2;
+      for (const Value& item : value.items()) total += payload_at_least(item, depth + 1);
+      return total;
+    }
+    case ValueKind::dict: {
+      std::size_t total = 2;
+      for (const auto& [entry_key, entry_value] : value.as_dict())
+        total += entry_key.size() + 2 + payload_at_least(entry_value, depth + 1);
+      return total;
+    }
+    default: return 1;
+  }
+}
+
+} // namespace
+
+std::size_t serialized_size_at_least(const Value& value) {
+  if (value.is_none()) return none_marker.size();
+  return payload_at_least(value, 0);
+}
+
 Value deserialize_value(std::string_view stored, std::string_view key) {
   if (stored == none_marker) return Value();
   const std::string_view text = without_leading_whitespace(stored);

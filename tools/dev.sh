@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(build-essential cmake libcaf-dev libhiredis-dev libcereal-dev libboost-test-dev
-          libtomlplusplus-dev rapidjson-dev gnuplot-nox redis-server redis-tools curl)
+          libtomlplusplus-dev rapidjson-dev gnuplot-nox redis-server redis-tools curl clang)
 
 install_missing_packages() {
   local missing=()
@@ -35,6 +35,18 @@ run_tests() { # run_tests DIR
   (cd "$1" && ctest --output-on-failure -j2 --timeout 900)
 }
 
+fuzz() { # fuzz SECONDS: each libFuzzer target for that long, on a copy of the committed corpus
+  CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRTK_FUZZ=ON \
+    -DRTK_BUILD_TESTS=OFF -DRTK_BUILD_EXAMPLES=OFF
+  cmake --build build-fuzz -j2 --target fuzz_reply_decoder fuzz_wire_format
+  for target in reply_decoder wire_format; do
+    mkdir -p "build-fuzz/corpus/$target"
+    cp -n tests/fuzz/corpus/$target/* "build-fuzz/corpus/$target/" || true # newer cp -n fails on a skip
+    "build-fuzz/tests/fuzz/fuzz_$target" -max_total_time="$1" -rss_limit_mb=2048 -max_len=65536 \
+      -print_final_stats=1 "build-fuzz/corpus/$target"
+  done
+}
+
 case "${1:-}" in
   demo)
     install_missing_packages
@@ -58,10 +70,16 @@ case "${1:-}" in
     # above (they fork rtk from test threads, which TSan does not follow through libstdc++).
     (cd build-tsan && TSAN_OPTIONS="halt_on_error=1 suppressions=$PWD/../tools/tsan.supp" \
       ctest --output-on-failure -j2 --timeout 900 \
-        -R '^(unit\..*|integration\.(toolkit|async_toolkit|pubsub|psubscribe|cluster|cluster_failover|cluster_psubscribe|local_cluster|server_launcher|command|cluster_command)_tests)$')
+        -R '^(unit\..*|integration\.(toolkit|async_toolkit|pubsub|psubscribe|cluster|cluster_failover|cluster_psubscribe|local_cluster|server_launcher|command|cluster_command|fault|hostile_server)_tests)$')
+    echo "== fuzzing the reply decoder and the wire-format reader (30 s each)"
+    fuzz 30
+    ;;
+  fuzz) # tools/dev.sh fuzz [SECONDS]: a longer run, by hand
+    install_missing_packages
+    fuzz "${2:-300}"
     ;;
   *)
-    echo "usage: tools/dev.sh demo | test" >&2
+    echo "usage: tools/dev.sh demo | test | fuzz [SECONDS]" >&2
     exit 2
     ;;
 esac

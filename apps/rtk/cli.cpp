@@ -7,6 +7,7 @@
 #include "redis_toolkit/errors.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cctype>
 #include <charconv>
 #include <istream>
@@ -176,7 +177,9 @@ const std::vector<OptionSpec>& option_table() {
          require_text(o, v);
          s.override_connection([v](Connection& c) { c.username = v; });
        }},
-      {"password", "P", "password (never printed)", connection, [](S& s, Text, Text v) {
+      {"password", "P", "password (never printed; prefer the REDISCLI_AUTH variable: "
+       "a command line is visible to every local user)", connection, [](S& s, Text, Text v) {
+         s.invocation.password_on_command_line = true;
          s.override_connection([v](Connection& c) { c.password = v; });
        }},
       {"cluster", "H:P[,H:P...]", "cluster mode, discovering the cluster from these nodes",
@@ -333,6 +336,12 @@ redis_toolkit::ToolkitConfig resolve_config(const ParseState& state) {
     if (!state.invocation.verbose) config.options.log_level = redis_toolkit::LogLevel::warning;
   }
   for (const auto& change : state.connection_overrides) change(config.connection);
+  // redis-cli's convention: the password from the environment when none was given otherwise.
+  if (!config.connection.password) {
+    const char* from_environment = std::getenv("REDISCLI_AUTH");
+    if (from_environment != nullptr && *from_environment != '\0')
+      config.connection.password = std::string(from_environment);
+  }
   config.connection.validate();
   return config;
 }
@@ -529,6 +538,9 @@ int run_cli(const std::vector<std::string>& arguments, CommandStreams& streams) 
   // Every error becomes one line "rtk: <Kind>: <reason>"; what() already reads "Kind: reason".
   try {
     const CliInvocation invocation = parse_command_line(arguments);
+    if (invocation.password_on_command_line)
+      streams.err << "rtk: warning: a password given with --password is visible to other local "
+                     "users (ps); set REDISCLI_AUTH instead\n";
     if (invocation.verbose) {
       streams.err << "rtk: " << invocation.command << " on "
                   << invocation.config.connection.describe() << "\n";

@@ -39,6 +39,8 @@ struct CliInvocation {
   /// The command's options, without the dashes: {"ttl", "60"}; a switch maps to "true".
   std::map<std::string, std::string> flags;
   bool verbose = false; ///< --verbose: describe the connection (never the password) on stderr
+  /// --password was on the command line, where every local user can read it (ps): run_cli warns.
+  bool password_on_command_line = false;
 };
 
 /// Where a command reads and writes: std::cin/cout/cerr in rtk, string streams in tests.

@@ -107,6 +107,16 @@ struct RedisOptions {
   std::chrono::seconds subscription_check_interval{30};
   std::size_t subscriber_mailbox_limit = 10000; ///< per handler; beyond it messages are dropped
 
+  /// Bytes one reply may take on the wire (Redis's own proto-max-bulk-len by default). A reply
+  /// announcing more is a ProtocolError before anything that size is allocated.
+  std::size_t max_reply_size = 512 * 1024 * 1024;
+  /// A connection idle this long (subscribers included) sends PING; no answer within the socket
+  /// timeout makes it dead: reconnect, resubscribe, pending calls fail with TimeoutError. 0: off.
+  std::chrono::duration<double> health_check_interval{5.0};
+  /// Calls waiting for replies, per server identity; a call beyond it fails at once with
+  /// OverloadError. 0: no bound.
+  std::size_t max_pending_calls = 100000;
+
   /// Throws ValidationError naming the first field out of its range, and its value.
   void validate() const;
 

@@ -73,6 +73,26 @@ public:
   TimeoutError(std::string server, std::string operation, std::string reason);
 };
 
+/// The server sent bytes that are not a RESP reply, or a reply larger than max_reply_size: the
+/// connection was dropped (and is made again on the next call) before anything that size was held.
+class ProtocolError : public ConnectionError {
+public:
+  ProtocolError(std::string server, std::string operation, std::string reason);
+};
+
+/// Refused at once, nothing sent: max_pending_calls calls were already waiting for their replies.
+/// Retry later; the calls already waiting are unaffected.
+class OverloadError : public RedisToolkitError {
+public:
+  OverloadError(std::string server, std::string operation, std::string reason);
+  const std::string& server() const noexcept { return server_; }
+  const std::string& operation() const noexcept { return operation_; }
+
+private:
+  std::string server_;
+  std::string operation_;
+};
+
 /// The server answered a command with an error reply (wrong type, unknown command, ...).
 class CommandError : public RedisToolkitError {
 public:

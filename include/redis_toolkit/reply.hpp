@@ -27,6 +27,8 @@ struct Reply {
     connection_failed, ///< never reached Redis, or the connection dropped before the reply
     timed_out,         ///< no reply within the socket timeout
     cluster_failed,    ///< the cluster could not route it (slot not served, too many redirections)
+    protocol_failed,   ///< the server's bytes were not RESP, or a reply exceeded max_reply_size
+    overloaded,        ///< refused at once: max_pending_calls calls were already waiting
   };
 
   Type type = Type::nil;
@@ -59,7 +61,8 @@ struct Reply {
   /// that could not route it).
   bool is_failure() const noexcept {
     return type == Type::connection_failed || type == Type::timed_out ||
-           type == Type::cluster_failed;
+           type == Type::cluster_failed || type == Type::protocol_failed ||
+           type == Type::overloaded;
   }
 
   static Reply failure(Type kind, std::string server, std::string reason) {

@@ -11,8 +11,10 @@ namespace redis_toolkit {
 /// Connection statistics of one server (or cluster node) pool.
 struct PoolStatistics {
   std::string server; ///< "host:port"
-  std::uint64_t connections_created = 0;
-  std::uint64_t connections_open = 0;
+  std::uint64_t connections_created = 0; ///< TCP connections made (logged in), reconnects included
+  std::uint64_t connections_open = 0;    ///< TCP connections logged in and not ended
+  std::uint64_t reconnects = 0;          ///< connections made again after one ended
+  std::uint64_t health_check_failures = 0; ///< connections found dead by a health check PING
   std::uint64_t requests_in_flight = 0; ///< pipelines sent and not yet answered
   std::uint64_t requests_total = 0;     ///< commands answered
   std::uint64_t retries = 0;            ///< commands sent again after a connection failure

@@ -63,6 +63,8 @@ enum class ErrorKind : std::uint8_t {
   cluster,
   batch, ///< BatchError: the reason lists the keys that failed
   other,
+  protocol, ///< ProtocolError
+  overload, ///< OverloadError
 };
 
 /// The category of the toolkit's caf::errors.

@@ -21,6 +21,11 @@ inline constexpr std::size_t max_nesting_depth = 256;
 /// deeper than max_nesting_depth.
 std::string serialize_value(const Value& value, std::string_view key = {});
 
+/// A lower bound of serialize_value(value).size(), found without encoding: the payload of every
+/// string (bytes: their base64) in the value. Lets a value too large for max_value_size be refused
+/// before its encoding is built.
+std::size_t serialized_size_at_least(const Value& value);
+
 /// Decodes stored bytes (see docs/WIRE_FORMAT.md for the rules). Throws SerializationError
 /// (naming `key` when given) for damaged toolkit values: a truncated or malformed wrapper,
 /// a wrong type inside the wrapper, invalid base64, an integer out of int64 range, deep nesting.
