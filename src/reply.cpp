@@ -27,6 +27,8 @@ const char* Reply::type_name(Type type) noexcept {
     case Type::connection_failed: return "a connection failure";
     case Type::timed_out: return "a timeout";
     case Type::cluster_failed: return "a cluster failure";
+    case Type::protocol_failed: return "a protocol failure";
+    case Type::overloaded: return "an overload refusal";
   }
   return "unknown";
 }
