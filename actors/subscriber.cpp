@@ -19,6 +19,7 @@ namespace {
 using Clock = std::chrono::system_clock;
 using reconnect_atom = caf::atom_constant<caf::atom("rtk_recon")>;
 using expiry_atom = caf::atom_constant<caf::atom("rtk_expire")>;
+using stop_deadline_atom = caf::atom_constant<caf::atom("rtk_stopdl")>;
 
 struct Channel {
   std::vector<HandlerRef> handlers;
@@ -50,6 +51,9 @@ struct SubscriberState {
   bool reconnect_scheduled = false;
   std::string suspect; ///< cluster: the node that just failed us, for the router to avoid
   SubscriptionStatistics statistics;
+  /// Set while stopping: UNSUBSCRIBE sent, the server's last confirmation awaited. Released (and
+  /// its StopSignal set) when the subscriber ends.
+  std::shared_ptr<StopTicket> stopping;
   static inline const char* name = "rtk_subscriber";
 };
 
@@ -112,9 +116,12 @@ const char* unsubscribe_command(const SubscriberState& state) {
   return state.settings.sharded ? "SUNSUBSCRIBE" : "UNSUBSCRIBE";
 }
 
+/// Sends `command` for `channels`; nothing when there are none, unless `even_without_channels`
+/// (UNSUBSCRIBE without arguments: all of them).
 void send_channel_command(Subscriber* self, std::string_view command,
-                          const std::vector<std::string>& channels) {
-  if (self->state.phase != Phase::connected || channels.empty()) return;
+                          const std::vector<std::string>& channels,
+                          bool even_without_channels = false) {
+  if (self->state.phase != Phase::connected || (channels.empty() && !even_without_channels)) return;
   std::vector<std::string_view> arguments{command};
   arguments.insert(arguments.end(), channels.begin(), channels.end());
   std::string encoded;
@@ -129,8 +136,17 @@ std::vector<std::string> all_channel_names(const SubscriberState& state) {
   return names;
 }
 
+void finish_stopping(Subscriber* self) {
+  auto& state = self->state;
+  if (state.phase == Phase::connected) self->close(state.handle);
+  state.phase = Phase::disconnected;
+  state.stopping.reset(); // sets the StopSignal: stop() returns
+  self->quit();
+}
+
 void connection_lost(Subscriber* self, const std::string& reason) {
   auto& state = self->state;
+  if (state.stopping) return finish_stopping(self); // no connection: nothing left subscribed
   if (state.phase == Phase::connected) {
     RTK_LOG_WARN("subscriber connection to " << state.settings.connection.server()
                                              << " lost: " << reason << "; reconnecting");
@@ -189,6 +205,14 @@ void on_push(Subscriber* self, Reply& reply) {
   }
   if (reply.type != Reply::Type::array || reply.elements.empty()) return;
   const std::string& kind = reply.elements[0].text;
+  if (self->state.stopping) {
+    // Stopping: every channel was dropped here, and Redis confirms each; the confirmation that
+    // counts no subscription left on this connection ends the subscriber.
+    const bool unsubscribed = kind == "unsubscribe" || kind == "sunsubscribe";
+    if (unsubscribed && reply.elements.size() >= 3 && reply.elements[2].integer == 0)
+      finish_stopping(self);
+    return;
+  }
   if ((kind == "message" || kind == "smessage") && reply.elements.size() >= 3)
     deliver(self, reply.elements[1].text, reply.elements[2].text);
   else if ((kind == "subscribe" || kind == "ssubscribe") && reply.elements.size() >= 2)
@@ -197,6 +221,26 @@ void on_push(Subscriber* self, Reply& reply) {
            self->state.channels.count(reply.elements[1].text) > 0)
     // Not asked for: Redis unsubscribes sharded channels whose slot moved to another node.
     connection_lost(self, "Redis unsubscribed '" + reply.elements[1].text + "' (its slot moved)");
+}
+
+/// Drops every channel and, when the connection is up and logged in, asks Redis to drop them too:
+/// the subscriber ends on its confirmation (finish_stopping), or after the socket timeout.
+void begin_stopping(Subscriber* self, std::shared_ptr<StopTicket> ticket) {
+  auto& state = self->state;
+  state.stopping = std::move(ticket);
+  state.channels.clear(); // nothing is delivered any more
+  for (auto& pending : state.confirmations)
+    pending.promise.deliver(caf::make_error(caf::sec::request_receiver_down));
+  state.confirmations.clear();
+  if (state.phase != Phase::connected || state.login_replies_expected > 0) {
+    // No SUBSCRIBE has reached Redis on this connection (it is sent after the login replies).
+    finish_stopping(self);
+    return;
+  }
+  // Without arguments: every channel (or shard channel) of this connection, whichever the
+  // server still counts, including one whose SUBSCRIBE is still on its way.
+  send_channel_command(self, unsubscribe_command(state), {}, true);
+  self->delayed_send(self, state.settings.connection.socket_timeout, stop_deadline_atom::value);
 }
 
 void on_login_complete(Subscriber* self) {
@@ -355,6 +399,16 @@ caf::behavior subscriber(Subscriber* self, SubscriberSettings settings) {
         connection_lost(self, "connection closed by the server");
       },
       [stop](shutdown_atom) { stop(); },
+      [self](shutdown_atom, std::shared_ptr<StopTicket>& ticket) {
+        if (!self->state.stopping) begin_stopping(self, std::move(ticket));
+      },
+      [self](stop_deadline_atom) {
+        if (!self->state.stopping) return;
+        RTK_LOG_WARN("subscriber " << self->state.settings.connection.server()
+                                   << ": no UNSUBSCRIBE confirmation within the socket timeout; "
+                                      "closing the connection");
+        finish_stopping(self);
+      },
   };
 }
 

@@ -33,6 +33,7 @@ SubscriptionControl::~SubscriptionControl() { stop(); }
 std::map<caf::actor, std::vector<std::string>>
 SubscriptionControl::subscribers_for(const std::vector<std::string>& channels, bool create) {
   std::map<caf::actor, std::vector<std::string>> groups;
+  const CallerThreadScope caller_thread; // it may spawn subscribers here
   std::lock_guard<std::mutex> lock(mutex_);
   if (stopped_) return groups;
   // Sharded channels in a cluster live on the master of their slot: one subscriber per slot.
@@ -104,6 +105,7 @@ void SubscriptionControl::add(const std::vector<std::string>& channels, HandlerR
 
 void SubscriptionControl::add(const std::vector<std::string>& channels, MessageHandler handler,
                               bool dynamic, std::function<void(std::exception_ptr)> done) {
+  const CallerThreadScope caller_thread;
   HandlerRef wrapped = spawn_function_handler(core_->system(), std::move(handler));
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -237,7 +239,13 @@ void SubscriptionControl::stop() noexcept {
     subscribers.swap(subscribers_);
     handlers.swap(owned_handlers_);
   }
-  for (auto& entry : subscribers) caf::anon_send(entry.second, shutdown_atom::value);
+  // Each subscriber unsubscribes everything and ends on Redis' confirmation (or after the socket
+  // timeout): once stop() returns, a PUBLISH counts no receiver on these connections.
+  std::vector<std::shared_ptr<StopSignal>> signals;
+  for (auto& entry : subscribers) {
+    signals.push_back(std::make_shared<StopSignal>());
+    caf::anon_send(entry.second, shutdown_atom::value, std::make_shared<StopTicket>(signals.back()));
+  }
   for (auto& handler : handlers) {
     // After stop() no function handler runs: one in progress is waited for (a handler stuck
     // longer than this is left to finish on its own thread, and said so).
@@ -245,6 +253,11 @@ void SubscriptionControl::stop() noexcept {
       RTK_LOG_WARN("a message handler still runs 5 s after its subscription was stopped");
     caf::anon_send_exit(handler.first.actor, caf::exit_reason::user_shutdown);
   }
+  // The subscriber's own deadline is the socket timeout; this one also covers a busy mailbox.
+  for (auto& signal : signals)
+    if (!signal->wait_for(wait_limit_))
+      RTK_LOG_WARN("a subscriber did not end within " << wait_limit_.count()
+                                                      << " ms of its subscription's stop()");
 }
 
 bool SubscriptionControl::active() const noexcept {
