@@ -86,6 +86,7 @@ BOOST_AUTO_TEST_CASE(a_throwing_sink_does_not_fail_the_caller) {
 }
 
 BOOST_AUTO_TEST_CASE(concurrent_messages_reach_the_sink_whole) {
+  logging::set_level(LogLevel::info);
   constexpr int threads = 4, per_thread = 500;
   std::vector<std::thread> workers;
   for (int t = 0; t < threads; ++t) {
