@@ -2,7 +2,7 @@
 // redis_toolkit::Reply: one RESP2 reply as the actors pass it around, plus the two ways a command can
 // fail before Redis answers it (the connection failed, or no reply came in time).
 //
-//   Reply r = ...;                        // from AsyncRedisToolkit::execute or the router actor
+//   Reply r = ...;                        // from the router actor (actor_protocol.hpp: exec_atom)
 //   if (r.is_string()) use(r.text);       // bulk string
 //   else if (r.is_error()) log(r.text);   // "WRONGTYPE Operation against a key ..."
 
