@@ -224,7 +224,7 @@ void on_push(Subscriber* self, Reply& reply) {
 }
 
 /// Drops every channel and, when the connection is up and logged in, asks Redis to drop them too:
-/// the subscriber ends on its confirmation (finish_stopping), or after the socket timeout.
+/// the subscriber ends on its confirmation (finish_stopping), or after its stop timeout.
 void begin_stopping(Subscriber* self, std::shared_ptr<StopTicket> ticket) {
   auto& state = self->state;
   state.stopping = std::move(ticket);
@@ -240,7 +240,7 @@ void begin_stopping(Subscriber* self, std::shared_ptr<StopTicket> ticket) {
   // Without arguments: every channel (or shard channel) of this connection, whichever the
   // server still counts, including one whose SUBSCRIBE is still on its way.
   send_channel_command(self, unsubscribe_command(state), {}, true);
-  self->delayed_send(self, state.settings.connection.socket_timeout, stop_deadline_atom::value);
+  self->delayed_send(self, state.settings.stop_timeout, stop_deadline_atom::value);
 }
 
 void on_login_complete(Subscriber* self) {
@@ -405,7 +405,7 @@ caf::behavior subscriber(Subscriber* self, SubscriberSettings settings) {
       [self](stop_deadline_atom) {
         if (!self->state.stopping) return;
         RTK_LOG_WARN("subscriber " << self->state.settings.connection.server()
-                                   << ": no UNSUBSCRIBE confirmation within the socket timeout; "
+                                   << ": no UNSUBSCRIBE confirmation within subscriber_stop_timeout; "
                                       "closing the connection");
         finish_stopping(self);
       },

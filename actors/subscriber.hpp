@@ -117,6 +117,9 @@ struct SubscriberSettings {
   std::chrono::minutes expire_after{5};
   std::chrono::seconds check_interval{30};
   std::size_t mailbox_limit = 10000; ///< per function handler
+  /// How long a stopping subscriber waits for Redis' UNSUBSCRIBE confirmation before it closes
+  /// its connection anyway (RedisOptions::subscriber_stop_timeout).
+  std::chrono::milliseconds stop_timeout{5000};
   /// Cluster mode: the router to ask where to connect; empty for a single server.
   caf::actor locator;
   bool sharded = false;          ///< SSUBSCRIBE / SUNSUBSCRIBE / smessage

@@ -239,8 +239,8 @@ void SubscriptionControl::stop() noexcept {
     subscribers.swap(subscribers_);
     handlers.swap(owned_handlers_);
   }
-  // Each subscriber unsubscribes everything and ends on Redis' confirmation (or after the socket
-  // timeout): once stop() returns, a PUBLISH counts no receiver on these connections.
+  // Each subscriber unsubscribes everything and ends on Redis' confirmation (or after
+  // subscriber_stop_timeout): once stop() returns, a PUBLISH counts no receiver on them.
   std::vector<std::shared_ptr<StopSignal>> signals;
   for (auto& entry : subscribers) {
     signals.push_back(std::make_shared<StopSignal>());
@@ -253,10 +253,11 @@ void SubscriptionControl::stop() noexcept {
       RTK_LOG_WARN("a message handler still runs 5 s after its subscription was stopped");
     caf::anon_send_exit(handler.first.actor, caf::exit_reason::user_shutdown);
   }
-  // The subscriber's own deadline is the socket timeout; this one also covers a busy mailbox.
+  // The subscriber's own deadline is settings_.stop_timeout; this one also covers a busy mailbox.
+  const auto limit = settings_.stop_timeout + wait_limit_;
   for (auto& signal : signals)
-    if (!signal->wait_for(wait_limit_))
-      RTK_LOG_WARN("a subscriber did not end within " << wait_limit_.count()
+    if (!signal->wait_for(limit))
+      RTK_LOG_WARN("a subscriber did not end within " << limit.count()
                                                       << " ms of its subscription's stop()");
 }
 
@@ -340,6 +341,8 @@ std::shared_ptr<SubscriptionControl> new_subscription_control(const std::shared_
   settings.expire_after = core->options().subscription_expire_minutes;
   settings.check_interval = core->options().subscription_check_interval;
   settings.mailbox_limit = core->options().subscriber_mailbox_limit;
+  settings.stop_timeout =
+      std::chrono::duration_cast<std::chrono::milliseconds>(core->options().subscriber_stop_timeout);
   settings.sharded = kind == PubSubKind::sharded;
   if (core->config().cluster_mode) settings.locator = core->router();
   const auto wait_limit = core->config().connection_timeout + core->config().socket_timeout;
