@@ -45,8 +45,8 @@ inline void leave_calls_pending(redis_toolkit::RedisToolkit& blocking,
     async.setter("exit:pending:" + std::to_string(i % 50), i, [](redis_toolkit::Result<void>) {});
     (void)async.getter("exit:pending:" + std::to_string(i % 50)); // a future nobody waits for
   }
-  std::atomic<bool> started{false};
-  std::thread([&blocking, &started] {
+  static std::atomic<bool> started{false}; // the thread outlives this function
+  std::thread([&blocking] {
     for (long i = 0;; ++i) {
       try {
         blocking.setter("exit:loop", i);
