@@ -21,6 +21,7 @@ using reconnect_atom = caf::atom_constant<caf::atom("rtk_recon")>;
 using expiry_atom = caf::atom_constant<caf::atom("rtk_expire")>;
 using sub_health_atom = caf::atom_constant<caf::atom("rtk_shlth")>;
 using Steady = std::chrono::steady_clock;
+using stop_deadline_atom = caf::atom_constant<caf::atom("rtk_stopdl")>;
 
 struct Channel {
   std::vector<HandlerRef> handlers;
@@ -64,6 +65,9 @@ struct SubscriberState {
   bool ping_waiting = false;
   bool health_timer_armed = false;
   bool loss_logged = false; ///< warned about this outage already; debug until resubscribed
+  /// Set while stopping: UNSUBSCRIBE sent, the server's last confirmation awaited. Released (and
+  /// its StopSignal set) when the subscriber ends.
+  std::shared_ptr<StopTicket> stopping;
   static inline const char* name = "rtk_subscriber";
 };
 
@@ -134,9 +138,12 @@ std::map<std::string, Channel>& subscriptions(SubscriberState& state, Target tar
   return target == Target::pattern ? state.patterns : state.channels;
 }
 
+/// Sends `command` for `channels`; nothing when there are none, unless `even_without_channels`
+/// (UNSUBSCRIBE without arguments: all of them).
 void send_channel_command(Subscriber* self, std::string_view command,
-                          const std::vector<std::string>& channels) {
-  if (self->state.phase != Phase::connected || channels.empty()) return;
+                          const std::vector<std::string>& channels,
+                          bool even_without_channels = false) {
+  if (self->state.phase != Phase::connected || (channels.empty() && !even_without_channels)) return;
   std::vector<std::string_view> arguments{command};
   arguments.insert(arguments.end(), channels.begin(), channels.end());
   std::string encoded;
@@ -151,8 +158,17 @@ std::vector<std::string> all_names(const std::map<std::string, Channel>& subscri
   return names;
 }
 
+void finish_stopping(Subscriber* self) {
+  auto& state = self->state;
+  if (state.phase == Phase::connected) self->close(state.handle);
+  state.phase = Phase::disconnected;
+  state.stopping.reset(); // sets the StopSignal: stop() returns
+  self->quit();
+}
+
 void connection_lost(Subscriber* self, const std::string& reason) {
   auto& state = self->state;
+  if (state.stopping) return finish_stopping(self); // no connection: nothing left subscribed
   if (state.phase == Phase::connected) {
     // Once per outage: a server that stays away fails every reconnect the same way.
     RTK_LOG(state.loss_logged ? LogLevel::debug : LogLevel::warning,
@@ -270,6 +286,15 @@ void on_push(Subscriber* self, Reply& reply) {
   }
   if (reply.type != Reply::Type::array || reply.elements.empty()) return;
   const std::string& kind = reply.elements[0].text;
+  if (self->state.stopping) {
+    // Stopping: every channel and pattern was dropped here, and Redis confirms each; the
+    // confirmation that counts no subscription left on this connection ends the subscriber.
+    const bool unsubscribed =
+        kind == "unsubscribe" || kind == "sunsubscribe" || kind == "punsubscribe";
+    if (unsubscribed && reply.elements.size() >= 3 && reply.elements[2].integer == 0)
+      finish_stopping(self);
+    return;
+  }
   if (kind == "pong") {
     self->state.ping_waiting = false;
     return;
@@ -288,6 +313,30 @@ void on_push(Subscriber* self, Reply& reply) {
            self->state.channels.count(reply.elements[1].text) > 0)
     // Not asked for: Redis unsubscribes sharded channels whose slot moved to another node.
     connection_lost(self, "Redis unsubscribed '" + reply.elements[1].text + "' (its slot moved)");
+}
+
+/// Drops every channel and, when the connection is up and logged in, asks Redis to drop them too:
+/// the subscriber ends on its confirmation (finish_stopping), or after its stop timeout.
+void begin_stopping(Subscriber* self, std::shared_ptr<StopTicket> ticket) {
+  auto& state = self->state;
+  state.stopping = std::move(ticket);
+  const bool had_patterns = !state.patterns.empty();
+  state.channels.clear(); // nothing is delivered any more
+  state.patterns.clear();
+  for (auto& pending : state.confirmations)
+    pending.promise.deliver(caf::make_error(caf::sec::request_receiver_down));
+  state.confirmations.clear();
+  if (state.phase != Phase::connected || state.login_replies_expected > 0) {
+    // No SUBSCRIBE has reached Redis on this connection (it is sent after the login replies).
+    finish_stopping(self);
+    return;
+  }
+  // Without arguments: every channel (or shard channel) of this connection, whichever the
+  // server still counts, including one whose SUBSCRIBE is still on its way.
+  send_channel_command(self, unsubscribe_command(state), {}, true);
+  // Patterns after channels: the last confirmation, counting none left, is PUNSUBSCRIBE's.
+  if (had_patterns) send_channel_command(self, "PUNSUBSCRIBE", {}, true);
+  self->delayed_send(self, state.settings.stop_timeout, stop_deadline_atom::value);
 }
 
 void on_login_complete(Subscriber* self) {
@@ -464,6 +513,16 @@ caf::behavior subscriber(Subscriber* self, SubscriberSettings settings) {
         connection_lost(self, "connection closed by the server");
       },
       [stop](shutdown_atom) { stop(); },
+      [self](shutdown_atom, std::shared_ptr<StopTicket>& ticket) {
+        if (!self->state.stopping) begin_stopping(self, std::move(ticket));
+      },
+      [self](stop_deadline_atom) {
+        if (!self->state.stopping) return;
+        RTK_LOG_WARN("subscriber " << self->state.settings.connection.server()
+                                   << ": no UNSUBSCRIBE confirmation within subscriber_stop_timeout; "
+                                      "closing the connection");
+        finish_stopping(self);
+      },
   };
 }
 

@@ -67,6 +67,42 @@ private:
   std::thread::id runner_;
 };
 
+/// What stop() waits on: set once a subscriber has ended, which it does after Redis confirmed that
+/// the connection holds no subscription any more (or without a connection, or after the socket
+/// timeout). The subscriber holds it through a StopTicket, whose end sets it: a subscriber that
+/// has already ended, and drops the ticket with its message, still sets it.
+class StopSignal {
+public:
+  void set() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      done_ = true;
+    }
+    ready_.notify_all();
+  }
+  /// True once set; false when `limit` passed first.
+  bool wait_for(std::chrono::milliseconds limit) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    return ready_.wait_for(lock, limit, [this] { return done_; });
+  }
+
+private:
+  std::mutex mutex_;
+  std::condition_variable ready_;
+  bool done_ = false;
+};
+
+class StopTicket {
+public:
+  explicit StopTicket(std::shared_ptr<StopSignal> signal) : signal_(std::move(signal)) {}
+  StopTicket(const StopTicket&) = delete;
+  StopTicket& operator=(const StopTicket&) = delete;
+  ~StopTicket() { signal_->set(); }
+
+private:
+  std::shared_ptr<StopSignal> signal_;
+};
+
 /// A handler actor and, for the function handlers we wrap, its backlog: messages sent to it and
 /// not yet handled. At the mailbox limit the subscriber drops messages for it (and counts them).
 /// A caller's own actor has no backlog here: its mailbox is its own business.
@@ -83,6 +119,9 @@ struct SubscriberSettings {
   std::chrono::minutes expire_after{5};
   std::chrono::seconds check_interval{30};
   std::size_t mailbox_limit = 10000; ///< per function handler
+  /// How long a stopping subscriber waits for Redis' UNSUBSCRIBE confirmation before it closes
+  /// its connection anyway (RedisOptions::subscriber_stop_timeout).
+  std::chrono::milliseconds stop_timeout{5000};
   /// Cluster mode: the router to ask where to connect; empty for a single server.
   caf::actor locator;
   bool sharded = false;          ///< SSUBSCRIBE / SUNSUBSCRIBE / smessage
@@ -100,3 +139,4 @@ HandlerRef spawn_function_handler(caf::actor_system& system, PatternMessageHandl
 } // namespace redis_toolkit::detail
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(redis_toolkit::detail::HandlerRef)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<redis_toolkit::detail::StopTicket>)

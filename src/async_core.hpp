@@ -31,6 +31,7 @@ public:
   std::shared_ptr<DynamicSubscriptions> dynamic;
 
   ToolkitActor actor() {
+    const CallerThreadScope caller_thread; // it may spawn the toolkit actor here
     std::lock_guard<std::mutex> lock(actor_mutex);
     if (!toolkit_actor && !core->closed())
       toolkit_actor = spawn_toolkit_actor(core->system(), core->router(), core->options(),

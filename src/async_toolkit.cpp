@@ -17,7 +17,11 @@ AsyncRedisToolkit::AsyncRedisToolkit(caf::actor_system& system, RedisConnectionC
                                      RedisOptions options)
     : core_(std::make_shared<detail::AsyncCore>(&system, std::move(config), std::move(options))) {}
 
-AsyncRedisToolkit::~AsyncRedisToolkit() { cleanup(); }
+AsyncRedisToolkit::~AsyncRedisToolkit() {
+  cleanup();
+  // As RedisToolkit's: a call still made on it while the process exits meets a closed core.
+  if (detail::process_exiting()) detail::keep_until_exit(core_);
+}
 AsyncRedisToolkit::AsyncRedisToolkit(AsyncRedisToolkit&&) noexcept = default;
 AsyncRedisToolkit& AsyncRedisToolkit::operator=(AsyncRedisToolkit&& other) noexcept {
   if (this != &other) {

@@ -19,8 +19,10 @@ struct SinkSlot {
 };
 
 SinkSlot& sink_slot() {
-  static SinkSlot slot; // a function-local static: safe to log from other statics' constructors
-  return slot;
+  // Made on first use (safe to log from other statics' constructors) and never destroyed (safe
+  // to log from the actors of a toolkit that is itself a static, after the other statics went).
+  static auto* slot = new SinkSlot;
+  return *slot;
 }
 
 void write_to_stderr(LogLevel level, std::string_view message) {

@@ -44,6 +44,7 @@ SubscriptionControl::~SubscriptionControl() { stop(); }
 std::map<caf::actor, std::vector<std::string>>
 SubscriptionControl::subscribers_for(const std::vector<std::string>& channels, bool create) {
   std::map<caf::actor, std::vector<std::string>> groups;
+  const CallerThreadScope caller_thread; // it may spawn subscribers here
   std::lock_guard<std::mutex> lock(mutex_);
   if (stopped_) return groups;
   // Sharded channels in a cluster live on the master of their slot: one subscriber per slot.
@@ -160,6 +161,7 @@ void SubscriptionControl::confirm_all(std::map<caf::actor, std::vector<std::stri
 
 void SubscriptionControl::add(const std::vector<std::string>& channels, MessageHandler handler,
                               bool dynamic, std::function<void(std::exception_ptr)> done) {
+  const CallerThreadScope caller_thread;
   HandlerRef wrapped = spawn_function_handler(core_->system(), std::move(handler));
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -305,7 +307,13 @@ void SubscriptionControl::stop() noexcept {
     for (auto& handler : owned_pattern_handlers_) handlers.emplace_back(std::move(handler), std::set<std::string>{});
     owned_pattern_handlers_.clear();
   }
-  for (auto& entry : subscribers) caf::anon_send(entry.second, shutdown_atom::value);
+  // Each subscriber unsubscribes everything and ends on Redis' confirmation (or after
+  // subscriber_stop_timeout): once stop() returns, a PUBLISH counts no receiver on them.
+  std::vector<std::shared_ptr<StopSignal>> signals;
+  for (auto& entry : subscribers) {
+    signals.push_back(std::make_shared<StopSignal>());
+    caf::anon_send(entry.second, shutdown_atom::value, std::make_shared<StopTicket>(signals.back()));
+  }
   for (auto& handler : handlers) {
     // After stop() no function handler runs: one in progress is waited for (a handler stuck
     // longer than this is left to finish on its own thread, and said so).
@@ -313,6 +321,12 @@ void SubscriptionControl::stop() noexcept {
       RTK_LOG_WARN("a message handler still runs 5 s after its subscription was stopped");
     caf::anon_send_exit(handler.first.actor, caf::exit_reason::user_shutdown);
   }
+  // The subscriber's own deadline is settings_.stop_timeout; this one also covers a busy mailbox.
+  const auto limit = settings_.stop_timeout + wait_limit_;
+  for (auto& signal : signals)
+    if (!signal->wait_for(limit))
+      RTK_LOG_WARN("a subscriber did not end within " << limit.count()
+                                                      << " ms of its subscription's stop()");
 }
 
 bool SubscriptionControl::active() const noexcept {
@@ -396,6 +410,8 @@ std::shared_ptr<SubscriptionControl> new_subscription_control(const std::shared_
   settings.expire_after = core->options().subscription_expire_minutes;
   settings.check_interval = core->options().subscription_check_interval;
   settings.mailbox_limit = core->options().subscriber_mailbox_limit;
+  settings.stop_timeout =
+      std::chrono::duration_cast<std::chrono::milliseconds>(core->options().subscriber_stop_timeout);
   settings.sharded = kind == PubSubKind::sharded;
   if (core->config().cluster_mode) settings.locator = core->router();
   const auto wait_limit = core->config().connection_timeout + core->config().socket_timeout;

@@ -28,7 +28,15 @@ RedisToolkit::RedisToolkit(caf::actor_system& system, RedisConnectionConfig conf
     : core_(std::make_shared<ToolkitCore>(&system, std::move(config), std::move(options))),
       dynamic_(std::make_shared<detail::DynamicSubscriptions>(core_)) {}
 
-RedisToolkit::~RedisToolkit() { cleanup(); }
+RedisToolkit::~RedisToolkit() {
+  cleanup();
+  // While the process exits another thread may still be inside a call on this toolkit (exit()
+  // stops no thread): the closed core stays until the end, and that call fails cleanly.
+  if (detail::process_exiting()) {
+    detail::keep_until_exit(core_);
+    detail::keep_until_exit(dynamic_);
+  }
+}
 RedisToolkit::RedisToolkit(RedisToolkit&&) noexcept = default;
 RedisToolkit& RedisToolkit::operator=(RedisToolkit&& other) noexcept {
   if (this != &other) {

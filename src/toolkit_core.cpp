@@ -11,21 +11,102 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <cstdlib>
 #include <map>
+#include <set>
 #include <thread>
 
 namespace redis_toolkit::detail {
 
+// ---- Process exit ----
+//
+// Toolkits may be globals, function-local statics or members of singletons: destroyed after main
+// returns, by exit() on whichever thread calls it, while other threads may still use them. Three
+// rules make that safe:
+//
+// 1. CAF 0.17 keeps, in a thread-local of every thread that made an actor system or spawned an
+//    actor, a reference to the system's logger. exit() destroys the exiting thread's thread-locals
+//    before any static object; an actor system destroyed afterwards on that thread releases that
+//    reference a second time and frees the logger twice ("free(): corrupted unsorted chunks").
+//    So every thread that enters the toolkit gets a thread-local guard, made after CAF's (hence
+//    destroyed before it), that clears CAF's reference while it is still valid.
+// 2. The process-wide registries (the shared runtime, the shared routers, the live cores, the log
+//    sink) are never destroyed: a toolkit destroyed after them would use them.
+// 3. An exit hook, registered with atexit() after the toolkits made so far (on the first call into
+//    the toolkit after each new toolkit, since a hook registered during a static toolkit's
+//    construction would run after its destructor), closes every live toolkit: routers,
+//    subscribers and completion actors end before the static objects they might use go. A
+//    toolkit destroyed after the hook keeps its core (and the actor system) until the process
+//    ends, closed, so that a thread still inside a call gets a ConnectionError rather than freed
+//    memory; the actor system's threads are idle by then and end with the process.
+
+namespace {
+
+/// Destroyed before CAF's thread-local logger reference (it is made after it): releases that
+/// reference while it is valid, so that CAF's own destructor and a later actor system destructor
+/// on this thread find it empty.
+struct CafThreadExitGuard {
+  ~CafThreadExitGuard() { caf::logger::set_current_actor_system(nullptr); }
+};
+
+struct ProcessRegistry {
+  std::mutex mutex;
+  std::set<ToolkitCore*> live_cores;
+  std::vector<std::shared_ptr<void>> kept_until_exit;
+  std::atomic<bool> hook_needed{false};
+  std::atomic<bool> exiting{false};
+};
+
+ProcessRegistry& process_registry() {
+  static auto* registry = new ProcessRegistry; // never destroyed: rule 2 above
+  return *registry;
+}
+
+void close_every_toolkit_at_exit() {
+  ProcessRegistry& registry = process_registry();
+  registry.exiting.store(true);
+  std::lock_guard<std::mutex> lock(registry.mutex);
+  for (ToolkitCore* core : registry.live_cores) core->close();
+}
+
+} // namespace
+
+CallerThreadScope::CallerThreadScope() {
+  thread_local bool guarded = false;
+  if (!guarded) {
+    (void)caf::logger::current_logger(); // CAF's thread-local first: it is destroyed last
+    thread_local CafThreadExitGuard guard;
+    (void)guard;
+    guarded = true;
+  }
+  ProcessRegistry& registry = process_registry();
+  if (registry.hook_needed.load(std::memory_order_relaxed) && registry.hook_needed.exchange(false))
+    std::atexit(close_every_toolkit_at_exit);
+}
+
+CallerThreadScope::~CallerThreadScope() { caf::logger::set_current_actor_system(nullptr); }
+
+bool process_exiting() noexcept { return process_registry().exiting.load(); }
+
+void keep_until_exit(std::shared_ptr<void> object) {
+  ProcessRegistry& registry = process_registry();
+  std::lock_guard<std::mutex> lock(registry.mutex);
+  registry.kept_until_exit.push_back(std::move(object));
+}
+
 // ---- Runtime ----
 
 std::shared_ptr<Runtime> Runtime::shared() {
-  static std::mutex mutex;
-  static std::weak_ptr<Runtime> current;
-  std::lock_guard<std::mutex> lock(mutex);
-  auto runtime = current.lock();
+  struct Slot {
+    std::mutex mutex;
+    std::weak_ptr<Runtime> current;
+  };
+  static auto* slot = new Slot; // never destroyed: a static toolkit may outlive any other static
+  std::lock_guard<std::mutex> lock(slot->mutex);
+  auto runtime = slot->current.lock();
   if (!runtime) {
     runtime = std::make_shared<Runtime>();
-    current = runtime;
+    slot->current = runtime;
   }
   return runtime;
 }
@@ -75,21 +156,24 @@ std::string identity_of(const caf::actor_system& system, const RouterSettings& r
 std::shared_ptr<SharedRouter> SharedRouter::acquire(caf::actor_system& system,
                                                     const RedisConnectionConfig& config,
                                                     const RedisOptions& options) {
-  static std::mutex mutex;
-  static std::map<std::string, std::weak_ptr<SharedRouter>> routers;
+  struct Registry {
+    std::mutex mutex;
+    std::map<std::string, std::weak_ptr<SharedRouter>> routers;
+  };
+  static auto* registry = new Registry; // never destroyed: a static toolkit may outlive it
   RouterSettings settings;
   settings.node = connection_settings(config);
   apply_limits(settings, options);
   // One pipelined connection per server unless asked otherwise: every command of a round then
   // travels in one write and one read (100 async calls in flight over 100 keys ran about 1.4x
   // faster than spread over 4 connections, whose pipelines cost their own syscalls on both sides).
-  settings.max_connections = options.max_connections.value_or(1);
+  settings.max_connections = options.max_connections.value_or(RedisOptions::default_max_connections);
   if (config.cluster_mode) {
     settings.cluster = true;
     settings.seeds = config.cluster_seed_nodes();
     settings.skip_full_coverage_check = config.skip_full_coverage_check;
     settings.readonly_mode = config.readonly_mode;
-    // Per node: max_connections (1 when unset) within max_connections_per_node.
+    // Per node: max_connections (its default when unset) within max_connections_per_node.
     settings.max_connections = std::min<std::size_t>(
         settings.max_connections, static_cast<std::size_t>(config.max_connections_per_node));
   }
@@ -98,7 +182,8 @@ std::shared_ptr<SharedRouter> SharedRouter::acquire(caf::actor_system& system,
     return std::make_shared<SharedRouter>(spawn_router(system, settings));
   }
   const std::string identity = identity_of(system, settings);
-  std::lock_guard<std::mutex> lock(mutex);
+  std::lock_guard<std::mutex> lock(registry->mutex);
+  auto& routers = registry->routers;
   for (auto it = routers.begin(); it != routers.end();) // forget routers nobody uses any more
     it = it->second.expired() ? routers.erase(it) : std::next(it);
   if (auto existing = routers[identity].lock()) return existing;
@@ -162,14 +247,26 @@ public:
     return Lease(*this, std::make_unique<caf::scoped_actor>(system_));
   }
 
+  /// Ends the idle scoped actors, and each busy one when it comes back: a live scoped actor
+  /// counts as running, and an actor system's destructor waits for every running actor.
+  void close() {
+    std::vector<std::unique_ptr<caf::scoped_actor>> idle;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      closed_ = true;
+      idle.swap(idle_);
+    }
+  }
+
 private:
   void give_back(std::unique_ptr<caf::scoped_actor> actor) {
     std::lock_guard<std::mutex> lock(mutex_);
-    idle_.push_back(std::move(actor));
+    if (!closed_) idle_.push_back(std::move(actor));
   }
 
   caf::actor_system& system_;
   std::mutex mutex_;
+  bool closed_ = false;
   std::vector<std::unique_ptr<caf::scoped_actor>> idle_;
 };
 
@@ -290,6 +387,7 @@ ToolkitCore::ToolkitCore(caf::actor_system* system, RedisConnectionConfig config
     : runtime_(system == nullptr ? Runtime::shared() : nullptr),
       system_(system == nullptr ? &runtime_->system() : system), config_(std::move(config)),
       options_(std::move(options)) {
+  const CallerThreadScope caller_thread;
   config_.validate();
   options_.validate();
   log::apply(options_);
@@ -298,14 +396,24 @@ ToolkitCore::ToolkitCore(caf::actor_system* system, RedisConnectionConfig config
   router_ = SharedRouter::acquire(*system_, config_, options_);
   callers_ = std::make_unique<BlockingCallers>(*system_);
   executor_count_ = std::clamp<std::size_t>(system_->scheduler().num_workers(), 1, 4);
+  ProcessRegistry& registry = process_registry();
+  std::lock_guard<std::mutex> lock(registry.mutex);
+  registry.live_cores.insert(this);
+  registry.hook_needed.store(true); // a hook registered before this toolkit would run after it
 }
 
 ToolkitCore::~ToolkitCore() {
+  {
+    ProcessRegistry& registry = process_registry();
+    std::lock_guard<std::mutex> lock(registry.mutex);
+    registry.live_cores.erase(this);
+  }
   close();
   for (auto& executor : executors_) caf::anon_send_exit(executor, caf::exit_reason::user_shutdown);
 }
 
 caf::actor ToolkitCore::executor_for(std::int32_t slot) {
+  const CallerThreadScope caller_thread;
   // A few actors so that one slow callback does not hold up every other completion: as many as
   // the system has workers to run callbacks side by side, 4 at most. More would cost without
   // helping: a call that a callback makes for another completion actor's slot is a message of
@@ -314,6 +422,9 @@ caf::actor ToolkitCore::executor_for(std::int32_t slot) {
   // when the worker shared its core with the I/O thread, cost a fifth of the throughput).
   // The count, executor_count_, is fixed when the toolkit is made.
   std::lock_guard<std::mutex> lock(executors_mutex_);
+  // Checked under the lock close() swaps the actors under: none is made after that swap while
+  // the process exits (run_task says why); a message to the invalid handle is dropped.
+  if (closed_for_exit()) return caf::actor();
   const std::size_t index =
       (slot >= 0 ? static_cast<std::size_t>(slot) : next_executor_++) % executor_count_;
   while (executors_.size() < executor_count_)
@@ -321,12 +432,19 @@ caf::actor ToolkitCore::executor_for(std::int32_t slot) {
   return executors_[index];
 }
 
+bool ToolkitCore::closed_for_exit() const noexcept { return closed_.load() && process_exiting(); }
+
 void ToolkitCore::run_task(Task task, std::int32_t slot) {
+  // While the process exits, a closed toolkit spawns no completion actor: an actor system that is
+  // a static of the caller's would wait for it forever. The task is dropped, and with it the call
+  // it holds, which then completes with its ConnectionError (PendingCall's destructor).
+  if (closed_for_exit()) return;
   caf::anon_send(executor_for(slot), run_atom::value, std::move(task));
 }
 
 void ToolkitCore::call_router(caf::actor router, CommandRequest request,
                               std::shared_ptr<PendingCall> call, std::int32_t slot) {
+  if (closed_for_exit()) return; // as run_task
   caf::actor executor = executor_for(slot);
   if (call_here(executor, router, request, call)) return; // a callback of that very actor
   caf::anon_send(executor, call_atom::value, std::move(router), std::move(request),
@@ -334,6 +452,7 @@ void ToolkitCore::call_router(caf::actor router, CommandRequest request,
 }
 
 std::vector<Reply> ToolkitCore::execute(CommandRequest request, std::string_view operation) {
+  const CallerThreadScope caller_thread;
   auto router = std::atomic_load(&router_); // stays alive even if close() runs meanwhile
   if (closed_.load() || !router)
     throw ConnectionError(server_, std::string(operation), "the toolkit was cleaned up");
@@ -350,6 +469,7 @@ std::vector<Reply> ToolkitCore::execute(CommandRequest request, std::string_view
 }
 
 PoolStatistics ToolkitCore::pool_statistics() {
+  const CallerThreadScope caller_thread;
   auto router = std::atomic_load(&router_);
   PoolStatistics statistics;
   statistics.server = server_;
@@ -358,8 +478,15 @@ PoolStatistics ToolkitCore::pool_statistics() {
   (*lease)
       ->request(router->actor(), caf::infinite, stats_atom::value)
       .receive(
-          [&](std::vector<PoolStatistics>& all) {
-            if (!all.empty()) statistics = all.front();
+          [&](std::vector<PoolStatistics>& nodes) {
+            for (const PoolStatistics& node : nodes) {
+              statistics.connections_created += node.connections_created;
+              statistics.connections_open += node.connections_open;
+              statistics.requests_in_flight += node.requests_in_flight;
+              statistics.requests_total += node.requests_total;
+              statistics.retries += node.retries;
+            }
+            statistics.nodes = std::move(nodes);
           },
           [&](caf::error&) {});
   return statistics;
@@ -397,6 +524,7 @@ void ToolkitCore::close() noexcept {
   for (auto& each : subscriptions)
     if (auto subscription = each.lock()) subscription->stop();
   std::atomic_store(&router_, std::shared_ptr<SharedRouter>());
+  callers_->close();
   // Ending the completion actors completes every call they hold (PendingCall), whether or not its
   // request still reaches the router; later tasks get fresh actors.
   std::vector<caf::actor> executors;

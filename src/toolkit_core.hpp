@@ -57,6 +57,28 @@ void apply_limits(ConnectionSettings& settings, const RedisOptions& options);
 /// The same for every connection of a router, and the bound on calls in progress.
 void apply_limits(RouterSettings& settings, const RedisOptions& options);
 
+// ---- Living as long as the program (toolkit_core.cpp, "Process exit", says why) ----
+
+/// Made on entry to every toolkit function that may touch CAF on a caller's thread. On entry: makes
+/// the thread's exit safe for CAF, and registers the toolkit's exit hook when a toolkit was made
+/// since the last registration. On the way out: drops the reference to the actor system's logger
+/// that CAF keeps in a thread-local of every thread that spawned an actor (CAF's logging is
+/// compiled out, so nothing needs it): an actor system's destructor waits until its logger is
+/// gone, so a live thread holding one (a pool thread of the caller's, or main while another
+/// thread calls exit()) would hold up that destructor for good.
+class CallerThreadScope {
+public:
+  CallerThreadScope();
+  ~CallerThreadScope();
+  CallerThreadScope(const CallerThreadScope&) = delete;
+  CallerThreadScope& operator=(const CallerThreadScope&) = delete;
+};
+/// True once the process is ending: the exit hook ran (main returned or exit() was called).
+bool process_exiting() noexcept;
+/// Keeps `object` alive (and reachable) until the process ends. A toolkit destroyed while the
+/// process exits keeps its core this way: another thread may still be inside a call on it.
+void keep_until_exit(std::shared_ptr<void> object);
+
 class SubscriptionControl;
 
 class ToolkitCore {
@@ -112,6 +134,8 @@ public:
 
 private:
   class BlockingCallers;
+  /// Closed, and the process is exiting: nothing new may start (run_task says why).
+  bool closed_for_exit() const noexcept;
   caf::actor executor_for(std::int32_t slot);
 
   std::shared_ptr<Runtime> runtime_; // first member: destroyed last

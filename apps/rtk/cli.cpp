@@ -331,9 +331,10 @@ redis_toolkit::ToolkitConfig resolve_config(const ParseState& state) {
     config = redis_toolkit::ToolkitConfig::from_toml_file(*state.config_file);
   } else {
     config.connection.host = default_host;
-    // The library's INFO lines (a cluster's topology on every start) are noise on a command
-    // line's stderr: warnings and errors only, unless --verbose or a config file says otherwise.
-    if (!state.invocation.verbose) config.options.log_level = redis_toolkit::LogLevel::warning;
+    // Warnings and errors only (the library's default), unless --verbose asks for its INFO lines
+    // (a cluster's topology on every start) or a config file says otherwise.
+    config.options.log_level = state.invocation.verbose ? redis_toolkit::LogLevel::info
+                                                        : redis_toolkit::LogLevel::warning;
   }
   for (const auto& change : state.connection_overrides) change(config.connection);
   // redis-cli's convention: the password from the environment when none was given otherwise.

@@ -85,7 +85,8 @@ struct RedisConnectionConfig {
 /// How the toolkit behaves: limits, retries, logging, subscriptions; Python's RedisOptions.
 struct RedisOptions {
   bool is_logger_info = true; ///< false: no logging at all
-  LogLevel log_level = LogLevel::info;
+  /// A library is quiet unless asked: warnings and errors by default; info or debug on request.
+  LogLevel log_level = LogLevel::warning;
   std::size_t max_log_size = 256; ///< bytes of a value shown in a log line
 
   std::size_t max_value_size = 10 * 1024 * 1024; ///< bytes of one serialized value
@@ -93,7 +94,9 @@ struct RedisOptions {
   bool enable_validation = true; ///< false skips validate_key/_serialized_size/_batch_size
 
   bool use_connection_pool = true;
-  std::optional<std::size_t> max_connections; ///< nullopt: no bound
+  /// Pipelined connections per server (per node in a cluster); nullopt: default_max_connections.
+  std::optional<std::size_t> max_connections;
+  static constexpr std::size_t default_max_connections = 1;
 
   int retry_attempts = 3; ///< attempts in all, the first included: 1 means no retry
   std::chrono::duration<double> retry_delay{0.1}; ///< before the second attempt

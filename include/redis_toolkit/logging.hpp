@@ -30,7 +30,8 @@ using Sink = std::function<void(LogLevel level, std::string_view message)>;
 
 namespace detail {
 /// The threshold, kept inline so that a disabled RTK_LOG is a load and a branch, not a call.
-inline std::atomic<LogLevel> threshold{LogLevel::info};
+/// Warnings by default, as RedisOptions::log_level: a library is quiet unless asked.
+inline std::atomic<LogLevel> threshold{LogLevel::warning};
 } // namespace detail
 
 inline void set_level(LogLevel level) noexcept {

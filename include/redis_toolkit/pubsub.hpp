@@ -43,9 +43,12 @@ public:
   Subscription(const Subscription&) = delete;
   Subscription& operator=(const Subscription&) = delete;
 
-  /// Unsubscribes, closes the connection and ends the handler actor. Once it returns, a function
-  /// handler neither runs nor runs again: a call in progress is waited for (up to 5 s), queued
-  /// messages are dropped. Callable from the handler itself.
+  /// Unsubscribes, closes the connection and ends the handler actor. Once it returns, Redis has
+  /// confirmed the UNSUBSCRIBE (a PUBLISH counts no receiver of this subscription), unless no
+  /// confirmation came within RedisOptions::subscriber_stop_timeout (then the connection is closed
+  /// anyway, with a warning); a function handler neither runs nor runs again: a
+  /// call in progress is waited for (up to 5 s), queued messages are dropped. Callable from the
+  /// handler itself.
   void stop() noexcept;
   bool active() const noexcept;
   SubscriptionStatistics statistics() const;

@@ -8,9 +8,13 @@
 
 namespace redis_toolkit {
 
-/// Connection statistics of one server (or cluster node) pool.
+/// Connection statistics of the pools a toolkit uses. RedisToolkit::pool_stats() answers the total
+/// over every node it has talked to, with each node's own figures in `nodes` (one entry for a
+/// standalone server; one per node the router knows in a cluster, replicas included).
 struct PoolStatistics {
-  std::string server; ///< "host:port"
+  /// "host:port" of a node; for the total, the toolkit's server: "host:port" standalone,
+  /// "cluster host:port,host:port..." (its seeds) in a cluster.
+  std::string server;
   std::uint64_t connections_created = 0; ///< TCP connections made (logged in), reconnects included
   std::uint64_t connections_open = 0;    ///< TCP connections logged in and not ended
   std::uint64_t reconnects = 0;          ///< connections made again after one ended
@@ -18,6 +22,8 @@ struct PoolStatistics {
   std::uint64_t requests_in_flight = 0; ///< pipelines sent and not yet answered
   std::uint64_t requests_total = 0;     ///< commands answered
   std::uint64_t retries = 0;            ///< commands sent again after a connection failure
+  /// Per node, in the order the router learned them; empty inside a node's own entry.
+  std::vector<PoolStatistics> nodes;
 };
 
 /// One subscribed channel, or one pattern (psubscribe): its messages are counted per pattern.

@@ -309,7 +309,7 @@ BOOST_FIXTURE_TEST_CASE(a_server_killed_and_restarted_mid_run, rtk_test::ServerF
     } catch (...) {
     }
   });
-  std::this_thread::sleep_for(200ms);
+  rtk_test::wait_until_asleep(server.port());
   std::vector<std::future<std::optional<Value>>> pending;
   for (int i = 0; i < 100; ++i) pending.push_back(toolkit.getter("k"));
   server.kill_hard();
@@ -369,7 +369,7 @@ BOOST_FIXTURE_TEST_CASE(cleanup_with_work_in_flight_completes_every_call, rtk_te
   AsyncRedisToolkit toolkit(config());
   ready(toolkit.setter("k", 1));
   std::thread sleeper([&] { rtk_test::run_redis_cli(server.port(), {"DEBUG", "SLEEP", "1"}); });
-  std::this_thread::sleep_for(200ms);
+  rtk_test::wait_until_asleep(server.port());
   std::vector<std::future<std::optional<Value>>> pending;
   std::atomic<int> callbacks{0};
   for (int i = 0; i < 200; ++i) {

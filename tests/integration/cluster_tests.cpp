@@ -285,7 +285,10 @@ BOOST_FIXTURE_TEST_CASE(moved_and_ask_are_followed_during_a_real_slot_migration,
   // A key the source does not have is answered with ASK: the toolkit asks the target.
   toolkit.setter(tag + ":new", 7);
   BOOST_TEST((toolkit.getter(tag + ":new") == std::optional<Value>(Value(7))));
-  std::this_thread::sleep_for(300ms);
+  // The workers run against the slot while it is migrating (ASK) before the keys move.
+  const long before_moves = operations.load();
+  rtk_test::wait_until([&] { return operations.load() >= before_moves + 50; }, 15s,
+                       "workers running on the migrating slot");
   // Move the keys one at a time, reading as they go.
   for (const auto& key : keys) {
     run_redis_cli(source_port, {"MIGRATE", "127.0.0.1", std::to_string(target_port), key, "0", "5000"});
@@ -316,7 +319,10 @@ BOOST_FIXTURE_TEST_CASE(moved_and_ask_are_followed_during_a_real_slot_migration,
                     {"CLUSTER", "SETSLOT", std::to_string(slot), "NODE", target_id});
   // The router still believes the source: MOVED, then the table is right.
   BOOST_TEST((toolkit.getter(keys[3]) == std::optional<Value>(Value(keys[3]))));
-  std::this_thread::sleep_for(500ms);
+  // The workers carry on after the slot's owner changed (MOVED).
+  const long before_stop = operations.load();
+  rtk_test::wait_until([&] { return operations.load() >= before_stop + 50; }, 15s,
+                       "workers running after the migration");
   stop = true;
   blocking_worker.join();
   async_worker.join();
@@ -364,11 +370,45 @@ BOOST_FIXTURE_TEST_CASE(classic_and_sharded_pubsub_blocking_and_async, ClusterFi
                        "the async publish delivered");
 }
 
+BOOST_FIXTURE_TEST_CASE(pool_stats_cover_every_node_and_sum_up, ClusterFixture) {
+  RedisOptions own_pool; // a router of its own: counts of this test's requests only
+  own_pool.use_connection_pool = false;
+  RedisToolkit toolkit(config(), own_pool);
+  std::set<std::uint16_t> master_ports;
+  for (std::size_t master : cluster.masters()) {
+    const std::string key = "{" + channel_on_master(cluster, master, "pool") + "}:k";
+    master_ports.insert(port_of_master(key));
+    for (int i = 0; i < 10; ++i) toolkit.setter(key, i);
+  }
+  BOOST_TEST_REQUIRE(master_ports.size() == 3u);
+  const PoolStatistics total = toolkit.pool_stats();
+  BOOST_TEST(total.server.rfind("cluster ", 0) == 0u, total.server);
+  std::uint64_t requests = 0, created = 0, open = 0, in_flight = 0, retries = 0;
+  std::set<std::uint16_t> served;
+  for (const PoolStatistics& node : total.nodes) {
+    BOOST_TEST(node.nodes.empty());
+    requests += node.requests_total;
+    created += node.connections_created;
+    open += node.connections_open;
+    in_flight += node.requests_in_flight;
+    retries += node.retries;
+    if (node.requests_total >= 10u)
+      served.insert(NodeAddress::parse(node.server).port);
+  }
+  BOOST_TEST(requests == total.requests_total);
+  BOOST_TEST(created == total.connections_created);
+  BOOST_TEST(open == total.connections_open);
+  BOOST_TEST(in_flight == total.requests_in_flight);
+  BOOST_TEST(retries == total.retries);
+  BOOST_TEST(total.requests_total >= 30u);
+  // The writes to the three masters show up on those three nodes.
+  BOOST_TEST((served == master_ports));
+}
+
 BOOST_FIXTURE_TEST_CASE(readonly_mode_reads_from_replicas, ClusterFixture) {
   RedisToolkit writer(config());
-  writer.setter("replica-read", "from a replica");
-  const std::uint16_t master_port = port_of_master("replica-read");
-  run_redis_cli(master_port, {"WAIT", "1", "2000"});
+  // WAIT on the toolkit's own connection: a WAIT from another client covers none of its writes.
+  BOOST_REQUIRE(writer.setter_durable("replica-read", "from a replica", 1, 10s) >= 1);
   const std::size_t replica = cluster.replica_of(cluster.master_of_slot(key_slot("replica-read")));
   const std::uint16_t replica_port = cluster.node(replica).port();
   auto gets = [&] {

@@ -61,6 +61,23 @@ BOOST_FIXTURE_TEST_CASE(published_values_reach_the_handler_typed_and_in_order, r
   BOOST_TEST(toolkit.publisher("news", 1) == 0);
 }
 
+BOOST_FIXTURE_TEST_CASE(once_stop_returns_redis_counts_no_receiver, rtk_test::ServerFixture) {
+  // stop() waits for Redis' UNSUBSCRIBE confirmation: a PUBLISH from another client right after
+  // it reaches nobody, every time (it used to count the stopped subscriber now and then).
+  RedisToolkit toolkit(config());
+  for (int round = 0; round < 50; ++round) {
+    BOOST_TEST_CONTEXT("round " << round) {
+      const PubSubKind kind = round % 5 == 4 ? PubSubKind::sharded : PubSubKind::classic;
+      const std::string channel = "stopping:" + std::to_string(round);
+      auto subscription = toolkit.subscribe({channel}, [](const std::string&, const Value&) {}, kind);
+      const std::string publish = kind == PubSubKind::sharded ? "SPUBLISH" : "PUBLISH";
+      BOOST_TEST(rtk_test::run_redis_cli(server.port(), {publish, channel, "x"}) == "1");
+      subscription.stop();
+      BOOST_TEST(rtk_test::run_redis_cli(server.port(), {publish, channel, "x"}) == "0");
+    }
+  }
+}
+
 BOOST_FIXTURE_TEST_CASE(after_stop_returns_the_handler_neither_runs_nor_runs_again,
                         rtk_test::ServerFixture) {
   // What a handler touches may be destroyed as soon as stop() returns.

@@ -223,9 +223,12 @@ BOOST_FIXTURE_TEST_CASE(in_flight_requests_fail_when_the_server_dies, rtk_test::
     } catch (...) {
     }
   });
-  std::this_thread::sleep_for(200ms);
+  rtk_test::wait_until_asleep(server.port());
   std::thread killer([&] {
-    std::this_thread::sleep_for(300ms);
+    // The kill comes once our GET is on the wire (in flight at the router), not after a guess.
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (toolkit.pool_stats().requests_in_flight == 0 && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(10ms);
     server.kill_hard();
   });
   const auto started = std::chrono::steady_clock::now();
@@ -239,7 +242,8 @@ BOOST_FIXTURE_TEST_CASE(client_kill_is_survived, rtk_test::ServerFixture) {
   RedisToolkit toolkit(config());
   toolkit.setter("k", "v");
   rtk_test::run_redis_cli(server.port(), {"CLIENT", "KILL", "TYPE", "normal"});
-  std::this_thread::sleep_for(100ms);
+  // No pause: the next call may meet the killed connection before the toolkit noticed the close,
+  // and must recover either way (reconnect, retry).
   BOOST_TEST(*toolkit.getter("k") == Value("v"));
 }
 
@@ -251,7 +255,7 @@ BOOST_FIXTURE_TEST_CASE(debug_sleep_longer_than_the_socket_timeout_is_a_timeout,
   RedisToolkit toolkit(settings, options);
   toolkit.setter("k", 1);
   std::thread sleeper([&] { rtk_test::run_redis_cli(server.port(), {"DEBUG", "SLEEP", "2"}); });
-  std::this_thread::sleep_for(100ms);
+  rtk_test::wait_until_asleep(server.port());
   const auto started = std::chrono::steady_clock::now();
   BOOST_CHECK_THROW(toolkit.getter("k"), TimeoutError);
   BOOST_TEST((std::chrono::steady_clock::now() - started < 1900ms));
@@ -315,6 +319,10 @@ BOOST_FIXTURE_TEST_CASE(toolkits_of_one_server_share_connections, rtk_test::Serv
   BOOST_TEST(seen_by_first.connections_created == seen_by_second.connections_created);
   // One pipelined connection per server by default, whatever the keys' slots.
   BOOST_TEST(seen_by_first.connections_created == 1u);
+  // Standalone: the total is the one node's figures, and the server is "host:port".
+  BOOST_TEST_REQUIRE(seen_by_first.nodes.size() == 1u);
+  BOOST_TEST(seen_by_first.nodes.front().requests_total == seen_by_first.requests_total);
+  BOOST_TEST(seen_by_first.server == server.host() + ":" + std::to_string(server.port()));
   auto list = rtk_test::run_redis_cli(server.port(), {"CLIENT", "LIST", "TYPE", "normal"});
   const auto clients = static_cast<std::uint64_t>(std::count(list.begin(), list.end(), '\n') + 1);
   BOOST_TEST(clients == seen_by_first.connections_open + 1); // + redis-cli itself

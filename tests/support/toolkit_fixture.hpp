@@ -37,4 +37,11 @@ inline void wait_until(const std::function<bool()>& condition, std::chrono::mill
   }
 }
 
+/// Waits until the server at `port` stops answering (a DEBUG SLEEP started by another thread has
+/// begun), instead of guessing how long that takes.
+inline void wait_until_asleep(std::uint16_t port) {
+  wait_until([&] { return !redis_toolkit::redis_answers("127.0.0.1", port, std::chrono::milliseconds(100)); },
+             std::chrono::seconds(10), "the server asleep in DEBUG SLEEP");
+}
+
 } // namespace rtk_test

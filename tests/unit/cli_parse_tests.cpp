@@ -276,7 +276,7 @@ BOOST_AUTO_TEST_CASE(the_library_logs_warnings_only_unless_verbose) {
   BOOST_TEST((parse_command_line({"--cluster", "127.0.0.1:7000", "nodes"}).config.options.log_level ==
               LogLevel::warning));
   BOOST_TEST((parse_command_line({"--verbose", "health"}).config.options.log_level ==
-              redis_toolkit::RedisOptions{}.log_level));
+              LogLevel::info));
 }
 
 BOOST_AUTO_TEST_CASE(sharded_pubsub_and_nodes_are_available) {

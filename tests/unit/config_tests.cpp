@@ -97,7 +97,7 @@ BOOST_AUTO_TEST_CASE(connection_defaults_match_the_contract) {
 BOOST_AUTO_TEST_CASE(options_defaults_match_the_contract) {
   const RedisOptions options;
   BOOST_TEST(options.is_logger_info);
-  BOOST_TEST(options.log_level == LogLevel::info);
+  BOOST_TEST(options.log_level == LogLevel::warning); // a library is quiet unless asked
   BOOST_TEST(options.max_log_size == 256u);
   BOOST_TEST(options.max_value_size == 10u * 1024 * 1024);
   BOOST_TEST(options.max_key_length == 512u);
@@ -123,6 +123,8 @@ BOOST_AUTO_TEST_CASE(standalone_file_loads_with_the_defaults) {
   BOOST_TEST(!config.connection.cluster_mode);
   BOOST_TEST(config.options.max_value_size == RedisOptions{}.max_value_size);
   BOOST_TEST(config.options.subscription_expire_minutes.count() == 5);
+  BOOST_TEST((config.options.log_level == RedisOptions{}.log_level));
+  BOOST_TEST(!config.options.max_connections);
 }
 
 BOOST_AUTO_TEST_CASE(cluster_file_lists_the_three_local_masters) {

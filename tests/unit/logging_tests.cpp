@@ -28,7 +28,7 @@ struct CapturingSink {
   }
   ~CapturingSink() {
     logging::set_sink({});
-    logging::set_level(LogLevel::info);
+    logging::set_level(LogLevel::warning);
     logging::set_max_value_size(256);
   }
 };
@@ -86,6 +86,7 @@ BOOST_AUTO_TEST_CASE(a_throwing_sink_does_not_fail_the_caller) {
 }
 
 BOOST_AUTO_TEST_CASE(concurrent_messages_reach_the_sink_whole) {
+  logging::set_level(LogLevel::info);
   constexpr int threads = 4, per_thread = 500;
   std::vector<std::thread> workers;
   for (int t = 0; t < threads; ++t) {
@@ -107,6 +108,16 @@ BOOST_AUTO_TEST_CASE(apply_takes_level_and_preview_size_from_the_options) {
   options.is_logger_info = false;
   logging::apply(options);
   BOOST_TEST((logging::level() == LogLevel::off));
+}
+
+BOOST_AUTO_TEST_CASE(default_options_log_warnings_and_errors_only) {
+  logging::set_level(LogLevel::trace);
+  logging::apply(redis_toolkit::RedisOptions{});
+  RTK_LOG_INFO("a cluster topology, discovered");
+  RTK_LOG_DEBUG("a command");
+  RTK_LOG_WARN("a node went away");
+  BOOST_TEST_REQUIRE(lines.size() == 1u);
+  BOOST_TEST((lines[0].first == LogLevel::warning));
 }
 
 BOOST_AUTO_TEST_CASE(level_names_read_back_in_any_case) {
