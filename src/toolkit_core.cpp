@@ -482,6 +482,8 @@ PoolStatistics ToolkitCore::pool_statistics() {
             for (const PoolStatistics& node : nodes) {
               statistics.connections_created += node.connections_created;
               statistics.connections_open += node.connections_open;
+              statistics.reconnects += node.reconnects;
+              statistics.health_check_failures += node.health_check_failures;
               statistics.requests_in_flight += node.requests_in_flight;
               statistics.requests_total += node.requests_total;
               statistics.retries += node.retries;
