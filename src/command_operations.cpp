@@ -33,15 +33,17 @@ void refuse_connection_commands(const CommandInfo* info, const CommandArguments&
 /// Tracks the one slot a set of keys must share in a cluster.
 class SlotOfKeys {
 public:
-  SlotOfKeys(bool cluster, std::string what) : cluster_(cluster), what_(std::move(what)) {}
+  /// `what` and every key added must outlive it: it keeps views of them.
+  SlotOfKeys(bool cluster, std::string_view what) : cluster_(cluster), what_(what) {}
   void add(std::string_view key) {
     const std::uint16_t slot = key_slot(key);
     if (slot_ == any_slot) {
       slot_ = slot;
-      first_key_ = std::string(key);
+      first_key_ = key;
       return;
     }
-    if (cluster_ && slot != slot_) cross_slot(what_, first_key_, static_cast<std::uint16_t>(slot_), key, slot);
+    if (cluster_ && slot != slot_)
+      cross_slot(std::string(what_), first_key_, static_cast<std::uint16_t>(slot_), key, slot);
   }
   /// The slot the keys must share, known before any key of these (a transaction's watch keys).
   void add_slot(std::uint16_t slot) {
@@ -52,9 +54,9 @@ public:
 
 private:
   bool cluster_;
-  std::string what_;
+  std::string_view what_;
   std::int32_t slot_ = any_slot;
-  std::string first_key_;
+  std::string_view first_key_;
 };
 
 /// The first failure (no reply at all) among `replies`, thrown as its typed error.

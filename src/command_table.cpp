@@ -54,6 +54,28 @@ constexpr Refusal refusals[] = {
     {"waitaof", "it covers only the writes of its own connection, which other callers share"},
 };
 
+/// A command name in lower case, on the stack: every command is looked up, so no allocation. A
+/// name longer than any command's is kept as it is (and found by no lookup).
+class LowerCaseName {
+public:
+  explicit LowerCaseName(std::string_view name) : size_(name.size()) {
+    if (size_ > sizeof(buffer_)) {
+      long_name_ = name;
+      return;
+    }
+    for (std::size_t i = 0; i < size_; ++i) {
+      const char c = name[i];
+      buffer_[i] = c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+    }
+  }
+  std::string_view view() const { return long_name_.empty() ? std::string_view(buffer_, size_) : long_name_; }
+
+private:
+  char buffer_[40];
+  std::size_t size_;
+  std::string_view long_name_;
+};
+
 std::string upper(std::string text) {
   for (char& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return text;
@@ -254,12 +276,6 @@ CommandTable CommandTable::parse(const Reply& reply) {
   return table;
 }
 
-bool CaseInsensitiveLess::operator()(std::string_view a, std::string_view b) const noexcept {
-  return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-    return std::tolower(static_cast<unsigned char>(x)) < std::tolower(static_cast<unsigned char>(y));
-  });
-}
-
 const char* refusal_of(const std::vector<std::string>& arguments) {
   if (arguments.empty()) return nullptr;
   for (const Refusal& refusal : refusals) {
@@ -275,11 +291,13 @@ const char* refusal_of(const std::vector<std::string>& arguments) {
 
 const CommandInfo* CommandTable::find(const std::vector<std::string>& arguments) const {
   if (arguments.empty()) return nullptr;
-  auto found = commands_.find(std::string_view(arguments[0]));
+  LowerCaseName name(arguments[0]);
+  auto found = commands_.find(name.view());
   if (found == commands_.end()) return nullptr;
   const CommandInfo& info = found->second;
   if (!info.subcommands.empty() && arguments.size() > 1) {
-    auto sub = info.subcommands.find(std::string_view(arguments[1]));
+    LowerCaseName subcommand(arguments[1]);
+    auto sub = info.subcommands.find(subcommand.view());
     if (sub != info.subcommands.end()) return &sub->second;
   }
   return &info;

@@ -32,12 +32,6 @@ struct KeySpec {
   int first_key = 1;       ///< Find::keynum: the first key, relative
 };
 
-/// Orders names ignoring ASCII case, and finds a std::string_view without building a string.
-struct CaseInsensitiveLess {
-  using is_transparent = void;
-  bool operator()(std::string_view a, std::string_view b) const noexcept;
-};
-
 /// What routing needs to know about one command (or subcommand, "config|set").
 struct CommandInfo {
   std::string name;        ///< lower case
@@ -52,7 +46,7 @@ struct CommandInfo {
   int last_key = 0;
   int key_step = 0;
   std::vector<KeySpec> key_specs;
-  std::map<std::string, CommandInfo, CaseInsensitiveLess> subcommands; ///< by subcommand
+  std::map<std::string, CommandInfo, std::less<>> subcommands; ///< by lower-case subcommand
 };
 
 class CommandTable {
@@ -69,7 +63,7 @@ public:
   std::size_t size() const { return commands_.size(); }
 
 private:
-  std::map<std::string, CommandInfo, CaseInsensitiveLess> commands_;
+  std::map<std::string, CommandInfo, std::less<>> commands_; ///< by lower-case name
 };
 
 /// The key positions `info` gives to `arguments` (arguments[0] is the command's name).

@@ -9,37 +9,44 @@
 namespace redis_toolkit::resp {
 namespace {
 
-void append_decimal(std::string& out, std::size_t number) {
-  char digits[24];
-  auto result = std::to_chars(digits, digits + sizeof digits, number);
-  out.append(digits, static_cast<std::size_t>(result.ptr - digits));
-}
-
 std::size_t decimal_digits(std::size_t number) {
   std::size_t digits = 1;
   for (; number >= 10; number /= 10) ++digits;
   return digits;
 }
 
+/// Writes `number` in decimal at `at`; returns the position after it.
+char* write_decimal(char* at, std::size_t number) {
+  return std::to_chars(at, at + 20, number).ptr;
+}
+
+char* write_text(char* at, std::string_view text) {
+  if (!text.empty()) std::memcpy(at, text.data(), text.size());
+  return at + text.size();
+}
+
 template <typename Range>
 void append_command_range(std::string& out, const Range& arguments, std::size_t count) {
-  // One allocation at most: the exact size first (libstdc++ still grows a buffer geometrically).
+  // The exact size first, then written in place: every command sent is encoded here, and
+  // appending piece by piece cost a capacity check and a call per piece.
   std::size_t needed = 1 + decimal_digits(count) + 2;
   for (const auto& argument : arguments) {
     const std::size_t size = std::string_view(argument).size();
     needed += 1 + decimal_digits(size) + 2 + size + 2;
   }
-  out.reserve(out.size() + needed);
-  out += '*';
-  append_decimal(out, count);
-  out += "\r\n";
+  const std::size_t start = out.size();
+  out.resize(start + needed);
+  char* at = out.data() + start;
+  *at++ = '*';
+  at = write_decimal(at, count);
+  at = write_text(at, "\r\n");
   for (const auto& argument : arguments) {
-    std::string_view text(argument);
-    out += '$';
-    append_decimal(out, text.size());
-    out += "\r\n";
-    out.append(text.data(), text.size());
-    out += "\r\n";
+    const std::string_view text(argument);
+    *at++ = '$';
+    at = write_decimal(at, text.size());
+    at = write_text(at, "\r\n");
+    at = write_text(at, text);
+    at = write_text(at, "\r\n");
   }
 }
 

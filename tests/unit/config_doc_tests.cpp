@@ -165,7 +165,10 @@ BOOST_AUTO_TEST_CASE(option_defaults_are_the_documented_ones) {
           code(static_cast<long long>(o.subscription_expire_minutes.count()))},
          {"subscription_check_interval",
           code(static_cast<long long>(o.subscription_check_interval.count())) + " s"},
-         {"subscriber_mailbox_limit", code(static_cast<long long>(o.subscriber_mailbox_limit))}});
+         {"subscriber_mailbox_limit", code(static_cast<long long>(o.subscriber_mailbox_limit))},
+         {"max_reply_size", code(static_cast<long long>(o.max_reply_size))},
+         {"health_check_interval", seconds(o.health_check_interval)},
+         {"max_pending_calls", code(static_cast<long long>(o.max_pending_calls))}});
 }
 
 BOOST_AUTO_TEST_CASE(every_toml_key_has_a_documented_default) {
