@@ -124,6 +124,8 @@ struct Operation {
   std::vector<CommandRoute> routes;
   std::vector<Origin> origins;   ///< empty until expanded, and when `identity`
   bool identity = false;         ///< expanded one to one: reply i answers the caller's command i
+  /// One per send once a reply arrived; sized lazily (sized_replies) so that a part answering the
+  /// whole operation hands its reply vector over instead of filling a fresh one.
   std::vector<Reply> replies;
   RetryPolicy retry;
   int attempt = 1;
@@ -137,6 +139,11 @@ struct Operation {
   std::uint64_t session = 0;           ///< CommandRequest::session
   bool session_close = false;
   Clock::time_point received{};        ///< when the caller's request arrived
+
+  std::vector<Reply>& sized_replies() {
+    if (replies.size() != commands.size()) replies.resize(commands.size());
+    return replies;
+  }
 
   /// Back to a fresh operation, keeping what its vectors have allocated.
   void reset() {
@@ -311,7 +318,7 @@ void take_reply(Router* self, Operation& operation, std::size_t index, Reply rep
     if (auto redirection = parse_redirection(reply, state.nodes[node].address)) {
       CommandRoute& route = operation.routes[index];
       if (++route.redirections > state.settings.max_redirections) {
-        operation.replies[index] = Reply::failure(
+        operation.sized_replies()[index] = Reply::failure(
             Reply::Type::cluster_failed, state.nodes[node].address.to_string(),
             "too many redirections (" + std::to_string(route.redirections - 1) +
                 "), the last one: " + reply.text);
@@ -351,7 +358,7 @@ void take_reply(Router* self, Operation& operation, std::size_t index, Reply rep
     operation.failed.push_back(index);
     if (state.settings.cluster) request_refresh(self);
   }
-  operation.replies[index] = std::move(reply);
+  operation.sized_replies()[index] = std::move(reply);
 }
 
 /// Takes the replies of an atomic operation (a transaction), which stands or falls as a unit: a
@@ -374,7 +381,7 @@ void take_atomic_replies(Router* self, Operation& operation, std::vector<Reply>&
       else if (redirection || is_transient_cluster_error(reply) || is_demoted_master_error(reply))
         transient = true;
     }
-    operation.replies[static_cast<std::size_t>(layout[i].index)] = std::move(reply);
+    operation.sized_replies()[static_cast<std::size_t>(layout[i].index)] = std::move(reply);
   }
   if (!moved && !transient) return;
   if (operation.session != 0) { // a WATCH lives on its connection: the caller starts again
@@ -442,6 +449,14 @@ void send_part(Router* self, std::uint64_t id, Operation& operation, std::int32_
   // take_part finishes an operation once per run of its commands: commands that extend the
   // part's last run belong to that run.
   const bool continues_run = !part->layout.empty() && part->layout.back().operation == id;
+  if (count > 1) { // a pipeline: room for all of it at once, not grown (and copied) step by step
+    std::size_t bytes = part->batch.encoded.size();
+    for (std::size_t i = 0; i < count; ++i) bytes += operation.commands[first[i]].encoded.size();
+    if (bytes > part->batch.encoded.capacity())
+      part->batch.encoded.reserve(std::max(bytes, 2 * part->batch.encoded.capacity()));
+    if (part->layout.size() + count > part->layout.capacity())
+      part->layout.reserve(std::max(part->layout.size() + count, 2 * part->layout.capacity()));
+  }
   for (std::size_t i = 0; i < count; ++i) {
     const std::size_t index = first[i];
     CommandRoute& command_route = operation.routes[index];
@@ -497,7 +512,7 @@ void dispatch_session(Router* self, std::uint64_t id, Operation& operation) {
   std::vector<std::size_t> all(operation.commands.size());
   for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
   auto fail_all = [&](Reply::Type kind, const std::string& server, const std::string& reason) {
-    for (Reply& reply : operation.replies) reply = Reply::failure(kind, server, reason);
+    for (Reply& reply : operation.sized_replies()) reply = Reply::failure(kind, server, reason);
   };
   auto open = state.sessions.find(operation.session);
   if (operation.session_close) {
@@ -581,7 +596,7 @@ void dispatch(Router* self, std::uint64_t id, const std::size_t* indices, std::s
         operation.atomic ? atomic_node : node_for_command(state, operation, index);
     if (node < 0) {
       const std::int32_t slot = operation.commands[index].slot;
-      operation.replies[index] =
+      operation.sized_replies()[index] =
           Reply::failure(Reply::Type::cluster_failed, server_name(state.settings),
                          "slot " + std::to_string(slot) + " is not served by any node");
       operation.failed.push_back(index);
@@ -605,6 +620,19 @@ void dispatch(Router* self, std::uint64_t id, const std::vector<std::size_t>& in
   dispatch(self, id, indices.data(), indices.size());
 }
 
+/// True when `replies` answer every command of `operation`, in order, and nothing else: a part
+/// made of the whole operation and no reply of it taken yet.
+bool answers_whole(const Operation& operation, const std::vector<Slot>& layout,
+                   const std::vector<Reply>& replies) {
+  if (operation.atomic || !operation.identity || !operation.replies.empty() ||
+      layout.size() != operation.commands.size() || replies.size() != layout.size())
+    return false;
+  for (std::size_t i = 0; i < layout.size(); ++i)
+    if (layout[i].index != static_cast<std::int64_t>(i) || layout[i].operation != layout[0].operation)
+      return false;
+  return true;
+}
+
 /// The replies of one part: each to its command, then each operation in it goes on.
 void take_part(Router* self, std::uint64_t part_id, std::vector<Reply>& replies) {
   auto& state = self->state;
@@ -623,6 +651,18 @@ void take_part(Router* self, std::uint64_t part_id, std::vector<Reply>& replies)
       take_atomic_replies(self, *operation, replies, part.layout, first, i, part.node);
       finish_part(self, id);
       continue;
+    }
+    if (operation != nullptr && i == 0 && answers_whole(*operation, part.layout, replies)) {
+      // The common pipeline: one part holds every command in order. Its replies become the
+      // operation's as they are; only errors and failures need a look.
+      operation->replies.swap(replies);
+      for (std::size_t index = 0; index < operation->replies.size(); ++index) {
+        Reply& reply = operation->replies[index];
+        if (reply.is_error() || reply.is_failure())
+          take_reply(self, *operation, index, std::move(reply), part.node);
+      }
+      finish_part(self, id);
+      break;
     }
     for (; i < part.layout.size() && part.layout[i].operation == id; ++i)
       if (operation != nullptr && part.layout[i].index >= 0 && i < replies.size())
@@ -687,7 +727,7 @@ void answer(Router* self, ReplyTo& reply_to, std::vector<Reply> replies) {
 
 /// The caller's replies, in the caller's order, from the expanded ones.
 std::vector<Reply> assemble(Operation& operation, const RouterState& state) {
-  if (operation.identity) return std::move(operation.replies);
+  if (operation.identity) return std::move(operation.sized_replies());
   std::vector<Reply> result;
   result.reserve(operation.origins.size());
   for (const Origin& origin : operation.origins) {
@@ -791,7 +831,6 @@ void expand(RouterState& state, Operation& operation) {
   if (plain) { // one send per command, replies in the same places: nothing to rebuild
     operation.identity = true;
     operation.routes.resize(operation.commands.size());
-    operation.replies.resize(operation.commands.size());
     return;
   }
   std::vector<Command> original;

@@ -116,16 +116,35 @@ PlannedOperation<CommandTableHandle> plan_command_table(const OperationContext& 
           }};
 }
 
+const CommandInfo* CommandLookup::find(const CommandArguments& arguments) {
+  // Only a command without subcommands is remembered: a subcommand's entry depends on more
+  // than the name.
+  if (last_info_ != nullptr && arguments[0] == last_name_) return last_info_;
+  const CommandInfo* info = table_.find(arguments);
+  if (info != nullptr && info->subcommands.empty() && info->name.find('|') == std::string::npos) {
+    last_name_ = arguments[0];
+    last_info_ = info;
+  }
+  return info;
+}
+
 PreparedCommand prepare_command(const OperationContext& context, const CommandTable& table,
                                 const CommandArguments& arguments) {
+  CommandLookup lookup(table);
+  return prepare_command(context, lookup, arguments);
+}
+
+PreparedCommand prepare_command(const OperationContext& context, CommandLookup& lookup,
+                                const CommandArguments& arguments) {
   if (arguments.empty()) throw ValidationError("a command needs at least its name");
-  const CommandInfo* info = table.find(arguments);
+  const CommandInfo* info = lookup.find(arguments);
   PreparedCommand prepared;
   prepared.name = command_display_name(info, arguments);
   refuse_connection_commands(info, arguments, prepared.name);
-  std::vector<std::size_t> keys;
-  if (info != nullptr) keys = key_positions(*info, arguments);
-  else if (table.size() == 0 && arguments.size() > 1) keys.push_back(1); // no COMMAND: a guess
+  std::vector<std::size_t>& keys = lookup.keys();
+  keys.clear();
+  if (info != nullptr) key_positions(*info, arguments, keys);
+  else if (lookup.table().size() == 0 && arguments.size() > 1) keys.push_back(1); // no COMMAND: a guess
   SlotOfKeys slot(context.cluster, prepared.name);
   for (std::size_t position : keys) {
     validate_key(arguments[position], context.options);
@@ -182,8 +201,9 @@ PlannedOperation<std::vector<Reply>> plan_pipeline(const OperationContext& conte
   // Every command is checked and encoded before the first is sent: a bad one sends nothing.
   CommandRequest request = new_request(context, commands.size());
   std::size_t total_bytes = 0;
+  CommandLookup lookup(table);
   for (const CommandArguments& arguments : commands) {
-    request.commands.push_back(prepare_command(context, table, arguments).command);
+    request.commands.push_back(std::move(prepare_command(context, lookup, arguments).command));
     total_bytes += request.commands.back().encoded.size();
   }
   validate_batch_size(total_bytes, context.options);
@@ -219,14 +239,13 @@ std::vector<std::string> add_commands(CommandRequest& request, const OperationCo
                                       const std::vector<CommandArguments>& commands,
                                       SlotOfKeys& slot) {
   std::vector<std::string> names;
+  CommandLookup lookup(table);
   for (const CommandArguments& arguments : commands) {
-    PreparedCommand prepared = prepare_command(context, table, arguments);
+    PreparedCommand prepared = prepare_command(context, lookup, arguments);
     if (prepared.command.slot != any_slot) {
-      // prepare_command checked the command's own keys; one of them stands for all.
-      const CommandInfo* info = table.find(arguments);
-      const auto keys = info != nullptr ? key_positions(*info, arguments)
-                                        : std::vector<std::size_t>{1};
-      slot.add(arguments[keys.front()]);
+      // prepare_command checked the command's own keys (left in lookup.keys()); one of them
+      // stands for all.
+      slot.add(arguments[lookup.keys().empty() ? 1 : lookup.keys().front()]);
     }
     names.push_back(std::move(prepared.name));
     request.commands.push_back(std::move(prepared.command));

@@ -32,6 +32,24 @@ struct PreparedCommand {
 PreparedCommand prepare_command(const OperationContext& context, const CommandTable& table,
                                 const CommandArguments& arguments);
 
+/// What preparing one command after another can reuse: the last name's table entry (a pipeline
+/// repeats its commands) and the storage for key positions.
+class CommandLookup {
+public:
+  explicit CommandLookup(const CommandTable& table) : table_(table) {}
+  const CommandInfo* find(const CommandArguments& arguments);
+  std::vector<std::size_t>& keys() { return keys_; }
+  const CommandTable& table() const { return table_; }
+
+private:
+  const CommandTable& table_;
+  std::string last_name_;
+  const CommandInfo* last_info_ = nullptr;
+  std::vector<std::size_t> keys_;
+};
+PreparedCommand prepare_command(const OperationContext& context, CommandLookup& lookup,
+                                const CommandArguments& arguments);
+
 /// The reply, or the typed error: CommandError for an error reply (naming the command, never its
 /// arguments), ClusterError, ConnectionError, TimeoutError.
 PlannedOperation<Reply> plan_command(const OperationContext& context, const CommandTable& table,

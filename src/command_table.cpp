@@ -140,6 +140,19 @@ KeySpec parse_key_spec(const Reply& spec) {
   return result;
 }
 
+/// CommandInfo::single_key: one key spec naming one key at a fixed index (Redis >= 7), or, with
+/// no key specs, the legacy description of one key; anything else takes the general path.
+int single_key_of(const CommandInfo& info) {
+  if (info.movable_keys) return -1;
+  if (info.key_specs.empty())
+    return info.first_key > 0 && info.last_key == info.first_key ? info.first_key : -1;
+  if (info.key_specs.size() != 1) return -1;
+  const KeySpec& spec = info.key_specs.front();
+  const bool one = spec.begin == KeySpec::Begin::index && spec.index > 0 &&
+                   spec.find == KeySpec::Find::range && spec.last_key == 0;
+  return one ? spec.index : -1;
+}
+
 CommandInfo parse_entry(const Reply& entry) {
   if (entry.type != Reply::Type::array || entry.elements.size() < 6)
     malformed("an entry is not an array of at least 6 elements");
@@ -169,6 +182,7 @@ CommandInfo parse_entry(const Reply& entry) {
       info.subcommands.emplace(std::move(key), std::move(subcommand));
     }
   }
+  info.single_key = single_key_of(info);
   return info;
 }
 
@@ -311,6 +325,19 @@ std::vector<std::size_t> CommandTable::key_positions(const std::vector<std::stri
 std::vector<std::size_t> key_positions(const CommandInfo& info,
                                        const std::vector<std::string>& arguments) {
   std::vector<std::size_t> keys;
+  key_positions(info, arguments, keys);
+  return keys;
+}
+
+void key_positions(const CommandInfo& info, const std::vector<std::string>& arguments,
+                   std::vector<std::size_t>& keys) {
+  keys.clear();
+  if (info.single_key > 0) {
+    // Too few arguments name no key: the server answers the arity error.
+    if (static_cast<std::size_t>(info.single_key) < arguments.size())
+      keys.push_back(static_cast<std::size_t>(info.single_key));
+    return;
+  }
   // Key specs (Redis >= 7) describe every key; a spec the server leaves to the command itself
   // (SORT ... STORE) or none at all (older servers) falls back on the legacy description.
   bool complete = !info.key_specs.empty();
@@ -330,7 +357,6 @@ std::vector<std::size_t> key_positions(const CommandInfo& info,
   }
   std::sort(keys.begin(), keys.end());
   keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
-  return keys;
 }
 
 std::string command_display_name(const CommandInfo* info, const std::vector<std::string>& arguments) {

@@ -47,6 +47,9 @@ struct CommandInfo {
   int key_step = 0;
   std::vector<KeySpec> key_specs;
   std::map<std::string, CommandInfo, std::less<>> subcommands; ///< by lower-case subcommand
+  /// The one key's position when the command has exactly one key at a fixed place (GET, SET,
+  /// HSET ...), else -1: most commands, routed without running the key specs.
+  int single_key = -1;
 };
 
 class CommandTable {
@@ -69,6 +72,9 @@ private:
 /// The key positions `info` gives to `arguments` (arguments[0] is the command's name).
 std::vector<std::size_t> key_positions(const CommandInfo& info,
                                        const std::vector<std::string>& arguments);
+/// The same into `keys` (cleared first), which keeps its storage from call to call.
+void key_positions(const CommandInfo& info, const std::vector<std::string>& arguments,
+                   std::vector<std::size_t>& keys);
 
 /// "GET", or "CONFIG SET" for a subcommand: the name an error message may show, never an argument.
 std::string command_display_name(const CommandInfo* info, const std::vector<std::string>& arguments);

@@ -79,6 +79,43 @@ BOOST_AUTO_TEST_CASE(keys_are_found_as_the_server_finds_them) {
   BOOST_TEST(keys_of({"NOSUCHCOMMAND", "k"}).empty());
 }
 
+BOOST_AUTO_TEST_CASE(the_one_key_shortcut_finds_what_the_key_specs_find) {
+  // Commands with one key at a fixed place skip the key specs; the general path must agree for
+  // every argument count, too few included.
+  const std::vector<std::string> one_key{"get", "set", "incr", "hset", "expire", "lpush",
+                                         "zadd", "ttl"};
+  for (const std::string& name : one_key) {
+    const detail::CommandInfo* info = redis7_table().find({name});
+    BOOST_TEST_REQUIRE(info != nullptr, name);
+    BOOST_TEST(info->single_key == 1, name);
+    detail::CommandInfo general = *info;
+    general.single_key = -1;
+    for (std::size_t count = 1; count <= 5; ++count) {
+      CommandArguments arguments{name};
+      for (std::size_t i = 1; i < count; ++i) arguments.push_back("a" + std::to_string(i));
+      BOOST_TEST(detail::key_positions(*info, arguments) ==
+                     detail::key_positions(general, arguments),
+                 name << " with " << count << " arguments");
+    }
+  }
+  for (const std::string name : {"mget", "del", "mset", "eval", "zunionstore", "xread"}) {
+    const detail::CommandInfo* info = redis7_table().find({name});
+    BOOST_TEST_REQUIRE(info != nullptr, name);
+    BOOST_TEST(info->single_key == -1, name);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_pipeline_remembers_names_but_never_a_subcommand_entry) {
+  detail::CommandLookup lookup(redis7_table());
+  BOOST_TEST(lookup.find({"GET", "a"})->display_name == "GET");
+  BOOST_TEST(lookup.find({"GET", "b"})->display_name == "GET");
+  BOOST_TEST(lookup.find({"SET", "a", "1"})->display_name == "SET");
+  BOOST_TEST(lookup.find({"CONFIG", "SET", "x", "y"})->display_name == "CONFIG SET");
+  BOOST_TEST(lookup.find({"CONFIG", "GET", "x"})->display_name == "CONFIG GET");
+  BOOST_TEST(lookup.find({"NOSUCHCOMMAND"}) == nullptr);
+  BOOST_TEST(lookup.find({"get", "a"})->display_name == "GET");
+}
+
 BOOST_AUTO_TEST_CASE(too_few_arguments_for_the_key_count_name_no_key_beyond_the_end) {
   // The server answers such a command with an error; routing must not read past the arguments.
   BOOST_TEST(keys_of({"EVAL", "return 1", "5", "k1"}) == std::vector<std::string>{"k1"});
