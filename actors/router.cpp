@@ -121,6 +121,7 @@ struct Part {
 struct Operation {
   ReplyTo reply_to;
   std::vector<Command> commands; ///< as the caller sent them until expanded, then one per send
+  std::string wire;              ///< CommandRequest::wire: the bytes of commands without their own
   std::vector<CommandRoute> routes;
   std::vector<Origin> origins;   ///< empty until expanded, and when `identity`
   bool identity = false;         ///< expanded one to one: reply i answers the caller's command i
@@ -145,10 +146,14 @@ struct Operation {
     return replies;
   }
 
+  /// The RESP bytes of commands[index] (see CommandRequest::bytes).
+  std::string_view bytes(std::size_t index) const { return command_bytes(commands[index], wire); }
+
   /// Back to a fresh operation, keeping what its vectors have allocated.
   void reset() {
     reply_to = ReplyTo();
     commands.clear();
+    wire.clear();
     routes.clear();
     origins.clear();
     identity = false;
@@ -451,7 +456,7 @@ void send_part(Router* self, std::uint64_t id, Operation& operation, std::int32_
   const bool continues_run = !part->layout.empty() && part->layout.back().operation == id;
   if (count > 1) { // a pipeline: room for all of it at once, not grown (and copied) step by step
     std::size_t bytes = part->batch.encoded.size();
-    for (std::size_t i = 0; i < count; ++i) bytes += operation.commands[first[i]].encoded.size();
+    for (std::size_t i = 0; i < count; ++i) bytes += operation.bytes(first[i]).size();
     if (bytes > part->batch.encoded.capacity())
       part->batch.encoded.reserve(std::max(bytes, 2 * part->batch.encoded.capacity()));
     if (part->layout.size() + count > part->layout.capacity())
@@ -465,7 +470,7 @@ void send_part(Router* self, std::uint64_t id, Operation& operation, std::int32_
       part->layout.push_back(Slot{id, -1});
       command_route.ask_node = -1; // an ASK holds for one send
     }
-    part->batch.encoded += operation.commands[index].encoded;
+    part->batch.encoded += operation.bytes(index);
     part->layout.push_back(Slot{id, static_cast<std::int64_t>(index)});
   }
   if (!continues_run) {
@@ -1164,6 +1169,7 @@ void receive_request(Router* self, CommandRequest& request, ReplyTo reply_to) {
   Operation& operation = *added;
   operation.reply_to = std::move(reply_to);
   operation.commands = std::move(request.commands);
+  operation.wire = std::move(request.wire);
   operation.retry = request.retry;
   operation.atomic = request.atomic;
   operation.session = request.session;

@@ -7,14 +7,18 @@ namespace redis_toolkit {
 void CommandRequest::add(std::initializer_list<std::string_view> arguments, std::int32_t slot) {
   Command command;
   command.slot = slot;
-  resp::append_command(command.encoded, arguments);
+  command.wire_offset = wire.size();
+  resp::append_command(wire, arguments);
+  command.wire_length = wire.size() - command.wire_offset;
   commands.push_back(std::move(command));
 }
 
 void CommandRequest::add(const std::vector<std::string_view>& arguments, std::int32_t slot) {
   Command command;
   command.slot = slot;
-  resp::append_command(command.encoded, arguments);
+  command.wire_offset = wire.size();
+  resp::append_command(wire, arguments);
+  command.wire_length = wire.size() - command.wire_offset;
   commands.push_back(std::move(command));
 }
 
@@ -23,7 +27,9 @@ void CommandRequest::add_targeted(std::initializer_list<std::string_view> argume
   Command command;
   command.target = target;
   command.node = std::move(node);
-  resp::append_command(command.encoded, arguments);
+  command.wire_offset = wire.size();
+  resp::append_command(wire, arguments);
+  command.wire_length = wire.size() - command.wire_offset;
   commands.push_back(std::move(command));
 }
 

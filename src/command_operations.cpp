@@ -135,7 +135,7 @@ PreparedCommand prepare_command(const OperationContext& context, const CommandTa
 }
 
 PreparedCommand prepare_command(const OperationContext& context, CommandLookup& lookup,
-                                const CommandArguments& arguments) {
+                                const CommandArguments& arguments, std::string* wire) {
   if (arguments.empty()) throw ValidationError("a command needs at least its name");
   const CommandInfo* info = lookup.find(arguments);
   PreparedCommand prepared;
@@ -154,7 +154,13 @@ PreparedCommand prepare_command(const OperationContext& context, CommandLookup& 
     validate_serialized_size(keys.empty() ? prepared.name : arguments[keys.front()],
                              arguments[i].size(), context.options);
   Command& command = prepared.command;
-  resp::append_command(command.encoded, arguments);
+  if (wire != nullptr) {
+    command.wire_offset = wire->size();
+    resp::append_command(*wire, arguments);
+    command.wire_length = wire->size() - command.wire_offset;
+  } else {
+    resp::append_command(command.encoded, arguments);
+  }
   command.slot = slot.slot();
   command.read_only = info != nullptr && info->read_only;
   command.blocking = info != nullptr && info->blocking;
@@ -200,13 +206,11 @@ PlannedOperation<std::vector<Reply>> plan_pipeline(const OperationContext& conte
                                                    const std::vector<CommandArguments>& commands) {
   // Every command is checked and encoded before the first is sent: a bad one sends nothing.
   CommandRequest request = new_request(context, commands.size());
-  std::size_t total_bytes = 0;
   CommandLookup lookup(table);
-  for (const CommandArguments& arguments : commands) {
-    request.commands.push_back(std::move(prepare_command(context, lookup, arguments).command));
-    total_bytes += request.commands.back().encoded.size();
-  }
-  validate_batch_size(total_bytes, context.options);
+  for (const CommandArguments& arguments : commands)
+    request.commands.push_back(
+        std::move(prepare_command(context, lookup, arguments, &request.wire).command));
+  validate_batch_size(request.wire.size(), context.options);
   return {"pipeline", std::move(request), [server = context.server](std::vector<Reply>& replies) {
             throw_first_failure(replies, server, "pipeline");
             return std::move(replies);

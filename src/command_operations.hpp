@@ -47,8 +47,10 @@ private:
   const CommandInfo* last_info_ = nullptr;
   std::vector<std::size_t> keys_;
 };
+/// With `wire`, the command is encoded at its end (Command::wire_offset, wire_length) instead of
+/// into Command::encoded: a pipeline's commands share one buffer.
 PreparedCommand prepare_command(const OperationContext& context, CommandLookup& lookup,
-                                const CommandArguments& arguments);
+                                const CommandArguments& arguments, std::string* wire = nullptr);
 
 /// The reply, or the typed error: CommandError for an error reply (naming the command, never its
 /// arguments), ClusterError, ConnectionError, TimeoutError.

@@ -55,7 +55,12 @@ struct Command {
   /// "host:port" as a string, then its reply; `every_node`: the same over masters and replicas.
   enum class Target : std::uint8_t { slot, node, every_master, every_node };
 
+  /// The command's RESP bytes when it carries its own; empty when they are `wire_length` bytes
+  /// at `wire_offset` of its request's `wire` (CommandRequest::add puts them there: one buffer
+  /// for a whole batch, not one allocation per command).
   std::string encoded;
+  std::size_t wire_offset = 0;
+  std::size_t wire_length = 0;
   std::int32_t slot = any_slot;
   Target target = Target::slot;
   std::string node;
@@ -64,6 +69,12 @@ struct Command {
   /// connection for such commands, so that they hold up nobody else's.
   bool blocking = false;
 };
+
+/// The RESP bytes of `command`, whose request's shared buffer is `wire`.
+inline std::string_view command_bytes(const Command& command, std::string_view wire) {
+  return command.wire_length > 0 ? wire.substr(command.wire_offset, command.wire_length)
+                                 : std::string_view(command.encoded);
+}
 
 /// How often and how patiently the router retries a command whose connection failed or timed out
 /// (RedisOptions: retry_attempts, retry_delay, retry_backoff). A command that reached Redis and got
@@ -78,6 +89,8 @@ struct RetryPolicy {
 /// nodes; the replies always come back in this order, one per command.
 struct CommandRequest {
   std::vector<Command> commands;
+  /// The RESP bytes of the commands that do not carry their own (Command::encoded), back to back.
+  std::string wire;
   RetryPolicy retry;
   /// The commands are one unit (MULTI ... EXEC): they travel together to the node of the first
   /// command's slot, on one connection, back to back. A redirection or a transient cluster error
@@ -92,6 +105,9 @@ struct CommandRequest {
   /// (at least 5 s) is closed by the router (UNWATCH), and its late close fails. 0: no session.
   std::uint64_t session = 0;
   bool session_close = false;
+
+  /// The RESP bytes of `command`, one of `commands`.
+  std::string_view bytes(const Command& command) const { return command_bytes(command, wire); }
 
   /// Encodes one command and appends it.
   void add(std::initializer_list<std::string_view> arguments, std::int32_t slot = any_slot);

@@ -173,7 +173,7 @@ BOOST_AUTO_TEST_CASE(cluster_scan_asks_every_master_then_each_unfinished_node) {
   CommandRequest first = scan.next_request();
   BOOST_REQUIRE_EQUAL(first.commands.size(), 1u);
   BOOST_TEST((first.commands[0].target == Command::Target::every_master));
-  BOOST_TEST(first.commands[0].encoded.find("user:*") != std::string::npos);
+  BOOST_TEST(first.bytes(first.commands[0]).find("user:*") != std::string::npos);
 
   auto page = [](std::string cursor, std::vector<std::string> keys) {
     std::vector<Reply> key_replies;
@@ -189,7 +189,7 @@ BOOST_AUTO_TEST_CASE(cluster_scan_asks_every_master_then_each_unfinished_node) {
   BOOST_REQUIRE_EQUAL(second.commands.size(), 1u);
   BOOST_TEST((second.commands[0].target == Command::Target::node));
   BOOST_TEST(second.commands[0].node == "127.0.0.1:7000");
-  BOOST_TEST(second.commands[0].encoded.find("$2\r\n17\r\n") != std::string::npos);
+  BOOST_TEST(second.bytes(second.commands[0]).find("$2\r\n17\r\n") != std::string::npos);
   std::vector<Reply> round2{page("0", {"user:2", "user:4"})}; // user:2 again: SCAN may repeat
   keys = scan.take(round2);
   BOOST_REQUIRE_EQUAL(keys.size(), 1u);
