@@ -1,6 +1,7 @@
 #include "redis_toolkit/async_toolkit.hpp"
 
 #include "async_core.hpp"
+#include "script_eval.hpp"
 #include "completion_future.hpp"
 #include "watched_transaction.hpp"
 
@@ -244,32 +245,7 @@ std::future<std::optional<std::vector<Reply>>> AsyncRedisToolkit::transaction(
 
 void AsyncRedisToolkit::eval(const Script& script, std::vector<std::string> keys,
                              std::vector<std::string> arguments, Callback<Reply> done) {
-  // EVALSHA first; on NOSCRIPT the source, once, from the completion actor that saw it.
-  std::weak_ptr<ToolkitCore> weak = core_->core;
-  detail::submit_with_table<std::optional<Reply>>(
-      core_->core, "eval",
-      [script, keys, arguments](const detail::OperationContext& context,
-                                const detail::CommandTable& table) {
-        return detail::plan_evalsha(context, table, script, keys, arguments);
-      },
-      [weak, script, keys, arguments, done = std::move(done)](
-          Result<std::optional<Reply>> first) mutable {
-        auto core = weak.lock();
-        if (!first.ok() || !core || first.value()) {
-          if (!first.ok()) done(Result<Reply>::failure(first.error()));
-          else if (first.value()) done(Result<Reply>::success(std::move(*std::move(first).value())));
-          else done(Result<Reply>::failure(std::make_exception_ptr(
-                   ConnectionError("", "eval", "the toolkit was cleaned up"))));
-          return;
-        }
-        detail::submit_with_table<Reply>(
-            core, "eval",
-            [script, keys, arguments](const detail::OperationContext& context,
-                                      const detail::CommandTable& table) {
-              return detail::plan_eval_source(context, table, script, keys, arguments);
-            },
-            std::move(done));
-      });
+  detail::run_script(core_->core, script, std::move(keys), std::move(arguments), std::move(done));
 }
 std::future<Reply> AsyncRedisToolkit::eval(const Script& script, std::vector<std::string> keys,
                                            std::vector<std::string> arguments) {

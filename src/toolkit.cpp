@@ -5,6 +5,7 @@
 #include "subscription_control.hpp"
 #include "cluster_scan.hpp"
 #include "toolkit_core.hpp"
+#include "script_eval.hpp"
 #include "watched_transaction.hpp"
 #include "async_core.hpp"
 
@@ -134,10 +135,10 @@ std::optional<std::vector<Reply>> RedisToolkit::transaction(
 
 Reply RedisToolkit::eval(const Script& script, const std::vector<std::string>& keys,
                          const std::vector<std::string>& arguments) {
-  const detail::CommandTable& table = core_->command_table_or_load();
-  if (auto reply = core_->run(detail::plan_evalsha(core_->context(), table, script, keys, arguments)))
-    return std::move(*reply);
-  return core_->run(detail::plan_eval_source(core_->context(), table, script, keys, arguments));
+  return detail::as_future<Reply>([&](Callback<Reply> done) {
+           detail::run_script(core_, script, keys, arguments, std::move(done));
+         })
+      .get();
 }
 
 std::vector<std::string> RedisToolkit::scan_keys(std::string_view pattern) {
