@@ -18,9 +18,8 @@ namespace {
 /// calls, the replies, the next completion), and a worker asleep between two rounds makes each
 /// round wait for a futex wake-up, which on virtual machines is what the round waits for. The
 /// yield matters when the worker shares a core with the thread it waits for (CAF's I/O thread):
-/// a plain spin holds that core until the kernel preempts it. Measured on 2 cores, 100 calls in
-/// flight over 100 keys with the worker and the I/O thread pinned to one core: 0.29-0.35M GETs/s
-/// with CAF's spin of 50,000 polls, 0.44-0.59M with this (PERFORMANCE.md).
+/// a plain spin holds that core until the kernel preempts it (measured against CAF's own spin:
+/// docs/PERFORMANCE.md, "fewer workers, a yielding poll").
 class YieldingStealing : public caf::policy::work_stealing {
 public:
   static constexpr std::chrono::microseconds poll_time{200};
@@ -46,8 +45,7 @@ std::size_t default_worker_count() noexcept {
   // round of calls between the workers and CAF's I/O thread (which runs the routers and the
   // connections), and Redis itself often runs on the same machine: workers polling between
   // rounds on more threads than the cores left to them take those cores from the I/O thread and
-  // from Redis. Measured on 2 cores (rtk bench, 100 async calls in flight): one key 0.70-0.93x of
-  // raw hiredis with 1 worker, 0.55-0.63x with CAF's 4; 100 keys 0.43-0.68x against 0.29-0.35x.
+  // from Redis (the measurements: docs/PERFORMANCE.md, "fewer workers, a yielding poll").
   const unsigned cores = std::thread::hardware_concurrency();
   return std::max<std::size_t>(1, cores / 2);
 }
@@ -56,8 +54,7 @@ void configure_actor_system(caf::actor_system_config& config, std::size_t worker
   config.set("scheduler.max-threads", workers == 0 ? default_worker_count() : workers);
   // After the yielding poll, CAF's dequeue polls a few times, then would sleep 50 us between
   // polls 500 times before it waits on a condition variable; those naps delay every completion
-  // that arrives during one (async calls at 1 and 100 in flight ran 1.6x faster without them), so
-  // an idle worker goes straight to the condition variable.
+  // that arrives during one, so an idle worker goes straight to the condition variable.
   config.set("work-stealing.moderate-poll-attempts", std::size_t{0});
   // The scheduler module: CAF makes its own only when no factory made one.
   config.module_factories.push_back([](caf::actor_system& system) -> caf::actor_system::module* {

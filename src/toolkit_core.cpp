@@ -165,8 +165,8 @@ std::shared_ptr<SharedRouter> SharedRouter::acquire(caf::actor_system& system,
   settings.node = connection_settings(config);
   apply_limits(settings, options);
   // One pipelined connection per server unless asked otherwise: every command of a round then
-  // travels in one write and one read (100 async calls in flight over 100 keys ran about 1.4x
-  // faster than spread over 4 connections, whose pipelines cost their own syscalls on both sides).
+  // travels in one write and one read; spread over several connections, each pipeline costs its
+  // own syscalls on both sides (measured: docs/PERFORMANCE.md, "The morning of 2026-11-26").
   settings.max_connections = options.max_connections.value_or(RedisOptions::default_max_connections);
   if (config.cluster_mode) {
     settings.cluster = true;
@@ -309,8 +309,8 @@ private:
   /// A round trip on loopback takes tens of microseconds, about what it costs to put a thread to
   /// sleep and wake it again. So a waiting caller (one per two cores at a time) watches for its
   /// reply for up to spin_limit, yielding the core, before it sleeps; a caller whose replies keep
-  /// coming later than that (a remote or busy server) stops watching for a while. Measured here:
-  /// about twice the sequential calls per second of sleeping at once.
+  /// coming later than that (a remote or busy server) stops watching for a while (measured:
+  /// docs/PERFORMANCE.md, sequential blocking calls).
   void spin_briefly() {
     static std::atomic<int> spinning{0};
     thread_local unsigned misses = 0;
