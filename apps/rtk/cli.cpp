@@ -415,7 +415,8 @@ const std::vector<CommandSpec>& command_table() {
        1, any, {}, {}, run_del},
       {"ttl", "ttl KEY", "print the time to live in seconds: -1 no expiry, -2 no such key",
        1, 1, {}, {}, run_ttl},
-      {"mset", "mset", "store every entry of a JSON object read from standard input (a batch)",
+      {"mset", "mset", "store every entry of a JSON object read from standard input (a batch); "
+       "a value sure to exceed max_value_size is refused while it is read, nothing stored",
        0, 0, {}, {}, run_mset},
       {"mget", "mget KEY...", "print a JSON object key -> value or null, in the order given",
        1, any, {}, {}, run_mget},

@@ -1,4 +1,5 @@
 #include "data_commands.hpp"
+#include "bounded_input.hpp"
 
 #include <redis_toolkit/cluster_operations.hpp>
 #include <redis_toolkit/key_slot.hpp>
@@ -11,7 +12,6 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
-#include <iterator>
 #include <mutex>
 
 namespace rtk {
@@ -96,7 +96,9 @@ int run_ttl(const CliInvocation& invocation, CommandStreams& streams) {
 }
 
 int run_mset(const CliInvocation& invocation, CommandStreams& streams) {
-  const std::string text{std::istreambuf_iterator<char>(streams.in), std::istreambuf_iterator<char>()};
+  // Read in chunks and refused as soon as a value is sure to be too large: the whole of a 600 MB
+  // value is never held.
+  const std::string text = read_mset_input(streams.in, invocation.config.options);
   Value entries = redis_toolkit::parse_cli_json(text);
   if (!entries.is_dict())
     throw ValidationError("mset reads a JSON object {\"key\": value, ...} from standard input");

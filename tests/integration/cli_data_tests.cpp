@@ -70,6 +70,28 @@ BOOST_AUTO_TEST_CASE(mset_from_stdin_and_mget_in_order) {
              "{\"m3\": [true], \"none\": null, \"m1\": 1}\n");
 }
 
+BOOST_AUTO_TEST_CASE(mset_refuses_a_too_large_value_while_reading_and_writes_nothing) {
+  // 200 MB for the value of "big" behind a small entry, from a pipe: rtk must refuse once it has
+  // read a little more than max_value_size (10 MiB by default) and store neither entry. The
+  // generator then dies of SIGPIPE, so the test does not wait for the 200 MB either.
+  const std::string generator = "{ printf '{\"small\": 1, \"big\": \"'; head -c 200000000 "
+                                "/dev/zero | tr '\\0' x; printf '\"}'; }";
+  auto mset = run_program({"/bin/sh", "-c",
+                           generator + " | " + std::getenv("RTK_RTK_EXE") + " --port " +
+                               std::to_string(server.port()) + " mset"},
+                          60s);
+  BOOST_TEST(mset.exit_status == 2, mset.standard_error);
+  const std::string& error = mset.standard_error;
+  BOOST_TEST(error.find("rtk: ValidationError: key 'big': value is at least ") == 0u, error);
+  BOOST_TEST(error.find("larger than max_value_size 10485760") != std::string::npos, error);
+  const std::string read_marker = "refused after reading ";
+  const std::size_t at = error.find(read_marker);
+  BOOST_REQUIRE_MESSAGE(at != std::string::npos, error);
+  const std::size_t read = std::stoull(error.substr(at + read_marker.size()));
+  BOOST_TEST(read <= 10485760u + 2 * 65536u); // the limit and a chunk, not the 200 MB
+  BOOST_TEST(rtk_test::run_redis_cli(server.port(), {"DBSIZE"}) == "0");
+}
+
 BOOST_AUTO_TEST_CASE(publish_and_subscribe_print_json_lines) {
   ProgramOutput received;
   std::thread subscriber([&] { received = rtk({"subscribe", "ch", "--count", "2", "--timeout", "10"}); });

@@ -20,15 +20,12 @@ using namespace std::chrono_literals;
 
 namespace {
 
-/// Resumes a paused server whatever the test's outcome, so the fixture can stop it.
-struct Resume {
-  RedisServerProcess& server;
-  ~Resume() { server.resume(); }
-};
+using rtk_test::Resume;
+using rtk_test::short_timeouts;
 
+/// Health checks every 0.3 s, on connections of the toolkit's own (no pool shared with others).
 RedisOptions quick_health_checks() {
-  RedisOptions options;
-  options.health_check_interval = std::chrono::duration<double>(0.3);
+  RedisOptions options = rtk_test::quick_health_checks();
   options.use_connection_pool = false;
   return options;
 }
@@ -55,12 +52,6 @@ AsyncRedisToolkit bounded_toolkit(RedisConnectionConfig connection, std::size_t 
   AsyncRedisToolkit toolkit(connection, options);
   toolkit.setter("k", 1).get();
   return toolkit;
-}
-
-RedisConnectionConfig short_timeouts(RedisConnectionConfig config) {
-  config.socket_timeout = 1000ms;
-  config.connection_timeout = 1000ms;
-  return config;
 }
 
 } // namespace

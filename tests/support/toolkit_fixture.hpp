@@ -25,6 +25,27 @@ struct ServerFixture {
   }
 };
 
+/// Resumes a paused server (SIGCONT) whatever the test's outcome, so that its fixture can stop it,
+/// or the cluster it belongs to recover.
+struct Resume {
+  redis_toolkit::RedisServerProcess& server;
+  ~Resume() { server.resume(); }
+};
+
+/// Connection and socket timeouts of one second: with quick_health_checks, a frozen server is
+/// found dead within about a second.
+inline redis_toolkit::RedisConnectionConfig short_timeouts(redis_toolkit::RedisConnectionConfig config) {
+  config.socket_timeout = std::chrono::milliseconds(1000);
+  config.connection_timeout = std::chrono::milliseconds(1000);
+  return config;
+}
+
+/// `options` with a health check (PING) after 0.3 s of silence on a connection.
+inline redis_toolkit::RedisOptions quick_health_checks(redis_toolkit::RedisOptions options = {}) {
+  options.health_check_interval = std::chrono::duration<double>(0.3);
+  return options;
+}
+
 /// Waits until `condition` holds; fails the test with `what` after `limit`. Never loops forever.
 inline void wait_until(const std::function<bool()>& condition, std::chrono::milliseconds limit,
                        const std::string& what) {
