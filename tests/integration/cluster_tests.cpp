@@ -486,11 +486,19 @@ BOOST_FIXTURE_TEST_CASE(metrics_count_one_redirection_per_moved_reply, ClusterFi
   const ToolkitMetrics before = toolkit.metrics();
   BOOST_TEST(before.redirections_moved == 0u);
 
-  // The slot holds no key: it moves at once, and the router's table is stale.
-  for (std::size_t node = 0; node < cluster.size(); ++node)
-    if (cluster.node(node).running())
-      run_redis_cli(cluster.node(node).port(),
-                    {"CLUSTER", "SETSLOT", std::to_string(slot), "NODE", target_id});
+  // The slot holds no key: it moves at once, and the router's table is stale. Importing first,
+  // so that the target's NODE bumps its config epoch: otherwise gossip from the old owner may win
+  // the slot back for a moment, and the two bounce the commands between them.
+  const std::uint16_t target_port = cluster.node(target).port();
+  const std::string source_id = run_redis_cli(source_port, {"CLUSTER", "MYID"});
+  const std::string slot_text = std::to_string(slot);
+  BOOST_TEST(run_redis_cli(target_port, {"CLUSTER", "SETSLOT", slot_text, "IMPORTING", source_id}) == "OK");
+  BOOST_TEST(run_redis_cli(source_port, {"CLUSTER", "SETSLOT", slot_text, "MIGRATING", target_id}) == "OK");
+  BOOST_TEST(run_redis_cli(target_port, {"CLUSTER", "SETSLOT", slot_text, "NODE", target_id}) == "OK");
+  BOOST_TEST(run_redis_cli(source_port, {"CLUSTER", "SETSLOT", slot_text, "NODE", target_id}) == "OK");
+  for (std::size_t master : cluster.masters())
+    if (master != source && master != target)
+      run_redis_cli(cluster.node(master).port(), {"CLUSTER", "SETSLOT", slot_text, "NODE", target_id});
   const long moved_before = rtk_test::error_count(source_port, "MOVED");
   // One pipeline to the old owner: each of its commands is answered MOVED, and followed.
   constexpr int commands = 5;
