@@ -1,6 +1,7 @@
 #include "router.hpp"
 
 #include "cluster_topology.hpp"
+#include "metrics_recorder.hpp"
 #include "node_connection.hpp"
 #include "pending_requests.hpp"
 #include "retry_policy.hpp"
@@ -216,6 +217,7 @@ struct RouterState {
   std::size_t next_replica = 0;
   mutable std::size_t next_subscriber_node = 0;
   bool shutting_down = false;
+  MetricsRecorder metrics; ///< written here only; read by (metrics_atom)
   static inline const char* name = "rtk_router";
 };
 
@@ -331,9 +333,11 @@ void take_reply(Router* self, Operation& operation, std::size_t index, Reply rep
       }
       const std::int32_t target = pool_for(state, redirection->target);
       if (redirection->kind == Redirection::Kind::moved) {
+        ++state.metrics.redirections_moved;
         state.slots.assign(redirection->slot, target);
         request_refresh(self);
       } else {
+        ++state.metrics.redirections_ask;
         route.ask_node = target;
       }
       if (route.redirections > immediate_redirections) {
@@ -356,6 +360,7 @@ void take_reply(Router* self, Operation& operation, std::size_t index, Reply rep
       }
     }
     if (is_transient_cluster_error(reply)) {
+      if (reply.text.rfind("TRYAGAIN", 0) == 0) ++state.metrics.redirections_tryagain;
       operation.failed.push_back(index);
       if (reply.text.rfind("CLUSTERDOWN", 0) == 0) request_refresh(self);
     }
@@ -364,6 +369,16 @@ void take_reply(Router* self, Operation& operation, std::size_t index, Reply rep
     if (state.settings.cluster) request_refresh(self);
   }
   operation.sized_replies()[index] = std::move(reply);
+}
+
+/// Counts a redirection (or a TRYAGAIN) found in one reply of an atomic operation.
+void count_redirection(MetricsRecorder& metrics, const std::optional<Redirection>& redirection,
+                       const Reply& reply) {
+  if (redirection)
+    ++(redirection->kind == Redirection::Kind::moved ? metrics.redirections_moved
+                                                     : metrics.redirections_ask);
+  else if (reply.text.rfind("TRYAGAIN", 0) == 0)
+    ++metrics.redirections_tryagain;
 }
 
 /// Takes the replies of an atomic operation (a transaction), which stands or falls as a unit: a
@@ -382,6 +397,7 @@ void take_atomic_replies(Router* self, Operation& operation, std::vector<Reply>&
     if (state.settings.cluster && reply.is_error()) {
       if (reply.server.empty()) reply.server = state.nodes[node].address.to_string();
       auto redirection = parse_redirection(reply, state.nodes[node].address);
+      count_redirection(state.metrics, redirection, reply);
       if (redirection && redirection->kind == Redirection::Kind::moved) moved = redirection;
       else if (redirection || is_transient_cluster_error(reply) || is_demoted_master_error(reply))
         transient = true;
@@ -775,10 +791,25 @@ void describe_wait(const Operation& operation, std::vector<Reply>& replies) {
   }
 }
 
+/// Counts each of the caller's commands once, with its outcome and the operation's time: every
+/// call, blocking, async or an actor's, is answered here.
+void record_calls(MetricsRecorder& metrics, const Operation& operation,
+                  const std::vector<Reply>& replies) {
+  const auto elapsed = Clock::now() - operation.received;
+  for (std::size_t i = 0; i < replies.size(); ++i) {
+    const std::size_t command = operation.identity || operation.origins.size() <= i
+                                    ? i
+                                    : operation.origins[i].first;
+    if (command >= operation.commands.size()) continue;
+    metrics.record(operation.bytes(command), outcome_of(replies[i]), elapsed);
+  }
+}
+
 void deliver(Router* self, std::uint64_t id) {
   auto& state = self->state;
   Operation& operation = state.operations.at(id);
   std::vector<Reply> replies = assemble(operation, state);
+  record_calls(state.metrics, operation, replies);
   describe_wait(operation, replies);
   ReplyTo reply_to = std::move(operation.reply_to);
   state.operations.release(id); // gone before anyone hears of it
@@ -1057,6 +1088,7 @@ void start_discovery(Router* self) {
   discovery.errors.clear();
   discovery.last_started = Clock::now();
   ++discovery.round;
+  ++state.metrics.topology_refreshes;
   // The masters know best, and a replica's view may lag (a slot just moved): ask the masters,
   // and every known node and seed only when there are none yet or they all failed last time.
   std::vector<std::int32_t> candidates;
@@ -1158,6 +1190,8 @@ void receive_request(Router* self, CommandRequest& request, ReplyTo reply_to) {
   if (state.settings.max_pending_calls > 0 &&
       state.operations.size() >= state.settings.max_pending_calls) {
     // Refused before anything is kept for it: a stalled server then holds a bounded backlog.
+    for (const Command& command : request.commands)
+      state.metrics.record(request.bytes(command), CallOutcome::error, Clock::duration::zero());
     answer(self, reply_to,
            failure_replies(static_cast<std::uint32_t>(request.commands.size()),
                            Reply::Type::overloaded, server_name(state.settings),
@@ -1297,6 +1331,20 @@ caf::behavior router(Router* self, RouterSettings settings) {
         std::vector<PoolStatistics> all;
         for (const auto& node : self->state.nodes) all.push_back(node.statistics);
         return all;
+      },
+      [self](metrics_atom) {
+        const auto& state = self->state;
+        ToolkitMetrics metrics;
+        metrics.commands = state.metrics.commands();
+        metrics.pending_calls = state.operations.size();
+        for (const auto& node : state.nodes)
+          metrics.nodes.push_back(
+              {node.address.to_string(), node.statistics.connections_open, node.statistics.reconnects});
+        metrics.redirections_moved = state.metrics.redirections_moved;
+        metrics.redirections_ask = state.metrics.redirections_ask;
+        metrics.redirections_tryagain = state.metrics.redirections_tryagain;
+        metrics.topology_refreshes = state.metrics.topology_refreshes;
+        return metrics;
       },
       [self](link_atom, bool up, bool health_check_failed) {
         on_link(self, up, health_check_failed);

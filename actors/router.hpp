@@ -20,6 +20,7 @@
 #include "connection_setup.hpp"
 
 #include "redis_toolkit/config.hpp"
+#include "redis_toolkit/metrics.hpp"
 
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
@@ -45,6 +46,10 @@ struct RouterSettings {
 };
 
 caf::actor spawn_router(caf::actor_system& system, RouterSettings settings);
+
+/// (metrics_atom) -> ToolkitMetrics: the router's calls, connections and redirections (the pub/sub
+/// figures are the subscribers').
+using metrics_atom = caf::atom_constant<caf::atom("rtk_metric")>;
 
 /// The router's answers to tagged requests: (reply_atom, TaggedReplies).
 using reply_atom = caf::atom_constant<caf::atom("rtk_reply")>;
@@ -73,3 +78,4 @@ public:
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<redis_toolkit::detail::ReplySink>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(redis_toolkit::detail::TaggedRequests)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(redis_toolkit::detail::TaggedReplies)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(redis_toolkit::ToolkitMetrics)

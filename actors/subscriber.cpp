@@ -491,10 +491,18 @@ caf::behavior subscriber(Subscriber* self, SubscriberSettings settings) {
       [self](stats_atom) {
         auto statistics = self->state.statistics;
         statistics.connected = self->state.phase == Phase::connected;
+        std::vector<const std::atomic<std::size_t>*> counted; // a handler of many channels: once
         for (const auto* subscribed : {&self->state.channels, &self->state.patterns})
           for (const auto& [name, channel] : *subscribed) {
             statistics.channels.push_back(channel.statistics);
             statistics.channels.back().handlers = channel.handlers.size();
+            for (const auto& handler : channel.handlers) {
+              if (!handler.backlog ||
+                  std::find(counted.begin(), counted.end(), handler.backlog.get()) != counted.end())
+                continue;
+              counted.push_back(handler.backlog.get());
+              statistics.handler_backlog += handler.backlog->load(std::memory_order_relaxed);
+            }
           }
         return statistics;
       },

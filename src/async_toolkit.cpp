@@ -351,6 +351,8 @@ std::future<SubscriptionStatistics> AsyncRedisToolkit::subscription_stats() {
       [&](auto done) { core_->dynamic->statistics(std::move(done)); });
 }
 
+ToolkitMetrics AsyncRedisToolkit::metrics() { return core_->core->metrics(); }
+
 void AsyncRedisToolkit::cleanup() noexcept {
   if (core_) core_->close();
 }

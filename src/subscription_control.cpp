@@ -248,6 +248,7 @@ void SubscriptionControl::statistics(std::function<void(SubscriptionStatistics)>
       total.messages += part.messages;
       total.dropped += part.dropped;
       total.expired_channels += part.expired_channels;
+      total.handler_backlog += part.handler_backlog;
       total.channels.insert(total.channels.end(), part.channels.begin(), part.channels.end());
       if (--sum->left > 0) return;
       done.swap(sum->done);

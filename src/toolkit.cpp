@@ -213,6 +213,7 @@ bool RedisToolkit::health_check() noexcept {
 }
 
 PoolStatistics RedisToolkit::pool_stats() { return core_->pool_statistics(); }
+ToolkitMetrics RedisToolkit::metrics() { return core_->metrics(); }
 
 void RedisToolkit::cleanup() noexcept {
   if (dynamic_) dynamic_->stop();

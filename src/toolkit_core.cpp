@@ -494,6 +494,32 @@ PoolStatistics ToolkitCore::pool_statistics() {
   return statistics;
 }
 
+ToolkitMetrics ToolkitCore::metrics() {
+  const CallerThreadScope caller_thread;
+  ToolkitMetrics metrics;
+  auto router = std::atomic_load(&router_);
+  if (!closed_.load() && router) {
+    auto lease = callers_->borrow();
+    (*lease)
+        ->request(router->actor(), caf::infinite, metrics_atom::value)
+        .receive([&](ToolkitMetrics& answer) { metrics = std::move(answer); },
+                 [&](caf::error&) {});
+  }
+  std::vector<std::shared_ptr<SubscriptionControl>> subscriptions;
+  {
+    std::lock_guard<std::mutex> lock(subscriptions_mutex_);
+    for (const auto& each : subscriptions_)
+      if (auto subscription = each.lock()) subscriptions.push_back(std::move(subscription));
+  }
+  for (const auto& subscription : subscriptions) {
+    const SubscriptionStatistics statistics = subscription->statistics_and_wait();
+    metrics.pubsub_received += statistics.messages;
+    metrics.pubsub_dropped += statistics.dropped;
+    metrics.handler_backlog += statistics.handler_backlog;
+  }
+  return metrics;
+}
+
 const CommandTable* ToolkitCore::store_command_table(CommandTableHandle table) {
   std::lock_guard<std::mutex> lock(command_table_mutex_);
   if (!command_table_owner_) {

@@ -9,6 +9,7 @@
 
 #include "redis_toolkit/actor_protocol.hpp"
 #include "redis_toolkit/config.hpp"
+#include "redis_toolkit/metrics.hpp"
 
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
@@ -110,6 +111,8 @@ public:
     return operation.decode(replies);
   }
   PoolStatistics pool_statistics();
+  /// The router's figures and this core's subscriptions', merged (ToolkitMetrics).
+  ToolkitMetrics metrics();
   /// The table command() routes with, or null before it was learned (the server's COMMAND reply,
   /// asked once per toolkit; it never changes afterwards).
   const CommandTable* command_table() const noexcept {

@@ -143,6 +143,13 @@ void record_seconds(ParseState& state, const std::string& option, const std::str
   record_flag(state, option, value);
 }
 
+void record_address(ParseState& state, const std::string& option, const std::string& value) {
+  parse_node_list(option, value); // one HOST:PORT, checked like a node's
+  if (value.find(',') != std::string::npos)
+    throw ValidationError("option --" + option + " takes one HOST:PORT");
+  record_flag(state, option, value);
+}
+
 void record_port(ParseState& state, const std::string& option, const std::string& value) {
   parse_port(option, value);
   record_flag(state, option, value);
@@ -213,6 +220,9 @@ const std::vector<OptionSpec>& option_table() {
        command, record_flag},
       {"report-dir", "D", "where the command writes its reports (see its help for the default)",
        command, record_text},
+      {"metrics-listen", "HOST:PORT", "subscribe, psubscribe, failover-sim: serve the toolkit's "
+       "metrics as Prometheus text at "
+       "http://HOST:PORT/metrics while the command runs (docs/METRICS.md)", command, record_address},
       {"help", "", "print usage (also -h)", general, [](S& s, Text, Text) { s.help = true; }},
       {"version", "", "print rtk's version", general, [](S& s, Text, Text) { s.version = true; }},
       {"verbose", "", "describe the connection on stderr first (never the password); log INFO",
@@ -428,12 +438,13 @@ const std::vector<CommandSpec>& command_table() {
        2, 2, {"sharded"}, {}, run_publish},
       {"subscribe", "subscribe CHANNEL... [--sharded] [--count N] [--timeout S]",
        "print one JSON line {\"channel\": ..., \"data\": ...} per message; stop after N messages "
-       "or S seconds",
-       1, any, {"sharded", "count", "timeout"}, {}, run_subscribe},
+       "or S seconds; --metrics-listen HOST:PORT serves its metrics",
+       1, any, {"sharded", "count", "timeout", "metrics-listen"}, {}, run_subscribe},
       {"psubscribe", "psubscribe PATTERN... [--count N] [--timeout S]",
        "print one JSON line {\"pattern\": ..., \"channel\": ..., \"data\": ...} per message "
-       "matching a glob PATTERN; stop after N messages or S seconds",
-       1, any, {"count", "timeout"}, {}, run_psubscribe},
+       "matching a glob PATTERN; stop after N messages or S seconds; --metrics-listen HOST:PORT "
+       "serves its metrics",
+       1, any, {"count", "timeout", "metrics-listen"}, {}, run_psubscribe},
       {"scan", "scan PATTERN",
        "print every matching key once, one per line (every master in a cluster)",
        1, 1, {}, {}, run_scan},
@@ -447,9 +458,9 @@ const std::vector<CommandSpec>& command_table() {
        1, 1, {"base-port", "dir"}, {"up", "down", "status"}, run_cluster},
       {"failover-sim", "failover-sim [...]",
        "the failover simulation harness ([--scenario FILE.toml] [--duration S] [--durable] "
-       "[--report-dir D]): one JSON report line, a Markdown report in D (default .); exit 1 when "
+       "[--report-dir D] [--metrics-listen HOST:PORT]): one JSON report line, a Markdown report in D (default .); exit 1 when "
        "a promise is broken",
-       0, 0, {"scenario", "duration", "durable", "report-dir"}, {}, run_failover_sim},
+       0, 0, {"scenario", "duration", "durable", "report-dir", "metrics-listen"}, {}, run_failover_sim},
       {"bench", "bench [...]",
        "the benchmark suite ([--short] [--rounds N] [--only LIST] [--report-dir D]) on its own "
        "servers: toolkit vs raw hiredis, redis-benchmark and RapidJSON; JSON results, a Markdown "

@@ -8,6 +8,7 @@
 #include <redis_toolkit/wire_format.hpp>
 
 #include "json_text.hpp"
+#include "metrics_listen.hpp"
 
 #include <condition_variable>
 #include <deque>
@@ -183,6 +184,8 @@ int print_messages(const CliInvocation& invocation, CommandStreams& streams,
   std::condition_variable arrived;
   std::deque<std::string> lines;
   auto toolkit = open_toolkit(invocation);
+  const auto metrics = MetricsListener::start(invocation, [&toolkit] { return toolkit.metrics(); },
+                                              streams.err);
   auto subscription = start(toolkit, [&](std::string line) {
     std::lock_guard<std::mutex> lock(mutex);
     lines.push_back(std::move(line));

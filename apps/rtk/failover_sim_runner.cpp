@@ -1,4 +1,5 @@
 #include "failover_sim_runner.hpp"
+#include "metrics_listen.hpp"
 #include "failover_sim.hpp"
 
 #include <redis_toolkit/async_toolkit.hpp>
@@ -1067,6 +1068,16 @@ int run_failover_sim(const CliInvocation& invocation, CommandStreams& streams) {
 
   RedisToolkit toolkit(connection, options);
   AsyncRedisToolkit async_toolkit(connection, options);
+  // Both toolkits share one router (same server and options): its figures once, and the pub/sub
+  // figures of each toolkit's own subscriptions.
+  const auto metrics = MetricsListener::start(invocation, [&] {
+    redis_toolkit::ToolkitMetrics total = toolkit.metrics();
+    const redis_toolkit::ToolkitMetrics async_part = async_toolkit.metrics();
+    total.pubsub_received += async_part.pubsub_received;
+    total.pubsub_dropped += async_part.pubsub_dropped;
+    total.handler_backlog += async_part.handler_backlog;
+    return total;
+  }, err);
   const std::vector<MasterInfo> masters = masters_in_slot_order(toolkit);
   std::vector<NodeAddress> nodes;
   if (local) {

@@ -10,6 +10,7 @@
 //   POST   /publish/<channel>     body: a JSON value              -> 200 how many received it
 //   GET    /stream/<channel>?count=N  -> chunked, one JSON line per message; ends after N messages
 //                                        or 10 s
+//   GET    /metrics               -> 200 the toolkit's metrics as Prometheus text (docs/METRICS.md)
 // Bad JSON or a refused key is a 400 with the ValidationError text; Redis unreachable is a 503.
 //
 //   example_async_http_service               self-test: serve on a free port, drive every
@@ -22,7 +23,10 @@
 // and sends nothing holds a pool thread here).
 #include <redis_toolkit/async_toolkit.hpp>
 #include <redis_toolkit/local_redis.hpp>
+#include <redis_toolkit/prometheus.hpp>
 #include <redis_toolkit/wire_format.hpp>
+
+#include <prometheus/text_serializer.h>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -280,6 +284,8 @@ private:
       if (method == http::verb::get) return get_batch(target);
     } else if (const auto channel = target.after("/publish/")) {
       if (method == http::verb::post) return publish(*channel, request.body());
+    } else if (target.path == "/metrics") {
+      if (method == http::verb::get) return metrics();
     } else {
       return respond(http::status::not_found, "no such endpoint");
     }
@@ -288,6 +294,14 @@ private:
 
   // Each handler waits for its future: this thread serves this one request and nothing else.
   // Errors arrive as exceptions from get(), and serve() turns them into responses.
+
+  /// Beside the API on the same port: one server to scrape, the toolkit read at each scrape.
+  Response metrics() {
+    const prometheus::TextSerializer serializer;
+    return respond(http::status::ok,
+                   serializer.Serialize(redis_toolkit::to_metric_families(toolkit_.metrics())),
+                   "text/plain; version=0.0.4");
+  }
 
   Response put_value(const std::string& key, const std::string& body) {
     toolkit_.setter(key, redis_toolkit::parse_cli_json(body)).get();
@@ -538,6 +552,17 @@ void check_stream(const std::string& base, Checks& checks) {
                 equals("{\"n\": 1}\n\"two\"\n"));
 }
 
+/// After check_values: its two GET /kv/ requests are two GET calls answered, none pending.
+void check_metrics(const std::string& base, Checks& checks) {
+  checks.expect("GET /metrics", curl({base + "/metrics"}), 200, [](const std::string& body) {
+    return body.find("redis_toolkit_commands_total{command=\"get\",outcome=\"ok\"} 2\n") !=
+               std::string::npos &&
+           body.find("redis_toolkit_command_duration_seconds_count{command=\"get\"} 2\n") !=
+               std::string::npos &&
+           body.find("redis_toolkit_pending_calls 0\n") != std::string::npos;
+  });
+}
+
 void check_errors(const std::string& base, Checks& checks) {
   checks.expect("PUT /kv/<key> bad JSON", curl_send("PUT", base + "/kv/" + user_key, R"({"a": )"),
                 400, contains("ValidationError"));
@@ -562,6 +587,7 @@ int self_test(AsyncRedisToolkit& toolkit) {
   const std::string base = "http://127.0.0.1:" + std::to_string(service.port());
   Checks checks;
   check_values(base, checks);
+  check_metrics(base, checks);
   check_batch(base, checks);
   check_stream(base, checks);
   check_errors(base, checks);

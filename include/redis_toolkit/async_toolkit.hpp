@@ -20,6 +20,7 @@
 #include "redis_toolkit/command.hpp"
 #include "redis_toolkit/config.hpp"
 #include "redis_toolkit/errors.hpp"
+#include "redis_toolkit/metrics.hpp"
 #include "redis_toolkit/pubsub.hpp"
 #include "redis_toolkit/statistics.hpp"
 #include "redis_toolkit/toolkit_actor.hpp"
@@ -235,6 +236,9 @@ public:
   std::future<bool> unsubscribe_dynamic(const std::string& channel);
   std::future<bool> resubscribe_channel(const std::string& channel);
   std::future<SubscriptionStatistics> subscription_stats();
+  /// See RedisToolkit::metrics. Waits for the actors' counts (a few messages, no Redis call):
+  /// call it from a plain thread (a scrape, a report), not from inside an actor's handler.
+  ToolkitMetrics metrics();
 
   /// Completes every pending call with a ConnectionError, stops subscribers, releases the
   /// connections; later calls complete with ConnectionError. Idempotent; the destructor calls it.

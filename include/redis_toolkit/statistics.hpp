@@ -47,6 +47,9 @@ struct SubscriptionStatistics {
   std::uint64_t messages = 0;
   std::uint64_t dropped = 0; ///< deliveries dropped at subscriber_mailbox_limit
   std::uint64_t expired_channels = 0;
+  /// Messages handed to function handlers and not handled yet (each counts toward
+  /// subscriber_mailbox_limit); a backlog that stays high is a handler too slow for its channel.
+  std::uint64_t handler_backlog = 0;
   std::vector<ChannelStatistics> channels;
 };
 

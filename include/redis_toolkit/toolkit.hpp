@@ -19,6 +19,7 @@
 #include "redis_toolkit/command.hpp"
 #include "redis_toolkit/config.hpp"
 #include "redis_toolkit/errors.hpp"
+#include "redis_toolkit/metrics.hpp"
 #include "redis_toolkit/pubsub.hpp"
 #include "redis_toolkit/statistics.hpp"
 #include "redis_toolkit/typed_codec.hpp"
@@ -199,6 +200,10 @@ public:
   bool health_check() noexcept;
   /// Statistics of the connection pool this toolkit uses (shared with toolkits of the same server).
   PoolStatistics pool_stats();
+  /// What the toolkit has done so far: calls per command and outcome with their latency, pending
+  /// calls, connections, redirections, pub/sub messages (redis_toolkit/metrics.hpp,
+  /// docs/METRICS.md). Counting is always on; this asks the actors for their counts and waits.
+  ToolkitMetrics metrics();
   /// Stops subscribers and releases connections; later calls throw ConnectionError. Idempotent;
   /// the destructor calls it.
   void cleanup() noexcept;

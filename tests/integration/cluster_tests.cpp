@@ -8,6 +8,7 @@
 #include "redis_toolkit/async_toolkit.hpp"
 #include "redis_toolkit/cluster_operations.hpp"
 #include "redis_toolkit/key_slot.hpp"
+#include "redis_toolkit/metrics.hpp"
 #include "redis_toolkit/toolkit.hpp"
 #include "redis_toolkit/toolkit_actor.hpp"
 #include "redis_toolkit/wire_format.hpp"
@@ -29,6 +30,13 @@ using rtk_test::suite_cluster;
 namespace {
 
 using rtk_test::ClusterFixture;
+
+/// A master other than `master`.
+std::size_t another_master(const LocalCluster& cluster, std::size_t master) {
+  for (std::size_t each : cluster.masters())
+    if (each != master) return each;
+  throw std::runtime_error("the cluster has one master");
+}
 
 /// Keys "prefix:0" .. "prefix:count-1".
 std::vector<std::string> numbered_keys(const std::string& prefix, int count) {
@@ -229,9 +237,7 @@ BOOST_FIXTURE_TEST_CASE(moved_and_ask_are_followed_during_a_real_slot_migration,
   const std::string tag = "{migrating}";
   const std::uint16_t slot = key_slot(tag);
   const std::size_t source = cluster.master_of_slot(slot);
-  std::size_t target = source;
-  for (std::size_t master : cluster.masters())
-    if (master != source) target = master;
+  const std::size_t target = another_master(cluster, source);
   const std::uint16_t source_port = cluster.node(source).port();
   const std::uint16_t target_port = cluster.node(target).port();
   const std::string source_id = run_redis_cli(source_port, {"CLUSTER", "MYID"});
@@ -466,6 +472,56 @@ BOOST_AUTO_TEST_CASE(no_reachable_startup_node_is_a_connection_error_within_the_
   AsyncRedisToolkit async_toolkit(config, options);
   BOOST_CHECK_THROW(async_toolkit.setter("k", 1).get(), ConnectionError);
   BOOST_TEST(!async_toolkit.health_check().get());
+}
+
+BOOST_FIXTURE_TEST_CASE(metrics_count_one_redirection_per_moved_reply, ClusterFixture) {
+  RedisToolkit toolkit(config());
+  const std::string tag = "{metrics-moved}";
+  const std::uint16_t slot = key_slot(tag);
+  const std::size_t source = cluster.master_of_slot(slot);
+  const std::size_t target = another_master(cluster, source);
+  const std::uint16_t source_port = cluster.node(source).port();
+  const std::string target_id = run_redis_cli(cluster.node(target).port(), {"CLUSTER", "MYID"});
+  BOOST_TEST(toolkit.command({"GET", tag + ":first"}).is_nil()); // the router knows the table now
+  const ToolkitMetrics before = toolkit.metrics();
+  BOOST_TEST(before.redirections_moved == 0u);
+
+  // The slot holds no key: it moves at once, and the router's table is stale. Importing first,
+  // so that the target's NODE bumps its config epoch: otherwise gossip from the old owner may win
+  // the slot back for a moment, and the two bounce the commands between them.
+  const std::uint16_t target_port = cluster.node(target).port();
+  const std::string source_id = run_redis_cli(source_port, {"CLUSTER", "MYID"});
+  const std::string slot_text = std::to_string(slot);
+  BOOST_TEST(run_redis_cli(target_port, {"CLUSTER", "SETSLOT", slot_text, "IMPORTING", source_id}) == "OK");
+  BOOST_TEST(run_redis_cli(source_port, {"CLUSTER", "SETSLOT", slot_text, "MIGRATING", target_id}) == "OK");
+  BOOST_TEST(run_redis_cli(target_port, {"CLUSTER", "SETSLOT", slot_text, "NODE", target_id}) == "OK");
+  BOOST_TEST(run_redis_cli(source_port, {"CLUSTER", "SETSLOT", slot_text, "NODE", target_id}) == "OK");
+  for (std::size_t master : cluster.masters())
+    if (master != source && master != target)
+      run_redis_cli(cluster.node(master).port(), {"CLUSTER", "SETSLOT", slot_text, "NODE", target_id});
+  const long moved_before = rtk_test::error_count(source_port, "MOVED");
+  // One pipeline to the old owner: each of its commands is answered MOVED, and followed.
+  constexpr int commands = 5;
+  Pipeline pipeline = toolkit.pipeline();
+  for (int i = 0; i < commands; ++i) pipeline.add({"GET", tag + ":" + std::to_string(i)});
+  for (const Reply& reply : pipeline.execute()) BOOST_TEST(reply.is_nil());
+  const long moved_replies = rtk_test::error_count(source_port, "MOVED") - moved_before;
+  BOOST_TEST(moved_replies == commands);
+  ToolkitMetrics after = toolkit.metrics();
+  BOOST_TEST(after.redirections_moved - before.redirections_moved == std::uint64_t(moved_replies));
+  BOOST_TEST(after.redirections_ask == 0u);
+  // The table was corrected by the first MOVED: nothing more is redirected.
+  BOOST_TEST(toolkit.command({"GET", tag + ":last"}).is_nil());
+  rtk_test::wait_until([&] { return toolkit.metrics().topology_refreshes > before.topology_refreshes; },
+                       10s, "a topology refresh after MOVED");
+  after = toolkit.metrics();
+  BOOST_TEST(after.redirections_moved - before.redirections_moved == std::uint64_t(moved_replies));
+  const CommandMetrics* get = after.command("get");
+  BOOST_REQUIRE(get != nullptr);
+  BOOST_TEST(get->ok == std::uint64_t(commands + 2)); // a redirected call is still one call
+  BOOST_TEST(get->latency.count == get->total());
+  BOOST_TEST(after.nodes.size() >= 6u); // every node the router learned, replicas included
+  BOOST_TEST(after.pending_calls == 0u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -293,4 +293,18 @@ BOOST_AUTO_TEST_CASE(sharded_pubsub_and_nodes_are_available) {
   BOOST_CHECK(*nodes_handler != &rtk::not_available);
 }
 
+BOOST_AUTO_TEST_CASE(metrics_listen_takes_one_address_on_the_long_running_commands) {
+  for (const char* command : {"subscribe", "psubscribe"}) {
+    const CliInvocation invocation =
+        parse_command_line({command, "news", "--metrics-listen", "127.0.0.1:9121"});
+    BOOST_TEST(invocation.flags.at("metrics-listen") == "127.0.0.1:9121");
+  }
+  BOOST_TEST(parse_command_line({"failover-sim", "--metrics-listen=localhost:9000"})
+                 .flags.at("metrics-listen") == "localhost:9000");
+  BOOST_TEST(contains(parse_error({"subscribe", "news", "--metrics-listen", "9121"}), "--metrics-listen"));
+  BOOST_TEST(contains(parse_error({"subscribe", "news", "--metrics-listen", "a:1,b:2"}), "one HOST:PORT"));
+  BOOST_TEST(contains(parse_error({"get", "k", "--metrics-listen", "127.0.0.1:9121"}),
+                      "does not apply to get"));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,245 @@
+// The metrics over real HTTP: the component redis_toolkit::prometheus behind prometheus-cpp's
+// Exposer, and `rtk subscribe --metrics-listen`, scraped after a known workload with Python's
+// urllib and parsed with prometheus_client's own parser (the exposition format checked by a
+// reader that is not ours). CI installs prometheus-cpp-dev: a build without the component fails
+// here instead of skipping.
+#include "redis_cli.hpp"
+#include "toolkit_fixture.hpp"
+
+#include "redis_toolkit/server_launcher.hpp"
+#include "redis_toolkit/toolkit.hpp"
+
+#ifdef RTK_HAVE_PROMETHEUS
+#include "redis_toolkit/prometheus.hpp"
+
+#include <prometheus/exposer.h>
+#endif
+
+#include <boost/test/unit_test.hpp>
+
+#include <rapidjson/document.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <map>
+#include <thread>
+
+using namespace redis_toolkit;
+using namespace std::chrono_literals;
+
+namespace {
+
+/// Scrapes the URL and prints every sample as JSON: [[name, {labels}, value], ...].
+const char* const scrape_script = R"(
+import json, sys, urllib.request
+from prometheus_client.parser import text_string_to_metric_families
+text = urllib.request.urlopen(sys.argv[1], timeout=10).read().decode()
+samples = []
+for family in text_string_to_metric_families(text):
+    for sample in family.samples:
+        samples.append([sample.name, sample.labels, sample.value])
+print(json.dumps(samples))
+)";
+
+using Labels = std::map<std::string, std::string>;
+
+struct Scrape {
+  struct Sample {
+    std::string name;
+    Labels labels;
+    double value;
+  };
+  std::vector<Sample> samples;
+
+  /// The value of the one sample `name` with exactly `labels`; fails the test when absent.
+  double value(const std::string& name, const Labels& labels = {}) const {
+    for (const Sample& sample : samples)
+      if (sample.name == name && sample.labels == labels) return sample.value;
+    BOOST_FAIL("no sample " + name);
+    return -1;
+  }
+  std::vector<Sample> all(const std::string& name, const std::string& label,
+                          const std::string& label_value) const {
+    std::vector<Sample> found;
+    for (const Sample& sample : samples)
+      if (sample.name == name && sample.labels.count(label) && sample.labels.at(label) == label_value)
+        found.push_back(sample);
+    return found;
+  }
+};
+
+/// Scrapes `url` with /usr/bin/python3; no value when the scrape or the parse failed (`problem`
+/// then says why).
+std::optional<Scrape> scrape(const std::string& url, std::string* problem = nullptr) {
+  const ProgramOutput output = run_program({"/usr/bin/python3", "-c", scrape_script, url}, 30s);
+  if (output.exit_status != 0) {
+    if (problem) *problem = output.standard_error;
+    return std::nullopt;
+  }
+  rapidjson::Document document;
+  document.Parse<rapidjson::kParseNanAndInfFlag>(output.standard_output.c_str());
+  BOOST_REQUIRE_MESSAGE(!document.HasParseError() && document.IsArray(), output.standard_output);
+  Scrape result;
+  for (const auto& each : document.GetArray()) {
+    Scrape::Sample sample;
+    sample.name = each[0].GetString();
+    for (const auto& label : each[1].GetObject())
+      sample.labels[label.name.GetString()] = label.value.GetString();
+    sample.value = each[2].GetDouble();
+    result.samples.push_back(std::move(sample));
+  }
+  return result;
+}
+
+Scrape scrape_or_fail(const std::string& url) {
+  std::string problem;
+  auto result = scrape(url, &problem);
+  BOOST_REQUIRE_MESSAGE(result.has_value(), "scraping " + url + " failed: " + problem);
+  return *result;
+}
+
+/// A loopback port nobody listens on now (the kernel's choice for port 0).
+std::uint16_t free_port() {
+  const int socket_fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  BOOST_REQUIRE(socket_fd >= 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = 0;
+  socklen_t length = sizeof address;
+  const bool bound = ::bind(socket_fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
+                     ::getsockname(socket_fd, reinterpret_cast<sockaddr*>(&address), &length) == 0;
+  ::close(socket_fd);
+  BOOST_REQUIRE(bound);
+  return ntohs(address.sin_port);
+}
+
+/// A command's histogram: cumulative buckets that never decrease and end (+Inf) at its count.
+void check_histogram(const Scrape& scrape, const std::string& command, double count,
+                     const Labels& common) {
+  auto with = [&](Labels labels) {
+    labels.insert(common.begin(), common.end());
+    return labels;
+  };
+  BOOST_TEST_CONTEXT(command) {
+    const auto buckets = scrape.all("redis_toolkit_command_duration_seconds_bucket", "command", command);
+    BOOST_TEST(buckets.size() == LatencyHistogram::bucket_count + 1);
+    double previous = 0;
+    for (const auto& bucket : buckets) {
+      BOOST_TEST(bucket.value >= previous);
+      previous = bucket.value;
+    }
+    BOOST_TEST(scrape.value("redis_toolkit_command_duration_seconds_bucket",
+                            with({{"command", command}, {"le", "+Inf"}})) == count);
+    BOOST_TEST(scrape.value("redis_toolkit_command_duration_seconds_count",
+                            with({{"command", command}})) == count);
+    BOOST_TEST(scrape.value("redis_toolkit_command_duration_seconds_bucket",
+                            with({{"command", command}, {"le", "0.0001"}})) <= count);
+  }
+}
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(metrics_http_tests, rtk_test::ServerFixture)
+
+BOOST_AUTO_TEST_CASE(the_exposer_serves_exact_counts_in_the_exposition_format) {
+#ifndef RTK_HAVE_PROMETHEUS
+  BOOST_FAIL("redis_toolkit::prometheus was not built: install prometheus-cpp-dev (tools/dev.sh "
+             "does) and configure again");
+#else
+  constexpr int calls = 12;
+  constexpr int errors = 3;
+  RedisToolkit toolkit(config());
+  const std::string address = "127.0.0.1:" + std::to_string(free_port());
+  prometheus::Exposer exposer(address, 1);
+  auto collectable = make_metrics_collectable(toolkit, {{"toolkit", "test"}});
+  exposer.RegisterCollectable(collectable);
+
+  for (int i = 0; i < calls; ++i) toolkit.command({"SET", "text", "not a number"});
+  for (int i = 0; i < errors; ++i) BOOST_CHECK_THROW(toolkit.command({"INCR", "text"}), CommandError);
+
+  const Scrape metrics = scrape_or_fail("http://" + address + "/metrics");
+  const Labels test{{"toolkit", "test"}};
+  auto with = [&](Labels labels) {
+    labels.insert(test.begin(), test.end());
+    return labels;
+  };
+  BOOST_TEST(metrics.value("redis_toolkit_commands_total", with({{"command", "set"}, {"outcome", "ok"}})) == calls);
+  BOOST_TEST(metrics.value("redis_toolkit_commands_total", with({{"command", "set"}, {"outcome", "error"}})) == 0);
+  BOOST_TEST(metrics.value("redis_toolkit_commands_total", with({{"command", "incr"}, {"outcome", "error"}})) == errors);
+  BOOST_TEST(metrics.value("redis_toolkit_commands_total", with({{"command", "incr"}, {"outcome", "ok"}})) == 0);
+  BOOST_TEST(metrics.value("redis_toolkit_commands_total", with({{"command", "incr"}, {"outcome", "timeout"}})) == 0);
+  BOOST_TEST(metrics.value("redis_toolkit_commands_total", with({{"command", "incr"}, {"outcome", "connection"}})) == 0);
+  check_histogram(metrics, "set", calls, test);
+  check_histogram(metrics, "incr", errors, test);
+  BOOST_TEST(metrics.value("redis_toolkit_pending_calls", test) == 0);
+  const std::string node = server.host() + ":" + std::to_string(server.port());
+  BOOST_TEST(metrics.value("redis_toolkit_connections", with({{"node", node}})) >= 1);
+  BOOST_TEST(metrics.value("redis_toolkit_reconnects_total", with({{"node", node}})) == 0);
+  for (const char* kind : {"moved", "ask", "tryagain"})
+    BOOST_TEST(metrics.value("redis_toolkit_redirections_total", with({{"kind", kind}})) == 0);
+  BOOST_TEST(metrics.value("redis_toolkit_topology_refreshes_total", test) == 0);
+  BOOST_TEST(metrics.value("redis_toolkit_pubsub_messages_total", with({{"kind", "received"}})) == 0);
+  BOOST_TEST(metrics.value("redis_toolkit_pubsub_messages_total", with({{"kind", "dropped"}})) == 0);
+  BOOST_TEST(metrics.value("redis_toolkit_pubsub_handler_backlog", test) == 0);
+
+  // A scrape reads the toolkit at that moment: more calls, higher counts.
+  toolkit.command({"SET", "text", "again"});
+  BOOST_TEST(scrape_or_fail("http://" + address + "/metrics")
+                 .value("redis_toolkit_commands_total", with({{"command", "set"}, {"outcome", "ok"}})) ==
+             calls + 1);
+  exposer.RemoveCollectable(collectable);
+#endif
+}
+
+BOOST_AUTO_TEST_CASE(rtk_subscribe_serves_its_metrics_while_it_runs) {
+  const char* executable = std::getenv("RTK_RTK_EXE");
+  BOOST_REQUIRE_MESSAGE(executable != nullptr, "RTK_RTK_EXE must name the rtk binary");
+  const std::string address = "127.0.0.1:" + std::to_string(free_port());
+  ProgramOutput subscriber;
+  std::thread running([&] {
+    subscriber = run_program({executable, "--port", std::to_string(server.port()), "subscribe",
+                              "metered", "--count", "4", "--timeout", "30", "--metrics-listen",
+                              address},
+                             60s);
+  });
+  struct Join {
+    std::thread& thread;
+    std::uint16_t port;
+    ~Join() {
+      // Ends rtk whatever the test's outcome: enough messages to reach its --count.
+      for (int i = 0; i < 4 && thread.joinable(); ++i)
+        rtk_test::run_redis_cli(port, {"PUBLISH", "metered", "\"end\""});
+      if (thread.joinable()) thread.join();
+    }
+  } join{running, server.port()};
+  RedisToolkit publisher(config());
+  // The first message that reaches a subscriber counts: rtk is listening from then on.
+  rtk_test::wait_until([&] { return publisher.publisher("metered", 0) == 1; }, 15s,
+                       "rtk subscribed");
+  BOOST_TEST(publisher.publisher("metered", 1) == 1);
+  BOOST_TEST(publisher.publisher("metered", 2) == 1);
+  const std::string url = "http://" + address + "/metrics";
+  std::optional<Scrape> metrics;
+  rtk_test::wait_until(
+      [&] {
+        metrics = scrape(url);
+        return metrics &&
+               metrics->value("redis_toolkit_pubsub_messages_total", {{"kind", "received"}}) == 3;
+      },
+      15s, "rtk's metrics to show the three messages");
+  BOOST_TEST(metrics->value("redis_toolkit_pubsub_messages_total", {{"kind", "dropped"}}) == 0);
+  BOOST_TEST(metrics->value("redis_toolkit_pending_calls") == 0);
+  BOOST_TEST(publisher.publisher("metered", 3) == 1); // the fourth: rtk prints it and ends
+  running.join();
+  BOOST_TEST(subscriber.exit_status == 0, subscriber.standard_error);
+  BOOST_TEST(subscriber.standard_error.find("metrics at " + url) != std::string::npos,
+             subscriber.standard_error);
+  BOOST_TEST(std::count(subscriber.standard_output.begin(), subscriber.standard_output.end(), '\n') == 4);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
