@@ -116,19 +116,31 @@ void submit_with_table(const std::shared_ptr<ToolkitCore>& core, const char* nam
     return;
   }
   std::weak_ptr<ToolkitCore> weak = core;
+  auto resume = [weak, name, plan = std::move(plan), done = std::move(done)](
+                    std::exception_ptr error) mutable {
+    auto core = weak.lock();
+    if (error || !core) {
+      done(Result<T>::failure(error ? error
+                                    : std::make_exception_ptr(ConnectionError(
+                                          "", name, "the toolkit was cleaned up"))));
+      return;
+    }
+    const CommandTable* table = core->command_table();
+    submit<T>(*core, name, [&] { return plan(core->context(), *table); }, std::move(done));
+  };
+  switch (core->await_command_table(std::move(resume))) {
+    case ToolkitCore::TableWait::known: // learned meanwhile: `resume` has run
+    case ToolkitCore::TableWait::queued:
+      return;
+    case ToolkitCore::TableWait::load:
+      break;
+  }
   submit<CommandTableHandle>(
-      *core, name, [&] { return plan_command_table(core->context()); },
-      [weak, name, plan = std::move(plan), done = std::move(done)](
-          Result<CommandTableHandle> loaded) mutable {
-        auto core = weak.lock();
-        if (!loaded.ok() || !core) {
-          done(Result<T>::failure(loaded.ok() ? std::make_exception_ptr(ConnectionError(
-                                                    "", name, "the toolkit was cleaned up"))
-                                              : loaded.error()));
-          return;
-        }
-        const CommandTable* table = core->store_command_table(std::move(loaded).value());
-        submit<T>(*core, name, [&] { return plan(core->context(), *table); }, std::move(done));
+      *core, "COMMAND", [&] { return plan_command_table(core->context()); },
+      [weak](Result<CommandTableHandle> loaded) {
+        if (auto core = weak.lock())
+          core->command_table_loaded(loaded.ok() ? std::move(loaded).value() : nullptr,
+                                     loaded.ok() ? nullptr : loaded.error());
       });
 }
 

@@ -529,6 +529,38 @@ const CommandTable* ToolkitCore::store_command_table(CommandTableHandle table) {
   return command_table_owner_.get();
 }
 
+ToolkitCore::TableWait ToolkitCore::await_command_table(std::function<void(std::exception_ptr)> then) {
+  {
+    std::lock_guard<std::mutex> lock(command_table_mutex_);
+    if (!command_table_owner_) {
+      command_table_waiters_.push_back(std::move(then));
+      if (command_table_loading_) return TableWait::queued;
+      command_table_loading_ = true;
+      return TableWait::load;
+    }
+  }
+  then(nullptr); // learned since the caller looked
+  return TableWait::known;
+}
+
+void ToolkitCore::command_table_loaded(CommandTableHandle table, std::exception_ptr error) {
+  std::vector<std::function<void(std::exception_ptr)>> waiters;
+  bool known = false;
+  {
+    std::lock_guard<std::mutex> lock(command_table_mutex_);
+    if (table && !command_table_owner_) {
+      command_table_owner_ = std::move(table);
+      command_table_.store(command_table_owner_.get(), std::memory_order_release);
+    }
+    known = command_table_owner_ != nullptr;
+    command_table_loading_ = false; // a failed load is tried again by the next call
+    waiters.swap(command_table_waiters_);
+  }
+  if (!error && !known)
+    error = std::make_exception_ptr(ConnectionError(server_, "COMMAND", "no command table"));
+  for (auto& waiter : waiters) waiter(error);
+}
+
 const CommandTable& ToolkitCore::command_table_or_load() {
   if (const CommandTable* table = command_table()) return *table;
   return *store_command_table(run(plan_command_table(context())));
@@ -544,6 +576,9 @@ void ToolkitCore::track(const std::shared_ptr<SubscriptionControl>& subscription
 
 void ToolkitCore::close() noexcept {
   if (closed_.exchange(true)) return;
+  // Calls waiting for the command table end now, like every other pending call.
+  command_table_loaded(nullptr, std::make_exception_ptr(ConnectionError(
+                                    server_, "command", "the toolkit was cleaned up")));
   std::vector<std::weak_ptr<SubscriptionControl>> subscriptions;
   {
     std::lock_guard<std::mutex> lock(subscriptions_mutex_);

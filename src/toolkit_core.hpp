@@ -16,6 +16,7 @@
 #include <caf/scoped_actor.hpp>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -122,6 +123,14 @@ public:
   const CommandTable* store_command_table(CommandTableHandle table);
   /// command_table(), asking the server (and waiting) the first time.
   const CommandTable& command_table_or_load();
+  /// One COMMAND request at a time, however many calls need the table before it is known:
+  /// `known` (the table is there; `then` ran already), `load` (the caller asks the server and
+  /// reports with command_table_loaded; `then` runs then), or `queued` (another call is asking;
+  /// `then` runs when it has the answer). `then` gets null, or the error that stopped the load.
+  enum class TableWait { known, load, queued };
+  TableWait await_command_table(std::function<void(std::exception_ptr)> then);
+  /// The outcome of a load await_command_table asked for: the table, or `error`; runs the waiters.
+  void command_table_loaded(CommandTableHandle table, std::exception_ptr error);
   /// Runs `task` on one of the core's completion actors (made on first use, ended with the core).
   /// Tasks with the same `slot` (a key's hash slot) run on the same actor, in the order given, so
   /// calls on one key keep their order; any_slot spreads tasks round robin.
@@ -157,6 +166,8 @@ private:
   std::atomic<std::size_t> next_executor_{0};
   std::atomic<bool> closed_{false};
   std::mutex command_table_mutex_;
+  bool command_table_loading_ = false;
+  std::vector<std::function<void(std::exception_ptr)>> command_table_waiters_;
   CommandTableHandle command_table_owner_;
   std::atomic<const CommandTable*> command_table_{nullptr};
 };

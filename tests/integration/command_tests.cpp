@@ -232,6 +232,24 @@ BOOST_AUTO_TEST_CASE(concurrent_read_modify_write_transactions_lose_no_update) {
   BOOST_TEST(toolkit.command({"GET", "shared"}).as_string() == "8");
 }
 
+BOOST_AUTO_TEST_CASE(calls_made_before_the_command_table_is_known_share_one_command_request) {
+  auto command_calls = [&] {
+    const std::string stats = run_redis_cli(server.port(), {"INFO", "commandstats"});
+    const std::string field = "cmdstat_command:calls=";
+    const auto at = stats.find(field);
+    return at == std::string::npos ? 0L : std::stol(stats.substr(at + field.size()));
+  };
+  const long before = command_calls();
+  AsyncRedisToolkit toolkit(config());
+  std::vector<std::future<Reply>> calls;
+  for (int i = 0; i < 300; ++i)
+    calls.push_back(toolkit.command({"INCR", "early:" + std::to_string(i % 10)}));
+  long total = 0;
+  for (auto& call : calls) total += call.get().as_integer();
+  BOOST_TEST(total == 10 * (30 * 31 / 2)); // each of the 10 counters counted 1..30
+  BOOST_TEST(command_calls() - before == 1); // one COMMAND, not one per call
+}
+
 BOOST_AUTO_TEST_CASE(a_script_loads_itself_where_the_server_lacks_it) {
   RedisToolkit toolkit(config());
   AsyncRedisToolkit async_toolkit(config());
