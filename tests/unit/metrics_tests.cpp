@@ -15,7 +15,7 @@ namespace {
 std::string encoded(std::initializer_list<std::string_view> arguments) {
   CommandRequest request;
   request.add(arguments);
-  return request.commands.front().encoded;
+  return std::string(request.bytes(request.commands.front()));
 }
 
 Reply of_type(Reply::Type type, std::string text = {}) {
