@@ -20,7 +20,8 @@ tar -xzf "$tarball" -C "$work"
 # -include limits: libcaf_io 0.17.6 uses std::numeric_limits without including <limits>, which
 # GCC 12 no longer pulls in (Debian patches the header; the pristine source needs the flag).
 cmake -S "$work/actor-framework-${version}" -B "$work/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DCMAKE_INSTALL_PREFIX="$prefix" -DCMAKE_CXX_FLAGS="-fsanitize=thread -O1 -g -include limits" \
+  -DCMAKE_INSTALL_PREFIX="$prefix" -DCMAKE_CXX_FLAGS="-fsanitize=thread -include limits" \
+  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" \
   -DCAF_NO_EXAMPLES=yes -DCAF_NO_TOOLS=yes -DCAF_NO_UNIT_TESTS=yes -DCAF_NO_OPENSSL=yes \
   -DCAF_NO_PYTHON=yes -DCAF_NO_OPENCL=yes -DCAF_NO_COMPILER_CHECK=yes > "$work/configure.log"
 cmake --build "$work/build" -j2 > "$work/build.log" || { tail -50 "$work/build.log"; exit 1; }

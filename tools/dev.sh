@@ -48,6 +48,9 @@ fuzz() { # fuzz SECONDS: each libFuzzer target for that long, on a copy of the c
   done
 }
 
+sanitizer_flags=(-DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG"
+                 -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG")
+
 case "${1:-}" in
   demo)
     install_missing_packages
@@ -59,12 +62,14 @@ case "${1:-}" in
     build build
     run_tests build
     echo "== again with AddressSanitizer + UndefinedBehaviorSanitizer"
-    build build-asan -DRTK_SANITIZE=address,undefined
+    # Sanitizer builds at -O1 with line tables only (-g1): enough for the reports' stack traces,
+    # and about a third less compile time than -O2 -g, which keeps CI inside its budget.
+    build build-asan -DRTK_SANITIZE=address,undefined "${sanitizer_flags[@]}"
     ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS="suppressions=$PWD/tools/lsan.supp" \
       UBSAN_OPTIONS=print_stacktrace=1 run_tests build-asan
     echo "== the actor tests with ThreadSanitizer (on a CAF built with it)"
     tools/build-tsan-caf.sh "$PWD/build-tsan/caf"
-    cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRTK_SANITIZE=thread \
+    cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRTK_SANITIZE=thread "${sanitizer_flags[@]}" \
       -DCMAKE_PREFIX_PATH="$PWD/build-tsan/caf"
     cmake --build build-tsan -j2 --target rtk_unit_tests rtk_integration_tests
     # The suites whose code runs on actors; the rtk command-line suites are left to the two runs
