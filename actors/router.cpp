@@ -809,7 +809,7 @@ void deliver(Router* self, std::uint64_t id) {
   auto& state = self->state;
   Operation& operation = state.operations.at(id);
   std::vector<Reply> replies = assemble(operation, state);
-  record_calls(state.metrics, operation, replies);
+  if (state.settings.count_calls) record_calls(state.metrics, operation, replies);
   describe_wait(operation, replies);
   ReplyTo reply_to = std::move(operation.reply_to);
   state.operations.release(id); // gone before anyone hears of it
@@ -1190,8 +1190,9 @@ void receive_request(Router* self, CommandRequest& request, ReplyTo reply_to) {
   if (state.settings.max_pending_calls > 0 &&
       state.operations.size() >= state.settings.max_pending_calls) {
     // Refused before anything is kept for it: a stalled server then holds a bounded backlog.
-    for (const Command& command : request.commands)
-      state.metrics.record(request.bytes(command), CallOutcome::error, Clock::duration::zero());
+    if (state.settings.count_calls)
+      for (const Command& command : request.commands)
+        state.metrics.record(request.bytes(command), CallOutcome::error, Clock::duration::zero());
     answer(self, reply_to,
            failure_replies(static_cast<std::uint32_t>(request.commands.size()),
                            Reply::Type::overloaded, server_name(state.settings),

@@ -43,6 +43,7 @@ struct RouterSettings {
   bool readonly_mode = false;       ///< cluster: reads may go to replicas (READONLY)
   int max_redirections = 16;        ///< MOVED/ASK hops per command before a ClusterError
   std::size_t max_pending_calls = 0; ///< operations in progress; beyond: overloaded at once (0: no bound)
+  bool count_calls = true;           ///< per-command figures (RedisOptions::metrics_enabled)
 };
 
 caf::actor spawn_router(caf::actor_system& system, RouterSettings settings);

@@ -256,12 +256,15 @@ void deliver(Subscriber* self, Target target, const std::string& name, const std
   }
   ++entry.statistics.messages;
   ++self->state.statistics.messages;
+  PubSubTotals* totals = self->state.settings.totals.get();
+  if (totals) totals->received.fetch_add(1, std::memory_order_relaxed);
   entry.statistics.last_message_at = Clock::now();
   const std::size_t limit = self->state.settings.mailbox_limit;
   for (const auto& handler : entry.handlers) {
     if (handler.backlog && handler.backlog->load() >= limit) {
       ++entry.statistics.dropped; // a flood must not exhaust memory behind a slow handler
       ++self->state.statistics.dropped;
+      if (totals) totals->dropped.fetch_add(1, std::memory_order_relaxed);
       continue;
     }
     if (handler.backlog) handler.backlog->fetch_add(1);

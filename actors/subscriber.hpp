@@ -113,6 +113,14 @@ struct HandlerRef {
   friend bool operator==(const HandlerRef& a, const HandlerRef& b) { return a.actor == b.actor; }
 };
 
+/// A toolkit's pub/sub totals, shared by all its subscribers and outliving them: counters that
+/// only grow, whatever subscriptions end (ToolkitMetrics::pubsub_received and pubsub_dropped).
+/// One relaxed increment per message, on the subscriber that receives it.
+struct PubSubTotals {
+  std::atomic<std::uint64_t> received{0};
+  std::atomic<std::uint64_t> dropped{0};
+};
+
 struct SubscriberSettings {
   ConnectionSettings connection;
   std::chrono::duration<double> retry_delay{5.0};
@@ -126,6 +134,7 @@ struct SubscriberSettings {
   caf::actor locator;
   bool sharded = false;          ///< SSUBSCRIBE / SUNSUBSCRIBE / smessage
   std::int32_t slot = any_slot;  ///< sharded: the slot of every channel of this subscriber
+  std::shared_ptr<PubSubTotals> totals; ///< the toolkit's; may be null
 };
 
 caf::actor spawn_subscriber(caf::actor_system& system, SubscriberSettings settings);

@@ -495,6 +495,7 @@ RedisOptions read_options(const toml::table& table, std::string_view source_name
       member_field("max_reply_size", &Options::max_reply_size),
       member_field("health_check_interval", &Options::health_check_interval),
       member_field("max_pending_calls", &Options::max_pending_calls),
+      member_field("metrics_enabled", &Options::metrics_enabled),
   };
   Options options;
   read_fields(table, fields, source_name, options);

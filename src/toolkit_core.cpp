@@ -136,7 +136,7 @@ std::string identity_of(const caf::actor_system& system, const RouterSettings& r
       std::to_string(settings.socket_timeout.count()), std::to_string(settings.keepalive),
       std::to_string(router.max_connections), std::to_string(settings.max_reply_size),
       std::to_string(settings.health_check_interval.count()),
-      std::to_string(router.max_pending_calls)};
+      std::to_string(router.max_pending_calls), router.count_calls ? "counted" : "uncounted"};
   if (router.cluster) {
     parts.push_back("cluster");
     for (const NodeAddress& seed : router.seeds) parts.push_back(seed.to_string());
@@ -201,6 +201,7 @@ void apply_limits(ConnectionSettings& settings, const RedisOptions& options) {
 void apply_limits(RouterSettings& settings, const RedisOptions& options) {
   apply_limits(settings.node, options);
   settings.max_pending_calls = options.max_pending_calls;
+  settings.count_calls = options.metrics_enabled;
 }
 
 ConnectionSettings connection_settings(const RedisConnectionConfig& config) {
@@ -386,7 +387,7 @@ ToolkitCore::ToolkitCore(caf::actor_system* system, RedisConnectionConfig config
                          RedisOptions options)
     : runtime_(system == nullptr ? Runtime::shared() : nullptr),
       system_(system == nullptr ? &runtime_->system() : system), config_(std::move(config)),
-      options_(std::move(options)) {
+      options_(std::move(options)), pubsub_totals_(std::make_shared<PubSubTotals>()) {
   const CallerThreadScope caller_thread;
   config_.validate();
   options_.validate();
@@ -511,12 +512,11 @@ ToolkitMetrics ToolkitCore::metrics() {
     for (const auto& each : subscriptions_)
       if (auto subscription = each.lock()) subscriptions.push_back(std::move(subscription));
   }
-  for (const auto& subscription : subscriptions) {
-    const SubscriptionStatistics statistics = subscription->statistics_and_wait();
-    metrics.pubsub_received += statistics.messages;
-    metrics.pubsub_dropped += statistics.dropped;
-    metrics.handler_backlog += statistics.handler_backlog;
-  }
+  // The backlog is a gauge of the live subscriptions; the message counts outlive them.
+  for (const auto& subscription : subscriptions)
+    metrics.handler_backlog += subscription->statistics_and_wait().handler_backlog;
+  metrics.pubsub_received = pubsub_totals_->received.load(std::memory_order_relaxed);
+  metrics.pubsub_dropped = pubsub_totals_->dropped.load(std::memory_order_relaxed);
   return metrics;
 }
 

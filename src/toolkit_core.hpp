@@ -82,6 +82,7 @@ bool process_exiting() noexcept;
 void keep_until_exit(std::shared_ptr<void> object);
 
 class SubscriptionControl;
+struct PubSubTotals;
 
 class ToolkitCore {
 public:
@@ -141,6 +142,8 @@ public:
                    std::int32_t slot = any_slot);
   /// Stops `subscription` when the core closes (the toolkit's cleanup stops every subscriber).
   void track(const std::shared_ptr<SubscriptionControl>& subscription);
+  /// What every subscription of this core received and dropped, ended ones included.
+  const std::shared_ptr<PubSubTotals>& pubsub_totals() const noexcept { return pubsub_totals_; }
   /// Releases the router, stops tracked subscriptions, completes pending async calls; idempotent.
   void close() noexcept;
 
@@ -154,6 +157,7 @@ private:
   caf::actor_system* system_;
   RedisConnectionConfig config_;
   RedisOptions options_;
+  std::shared_ptr<PubSubTotals> pubsub_totals_; ///< shared with this core's subscribers
   std::string server_;
   std::shared_ptr<SharedRouter> router_;
   std::unique_ptr<BlockingCallers> callers_;

@@ -119,6 +119,9 @@ struct RedisOptions {
   /// Calls waiting for replies, per server identity; a call beyond it fails at once with
   /// OverloadError. 0: no bound.
   std::size_t max_pending_calls = 100000;
+  /// Count every call per command name, outcome and latency (metrics()). Off, the commands'
+  /// figures stay empty; connections, redirections and pub/sub are counted either way.
+  bool metrics_enabled = true;
 
   /// Throws ValidationError naming the first field out of its range, and its value.
   void validate() const;

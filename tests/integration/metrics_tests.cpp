@@ -179,6 +179,32 @@ BOOST_AUTO_TEST_CASE(messages_past_a_handler_backlog_are_counted_as_dropped) {
   BOOST_TEST(metrics.pubsub_received == std::uint64_t(published));
   BOOST_TEST(metrics.pubsub_dropped == std::uint64_t(published - 2));
   BOOST_TEST(command_metrics(metrics, "publish").ok == std::uint64_t(published));
+
+  // Counters only grow: the counts stay when the subscription that made them ends.
+  subscription.stop();
+  metrics = toolkit.metrics();
+  BOOST_TEST(metrics.pubsub_received == std::uint64_t(published));
+  BOOST_TEST(metrics.pubsub_dropped == std::uint64_t(published - 2));
+  BOOST_TEST(metrics.handler_backlog == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(metrics_disabled_leave_the_command_figures_empty) {
+  RedisOptions off;
+  off.metrics_enabled = false;
+  RedisToolkit quiet(config(), off);
+  RedisToolkit counted(config()); // a router of its own: the switch is part of its identity
+  for (int i = 0; i < 5; ++i) quiet.command({"SET", "quiet", std::to_string(i)});
+  counted.command({"GET", "quiet"});
+
+  const ToolkitMetrics unmeasured = quiet.metrics();
+  BOOST_TEST(unmeasured.commands.empty());
+  BOOST_TEST(unmeasured.pending_calls == 0u);
+  BOOST_REQUIRE(unmeasured.nodes.size() == 1u); // connections are counted either way
+  BOOST_TEST(unmeasured.nodes[0].connections_open >= 1u);
+
+  const ToolkitMetrics measured = counted.metrics();
+  BOOST_TEST(measured.command("set") == nullptr);
+  BOOST_TEST(command_metrics(measured, "get").ok == 1u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -168,7 +168,8 @@ BOOST_AUTO_TEST_CASE(option_defaults_are_the_documented_ones) {
          {"subscriber_mailbox_limit", code(static_cast<long long>(o.subscriber_mailbox_limit))},
          {"max_reply_size", code(static_cast<long long>(o.max_reply_size))},
          {"health_check_interval", seconds(o.health_check_interval)},
-         {"max_pending_calls", code(static_cast<long long>(o.max_pending_calls))}});
+         {"max_pending_calls", code(static_cast<long long>(o.max_pending_calls))},
+         {"metrics_enabled", code(o.metrics_enabled)}});
 }
 
 BOOST_AUTO_TEST_CASE(every_toml_key_has_a_documented_default) {

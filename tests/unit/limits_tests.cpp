@@ -26,6 +26,9 @@ BOOST_AUTO_TEST_CASE(the_limits_load_from_toml_and_are_checked) {
   BOOST_TEST(options.max_pending_calls == 20000u);
   BOOST_TEST(RedisOptions::from_toml_string("health_check_interval = 0\n")
                  .health_check_interval.count() == 0.0); // off
+  BOOST_TEST(RedisOptions().metrics_enabled);
+  BOOST_TEST(!RedisOptions::from_toml_string("metrics_enabled = false\n").metrics_enabled);
+  BOOST_CHECK_THROW(RedisOptions::from_toml_string("metrics_enabled = 1\n"), ValidationError);
   BOOST_CHECK_THROW(RedisOptions::from_toml_string("max_reply_size = 10\n"), ValidationError);
   BOOST_CHECK_THROW(RedisOptions::from_toml_string("health_check_interval = -1\n"),
                     ValidationError);
