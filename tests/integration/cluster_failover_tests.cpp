@@ -9,6 +9,7 @@
 #include "redis_toolkit/actor_protocol.hpp"
 #include "redis_toolkit/async_toolkit.hpp"
 #include "redis_toolkit/key_slot.hpp"
+#include "redis_toolkit/metrics.hpp"
 #include "redis_toolkit/toolkit.hpp"
 #include "redis_toolkit/wire_format.hpp"
 
@@ -132,6 +133,8 @@ BOOST_AUTO_TEST_CASE(kill_minus_nine_of_a_master_under_writers_and_subscribers) 
       toolkit.subscribe({tag + ":events"}, sharded.handler(), PubSubKind::sharded);
   auto classic_subscription = toolkit.subscribe({"failover-news"}, classic.handler());
 
+  // The metrics count every writer call once, through the failover (both toolkits share a router).
+  const ToolkitMetrics metrics_before = toolkit.metrics();
   std::atomic<bool> stop{false};
   WriterLog blocking_log, async_log;
   auto blocking_writer = start_writer(stop, blocking_log, [&](long round) {
@@ -172,6 +175,31 @@ BOOST_AUTO_TEST_CASE(kill_minus_nine_of_a_master_under_writers_and_subscribers) 
   stop = true;
   blocking_writer.join();
   async_writer.join();
+
+  {
+    // Each writer call and each key of the batch is one SET answered once, with the outcome the
+    // caller saw; the lost master made the router read the slot table again.
+    const ToolkitMetrics metrics_after = toolkit.metrics();
+    const CommandMetrics empty;
+    const CommandMetrics* set_before = metrics_before.command("set");
+    const CommandMetrics& before = set_before ? *set_before : empty;
+    BOOST_REQUIRE(metrics_after.command("set") != nullptr);
+    const CommandMetrics& after = *metrics_after.command("set");
+    const std::uint64_t successes = std::uint64_t(blocking_log.successes + async_log.successes);
+    const std::uint64_t failures = blocking_log.failures.size() + async_log.failures.size();
+    BOOST_TEST(after.ok - before.ok == successes + spread.size() - failed_keys.size());
+    BOOST_TEST(after.total() - after.ok - (before.total() - before.ok) ==
+               failures + failed_keys.size());
+    BOOST_TEST(after.latency.count - before.latency.count == after.total() - before.total());
+    BOOST_TEST(metrics_after.pending_calls == 0u);
+    BOOST_TEST(metrics_after.topology_refreshes > metrics_before.topology_refreshes);
+    BOOST_TEST_MESSAGE("metrics through the failover: "
+                       << after.ok - before.ok << " SET ok, " << after.error - before.error
+                       << " error, " << after.timeout - before.timeout << " timeout, "
+                       << after.connection - before.connection << " connection; "
+                       << metrics_after.topology_refreshes - metrics_before.topology_refreshes
+                       << " topology refreshes");
+  }
 
   // Errors: typed, only in the failover window.
   for (WriterLog* log : {&blocking_log, &async_log}) {

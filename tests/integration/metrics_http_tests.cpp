@@ -6,13 +6,16 @@
 #include "redis_cli.hpp"
 #include "toolkit_fixture.hpp"
 
+#include "redis_toolkit/async_toolkit.hpp"
 #include "redis_toolkit/server_launcher.hpp"
 #include "redis_toolkit/toolkit.hpp"
 
 #ifdef RTK_HAVE_PROMETHEUS
 #include "redis_toolkit/prometheus.hpp"
 
+#include <prometheus/counter.h>
 #include <prometheus/exposer.h>
+#include <prometheus/registry.h>
 #endif
 
 #include <boost/test/unit_test.hpp>
@@ -193,6 +196,77 @@ BOOST_AUTO_TEST_CASE(the_exposer_serves_exact_counts_in_the_exposition_format) {
                  .value("redis_toolkit_commands_total", with({{"command", "set"}, {"outcome", "ok"}})) ==
              calls + 1);
   exposer.RemoveCollectable(collectable);
+#endif
+}
+
+BOOST_AUTO_TEST_CASE(a_registry_of_the_programs_own_holds_exact_counts) {
+#ifndef RTK_HAVE_PROMETHEUS
+  BOOST_FAIL("redis_toolkit::prometheus was not built: install prometheus-cpp-dev (tools/dev.sh "
+             "does) and configure again");
+#else
+  constexpr int calls = 9;
+  constexpr int errors = 2;
+  RedisToolkit toolkit(config());
+  AsyncRedisToolkit jobs(config());
+  auto registry = std::make_shared<prometheus::Registry>();
+  // The program's own metric, beside the toolkit's in the same registry.
+  prometheus::BuildCounter().Name("app_requests_total").Help("requests").Register(*registry).Add({}).Increment(2);
+  const std::string address = "127.0.0.1:" + std::to_string(free_port());
+  prometheus::Exposer exposer(address, 1);
+  exposer.RegisterCollectable(registry);
+  const std::string url = "http://" + address + "/metrics";
+
+  // Copied on refresh() only (interval 0): the counts are exact at each scrape.
+  auto sessions = register_metrics(*registry, toolkit, {{"toolkit", "sessions"}}, 0ms);
+  BOOST_CHECK_THROW(register_metrics(*registry, toolkit, {{"toolkit", "sessions"}}, 0ms),
+                    std::invalid_argument); // two toolkits' samples must be told apart
+  for (int i = 0; i < calls; ++i) toolkit.command({"SET", "text", "not a number"});
+  for (int i = 0; i < errors; ++i) BOOST_CHECK_THROW(toolkit.command({"INCR", "text"}), CommandError);
+  sessions->refresh();
+  const Labels labels{{"toolkit", "sessions"}};
+  auto with = [&](Labels more) {
+    more.insert(labels.begin(), labels.end());
+    return more;
+  };
+  Scrape metrics = scrape_or_fail(url);
+  BOOST_TEST(metrics.value("app_requests_total") == 2);
+  BOOST_TEST(metrics.value("redis_toolkit_commands_total", with({{"command", "set"}, {"outcome", "ok"}})) == calls);
+  BOOST_TEST(metrics.value("redis_toolkit_commands_total", with({{"command", "incr"}, {"outcome", "error"}})) == errors);
+  check_histogram(metrics, "set", calls, labels);
+  check_histogram(metrics, "incr", errors, labels);
+  BOOST_TEST(metrics.value("redis_toolkit_pending_calls", labels) == 0);
+  const std::string node = server.host() + ":" + std::to_string(server.port());
+  BOOST_TEST(metrics.value("redis_toolkit_connections", with({{"node", node}})) >= 1);
+  BOOST_TEST(metrics.value("redis_toolkit_redirections_total", with({{"kind", "moved"}})) == 0);
+  BOOST_TEST(metrics.value("redis_toolkit_pubsub_messages_total", with({{"kind", "received"}})) == 0);
+
+  // Counters grow by what happened since the last copy.
+  toolkit.command({"SET", "text", "again"});
+  sessions->refresh();
+  metrics = scrape_or_fail(url);
+  BOOST_TEST(metrics.value("redis_toolkit_commands_total", with({{"command", "set"}, {"outcome", "ok"}})) == calls + 1);
+  check_histogram(metrics, "set", calls + 1, labels);
+
+  // Copied by its own thread: a scrape shows the calls soon after, with no refresh() call.
+  auto background = register_metrics(*registry, jobs, {{"toolkit", "jobs"}}, 20ms);
+  for (int i = 0; i < 5; ++i) BOOST_TEST(jobs.command({"GET", "text"}).get().is_string());
+  const Labels jobs_labels{{"toolkit", "jobs"}, {"command", "get"}, {"outcome", "ok"}};
+  rtk_test::wait_until(
+      [&] {
+        const auto scraped = scrape(url);
+        return scraped && !scraped->all("redis_toolkit_commands_total", "toolkit", "jobs").empty() &&
+               scraped->value("redis_toolkit_commands_total", jobs_labels) == 5;
+      },
+      15s, "the background copy of five GETs");
+
+  // Gone with its RegistryMetrics: no sample of that toolkit is left; the others stay.
+  sessions.reset();
+  metrics = scrape_or_fail(url);
+  BOOST_TEST(metrics.all("redis_toolkit_commands_total", "toolkit", "sessions").empty());
+  BOOST_TEST(metrics.all("redis_toolkit_pending_calls", "toolkit", "sessions").empty());
+  BOOST_TEST(metrics.value("redis_toolkit_commands_total", jobs_labels) == 5);
+  BOOST_TEST(metrics.value("app_requests_total") == 2);
+  background.reset();
 #endif
 }
 
