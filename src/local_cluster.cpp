@@ -1,5 +1,6 @@
 #include "redis_toolkit/local_cluster.hpp"
 
+#include "local_nodes.hpp"
 #include "log_tail.hpp"
 
 #include "redis_toolkit/errors.hpp"
@@ -62,75 +63,11 @@ std::string join(const std::vector<std::string>& parts, const std::string& separ
   return text;
 }
 
-// ---- a short synchronous hiredis connection ----
-
-struct ContextDeleter {
-  void operator()(redisContext* context) const { redisFree(context); }
-};
-struct ReplyDeleter {
-  void operator()(redisReply* reply) const { freeReplyObject(reply); }
-};
-using Reply = std::unique_ptr<redisReply, ReplyDeleter>;
-
-timeval to_timeval(milliseconds duration) {
-  const auto count = std::max<milliseconds::rep>(duration.count(), 1); // zero means "forever"
-  return timeval{static_cast<time_t>(count / 1000), static_cast<suseconds_t>(count % 1000 * 1000)};
-}
-
-/// One connection to a node for a few questions; every question is bounded by `timeout`. Once one
-/// fails (no connection, no reply in time) the node counts as not answering and the rest are
-/// not asked.
-class NodeClient {
-public:
-  NodeClient(const NodeAddress& address, milliseconds timeout)
-      : context_(redisConnectWithTimeout(address.host.c_str(), address.port, to_timeval(timeout))) {
-    if (!context_ || context_->err != REDIS_OK ||
-        redisSetTimeout(context_.get(), to_timeval(timeout)) != REDIS_OK) {
-      failed_ = true;
-    }
-  }
-
-  bool failed() const noexcept { return failed_; }
-
-  /// The reply (an error reply included), or null when the node did not answer.
-  Reply command(const std::vector<std::string>& arguments) {
-    if (failed_) return nullptr;
-    std::vector<const char*> pointers;
-    std::vector<std::size_t> lengths;
-    for (const std::string& argument : arguments) {
-      pointers.push_back(argument.data());
-      lengths.push_back(argument.size());
-    }
-    Reply reply(static_cast<redisReply*>(redisCommandArgv(
-        context_.get(), static_cast<int>(arguments.size()), pointers.data(), lengths.data())));
-    if (!reply) failed_ = true;
-    return reply;
-  }
-
-private:
-  std::unique_ptr<redisContext, ContextDeleter> context_;
-  bool failed_ = false;
-};
-
-std::string reply_text(const Reply& reply) {
-  if (!reply || reply->str == nullptr) return {};
-  return std::string(reply->str, reply->len);
-}
-
-bool is_text_reply(const Reply& reply) {
-  return reply && (reply->type == REDIS_REPLY_STRING || reply->type == REDIS_REPLY_STATUS);
-}
-
-/// The value of `name:` in an INFO-style text ("field:value\r\n" lines), or none.
-std::optional<std::string> info_field(const std::string& text, const std::string& name) {
-  const std::string wanted = name + ":";
-  std::istringstream lines(text);
-  for (std::string line; std::getline(lines, line);) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.compare(0, wanted.size(), wanted) == 0) return line.substr(wanted.size());
-  }
-  return std::nullopt;
-}
+using detail::info_field;
+using detail::is_text_reply;
+using detail::NodeClient;
+using detail::reply_text;
+using Reply = detail::HiredisReply;
 
 // ---- what one node says ----
 

@@ -409,12 +409,14 @@ std::vector<std::string> RedisServerProcess::command_line(const std::string& bin
                                                           std::uint16_t port,
                                                           const std::string& directory,
                                                           const Options& options) {
-  std::vector<std::string> argv = {
-      binary, "--port", std::to_string(port), "--bind", loopback,
+  std::vector<std::string> argv = {binary};
+  if (!options.config_file.empty()) argv.push_back(options.config_file); // must come first
+  argv.insert(argv.end(), {
+      "--port", std::to_string(port), "--bind", loopback,
       // No persistence: a test server starts empty and leaves no dump behind.
       "--save", "", "--appendonly", "no",
       // We must own the pid to stop, pause and reap it.
-      "--daemonize", "no", "--dir", directory, "--logfile", directory + "/redis.log"};
+      "--daemonize", "no", "--dir", directory, "--logfile", directory + "/redis.log"});
   if (options.enable_debug_command) {
     argv.insert(argv.end(), {"--enable-debug-command", "local"});
   }

@@ -69,6 +69,9 @@ public:
     /// a directory created here, never one that already existed.
     std::string directory;
     bool keep_directory = false; ///< leave the directory (and redis.log) behind
+    /// A configuration file read before the command-line settings (a sentinel needs one, which it
+    /// rewrites); empty: none.
+    std::string config_file;
   };
 
   /// Starts the server and returns once it answers PING. Throws ConnectionError naming the

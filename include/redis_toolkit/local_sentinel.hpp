@@ -1,0 +1,101 @@
+#pragma once
+// A local Redis Sentinel deployment of real processes on loopback: a master, its replicas (2 by
+// default) and sentinels (3 by default, quorum 2) watching it under one name ("mymaster"), with
+// settings that make a killed master replaced quickly here (docs/SENTINEL.md gives the
+// measurements). For the tests, the examples and `rtk failover-sim`; LocalCluster's sibling.
+//
+//   auto deployment = redis_toolkit::LocalSentinel::start();   // free ports, fresh directory
+//   std::size_t master = deployment.master();                   // as the sentinels say
+//   deployment.server(master).kill_hard();                      // a crash
+//   deployment.wait_for_new_master(master, std::chrono::seconds(30));
+//   deployment.wait_until_healthy(std::chrono::seconds(30));
+//
+// Owned processes get SIGTERM when the thread that started them exits (see RedisServerProcess):
+// start it from a thread that outlives it. Every wait has a deadline; what was still wrong when
+// it passed is a ConnectionError naming a server or sentinel.
+#include "redis_toolkit/config.hpp"
+#include "redis_toolkit/server_launcher.hpp"
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace redis_toolkit {
+
+class LocalSentinel {
+public:
+  struct Options {
+    std::string binary;                  ///< empty: find_redis_server_binary() (sentinel mode)
+    std::string master_name = "mymaster";
+    int replicas = 2;                    ///< 0..5
+    int sentinels = 3;                   ///< 1..7
+    int quorum = 2;                      ///< sentinels that must agree the master is down
+    /// Servers on base_port .. base_port+replicas, sentinels on base_port+20000 .. (0: free ports).
+    std::uint16_t base_port = 0;
+    std::chrono::milliseconds down_after{1000};       ///< sentinel down-after-milliseconds
+    std::chrono::milliseconds failover_timeout{10000}; ///< sentinel failover-timeout
+    std::chrono::milliseconds start_timeout{60000};   ///< the whole start, until healthy
+    /// Empty: a fresh $TMPDIR/rtk-sentinel-XXXXXX, removed with the deployment unless kept.
+    std::string directory;
+    bool keep_directory = false;
+    std::vector<std::string> extra_args; ///< appended to every server's (not sentinel's) command line
+  };
+
+  /// Starts the servers (server 0 the master, the others its replicas) and the sentinels, and
+  /// returns once wait_until_healthy() holds, all within start_timeout. Throws ValidationError for
+  /// options outside the limits above, ConnectionError naming the process and the reason when one
+  /// does not start or the deployment is not healthy in time. A failed start leaves no process.
+  static LocalSentinel start(Options options);
+  static LocalSentinel start() { return start(Options{}); }
+
+  LocalSentinel(LocalSentinel&&) noexcept;
+  LocalSentinel& operator=(LocalSentinel&&) noexcept;
+  LocalSentinel(const LocalSentinel&) = delete;
+  LocalSentinel& operator=(const LocalSentinel&) = delete;
+  ~LocalSentinel(); ///< stops every process, removes the directory unless kept
+
+  const std::string& master_name() const noexcept { return options_.master_name; }
+  std::size_t server_count() const noexcept { return servers_.size(); }
+  std::size_t sentinel_count() const noexcept { return sentinels_.size(); }
+  RedisServerProcess& server(std::size_t index) { return servers_.at(index); }
+  RedisServerProcess& sentinel(std::size_t index) { return sentinels_.at(index); }
+  std::vector<NodeAddress> server_addresses() const;
+  std::vector<NodeAddress> sentinel_addresses() const; ///< what a client's `sentinels` lists
+  const std::string& directory() const noexcept { return directory_; }
+
+  /// The server the answering sentinels name as master (SENTINEL GET-MASTER-ADDR-BY-NAME). Throws
+  /// ConnectionError when no sentinel answers, they disagree, or they name a server not of this
+  /// deployment.
+  std::size_t master() const;
+  /// Waits until the answering sentinels all name one master other than `old_master`.
+  std::size_t wait_for_new_master(std::size_t old_master, std::chrono::milliseconds timeout) const;
+  /// Waits until all is well: the answering sentinels name the same master, see it up, see every
+  /// live replica up and every other answering sentinel; the master has every live server as its
+  /// replica, each with its link up. Throws ConnectionError with what was still wrong.
+  void wait_until_healthy(std::chrono::milliseconds timeout) const;
+  /// What keeps the deployment from being healthy now, one entry per problem; empty when healthy.
+  std::vector<std::string> health_problems() const;
+  /// SENTINEL FAILOVER (no agreement needed) on the first answering sentinel; returns the new
+  /// master once the sentinels name it. Throws ConnectionError when refused or not done in time.
+  std::size_t failover(std::chrono::milliseconds timeout);
+  /// Starts a stopped or killed server again (same port and directory); the sentinels make it a
+  /// replica of the current master. Returns once it answers (call wait_until_healthy after).
+  void restart_server(std::size_t index) { servers_.at(index).restart(); }
+
+  /// Stops every process, all at once; idempotent.
+  void stop() noexcept;
+
+private:
+  LocalSentinel() = default;
+  void release() noexcept;
+
+  std::vector<RedisServerProcess> servers_;
+  std::vector<RedisServerProcess> sentinels_;
+  std::string directory_;
+  bool owns_directory_ = false;
+  Options options_;
+};
+
+} // namespace redis_toolkit
