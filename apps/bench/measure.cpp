@@ -32,6 +32,15 @@ long context_switches() {
   return usage.ru_nvcsw + usage.ru_nivcsw;
 }
 
+double process_cpu_seconds() {
+  rusage usage{};
+  ::getrusage(RUSAGE_SELF, &usage);
+  const auto seconds = [](const timeval& time) {
+    return static_cast<double>(time.tv_sec) + static_cast<double>(time.tv_usec) * 1e-6;
+  };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
 // ---- raw hiredis ----
 
 namespace {

@@ -38,6 +38,10 @@ double rate_of(long operations, Operation&& operation) {
 /// costs in hand-overs between threads shows as the difference around it.
 long context_switches();
 
+/// The CPU time the process has used so far, user and system, every thread (getrusage): the
+/// difference around some calls, over their number, is what each cost the process.
+double process_cpu_seconds();
+
 /// One plain hiredis connection: the baseline every comparison runs against.
 class RawConnection {
 public:

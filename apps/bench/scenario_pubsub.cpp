@@ -129,9 +129,12 @@ struct PubSubSetup {
   NodeAddress raw_node;
 };
 
-PubSubFigures toolkit_side(const PubSubSetup& setup, long messages, long latency_messages) {
+PubSubFigures toolkit_side(BenchContext& context, const PubSubSetup& setup, long messages,
+                           long latency_messages) {
   RedisToolkit toolkit(setup.config, BenchContext::toolkit_options());
   AsyncRedisToolkit async_toolkit(setup.config, BenchContext::toolkit_options());
+  const auto watched = context.watch(toolkit);
+  const auto watched_async = context.watch(async_toolkit);
   Inbox inbox;
   Subscription subscription = toolkit.subscribe(
       {setup.channel},
@@ -238,7 +241,7 @@ void run_pubsub(BenchContext& context, Scenario& scenario) {
     Row& p99 = scenario.row(setup.name + ": latency p99", "us", 0, false);
     long lost = 0;
     context.each_round(scenario.id, setup.name, [&] {
-      const PubSubFigures toolkit = toolkit_side(setup, sizes.pubsub_messages, sizes.latency_messages);
+      const PubSubFigures toolkit = toolkit_side(context, setup, sizes.pubsub_messages, sizes.latency_messages);
       const PubSubFigures raw = raw_side(setup, sizes.pubsub_messages, sizes.latency_messages);
       throughput.add("toolkit", toolkit.messages_per_second);
       throughput.add("hiredis", raw.messages_per_second);

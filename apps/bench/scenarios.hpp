@@ -2,6 +2,7 @@
 // Inside the `rtk bench` suite: what every scenario gets (the servers, started on first use, the
 // sizes of this run, progress) and the scenarios themselves, one function each.
 
+#include "metrics_board.hpp"
 #include "results.hpp"
 #include "suite.hpp"
 
@@ -58,6 +59,13 @@ public:
   static redis_toolkit::RedisOptions toolkit_options(
       redis_toolkit::LogLevel level = redis_toolkit::LogLevel::warning);
 
+  /// Puts the toolkit on the metrics board of --metrics-listen, if there is one, until the Watch
+  /// ends: declare it after the toolkit, so that it ends first.
+  template <typename Toolkit>
+  MetricsBoard::Watch watch(Toolkit& toolkit) {
+    return options_.metrics != nullptr ? options_.metrics->watch(toolkit) : MetricsBoard::Watch();
+  }
+
   /// One progress line: "rtk bench [  12.3 s] blocking: SET 100 B".
   void progress(const std::string& scenario, const std::string& what);
   /// Calls `measure()` once per round, saying which round it is.
@@ -83,6 +91,7 @@ void run_pubsub(BenchContext& context, Scenario& scenario);     // 5
 void run_codec(BenchContext& context, Scenario& scenario);      // 6
 void run_commands(BenchContext& context, Scenario& scenario);   // 7
 void run_failover(BenchContext& context, Scenario& scenario);   // 8
+void run_metrics_cost(BenchContext& context, Scenario& scenario); // 9
 
 /// The key every GET of scenarios 2 and 3 reads: the one redis-benchmark's GET test reads too.
 inline constexpr const char* benchmark_get_key = "key:__rand_int__";

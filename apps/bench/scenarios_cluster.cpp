@@ -29,6 +29,8 @@ void run_batches(BenchContext& context, Scenario& scenario) {
       "one caller's sequential getter on the cluster against the one server.";
   RedisToolkit cluster(context.cluster_config(), BenchContext::toolkit_options());
   RedisToolkit single(context.server_config(), BenchContext::toolkit_options());
+  const auto watched_cluster = context.watch(cluster);
+  const auto watched_single = context.watch(single);
   RawConnection raw(context.server().host(), context.server().port());
   const Value value(text_of_size(100));
   const std::string stored = serialize_value(value);
@@ -150,6 +152,8 @@ void run_failover(BenchContext& context, Scenario& scenario) {
   RedisToolkit toolkit(context.cluster_config(), BenchContext::toolkit_options(LogLevel::off));
   AsyncRedisToolkit async_toolkit(context.cluster_config(),
                                   BenchContext::toolkit_options(LogLevel::off));
+  const auto watched = context.watch(toolkit);
+  const auto watched_async = context.watch(async_toolkit);
   Row& window = scenario.row("error window after the kill", "s", 0, false);
   Row& healthy = scenario.row("cluster healthy again after the kill", "s", 0, false);
   Row& errors = scenario.row("errors seen by the writers", "errors", 0, false);

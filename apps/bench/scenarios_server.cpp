@@ -43,6 +43,7 @@ void run_blocking(BenchContext& context, Scenario& scenario) {
                    with_thousands(operations) + " calls per figure. Context switches are the "
                    "whole process's (getrusage), per call.";
   RedisToolkit toolkit(context.server_config(), BenchContext::toolkit_options());
+  const auto watched = context.watch(toolkit);
   RawConnection raw(context.server().host(), context.server().port());
   for (const std::size_t size : {std::size_t{100}, std::size_t{10240}}) {
     const std::string size_name = size == 100 ? "100 B" : "10 KiB";
@@ -90,6 +91,8 @@ void run_in_flight(BenchContext& context, Scenario& scenario) {
   RedisToolkit blocking(context.server_config(), BenchContext::toolkit_options());
   store_benchmark_value(blocking);
   AsyncRedisToolkit toolkit(context.server_config(), BenchContext::toolkit_options());
+  const auto watched_blocking = context.watch(blocking);
+  const auto watched = context.watch(toolkit);
   RawConnection raw(context.server().host(), context.server().port());
   for (const long depth : {1L, 10L, 100L, 1000L, 10000L}) {
     const long operations = depth <= 10 ? sizes.shallow_operations : sizes.deep_operations;
@@ -140,6 +143,8 @@ void run_callers(BenchContext& context, Scenario& scenario) {
   RedisToolkit blocking(context.server_config(), BenchContext::toolkit_options());
   store_benchmark_value(blocking);
   AsyncRedisToolkit async_toolkit(context.server_config(), BenchContext::toolkit_options());
+  const auto watched_blocking = context.watch(blocking);
+  const auto watched_async = context.watch(async_toolkit);
   // One redis-benchmark figure per round serves as the baseline of both rows of a count.
   const std::string baseline = "redis-benchmark -c";
   for (const int callers : {1, 10, 50, 200}) {
@@ -170,6 +175,8 @@ void run_commands(BenchContext& context, Scenario& scenario) {
   RedisToolkit toolkit(context.server_config(), BenchContext::toolkit_options());
   store_benchmark_value(toolkit);
   AsyncRedisToolkit async_toolkit(context.server_config(), BenchContext::toolkit_options());
+  const auto watched = context.watch(toolkit);
+  const auto watched_async = context.watch(async_toolkit);
   RawConnection raw(context.server().host(), context.server().port());
   const std::string key = benchmark_get_key;
   toolkit.command({"GET", key}); // learns the COMMAND table before anything is timed
@@ -228,6 +235,77 @@ void run_commands(BenchContext& context, Scenario& scenario) {
     pipelined.add("hiredis pipeline", median(raw_rates));
   });
   toolkit.batch_delete(keys);
+}
+
+void run_metrics_cost(BenchContext& context, Scenario& scenario) {
+  const long operations = context.sizes().deep_operations;
+  constexpr int keys_count = 100;
+  constexpr long in_flight = 100;
+  scenario.about =
+      "What counting the per-command metrics costs: async get_raw keeping " +
+      std::to_string(in_flight) + " calls in flight over " + std::to_string(keys_count) +
+      " keys (as the in-flight scenario's last row), on a toolkit with RedisOptions::"
+      "metrics_enabled = true against one with false (each toolkit its own router), " +
+      with_thousands(operations) + " GETs per figure, the two sides one after the other in each "
+      "round, which goes first alternating. CPU per call is the whole process's user + system "
+      "time (getrusage) over the calls.";
+  RedisOptions counted_options = BenchContext::toolkit_options();
+  counted_options.metrics_enabled = true;
+  RedisOptions uncounted_options = BenchContext::toolkit_options();
+  uncounted_options.metrics_enabled = false;
+  RedisToolkit blocking(context.server_config(), BenchContext::toolkit_options());
+  AsyncRedisToolkit counted(context.server_config(), counted_options);
+  AsyncRedisToolkit uncounted(context.server_config(), uncounted_options);
+  const auto watched_blocking = context.watch(blocking);
+  const auto watched_counted = context.watch(counted);
+  const auto watched_uncounted = context.watch(uncounted);
+  store_benchmark_value(blocking);
+  const std::string stored = blocking.get_raw(benchmark_get_key).value_or(std::string());
+  std::vector<std::string> keys;
+  for (int i = 0; i < keys_count; ++i) {
+    keys.push_back(std::string(benchmark_get_key) + ":metrics:" + std::to_string(i));
+    blocking.set_raw(keys.back(), stored);
+  }
+  // Both toolkits connected and warm before anything is timed.
+  async_gets_in_flight(counted, keys, in_flight, 1000);
+  async_gets_in_flight(uncounted, keys, in_flight, 1000);
+
+  struct Figures {
+    double rate;
+    double cpu_us_per_call;
+  };
+  const auto measure = [&](AsyncRedisToolkit& toolkit) {
+    const double cpu_before = process_cpu_seconds();
+    const double rate = async_gets_in_flight(toolkit, keys, in_flight, operations);
+    const double cpu = process_cpu_seconds() - cpu_before;
+    return Figures{rate, cpu * 1e6 / static_cast<double>(operations)};
+  };
+  const std::string name = std::to_string(in_flight) + " in flight, " +
+                           std::to_string(keys_count) + " keys";
+  Row& rate = scenario.row(name, "ops/s", static_cast<double>(in_flight));
+  Row& cpu = scenario.row("CPU per call, " + name, "us", 0, false);
+  int round = 0;
+  context.each_round(scenario.id, name, [&] {
+    // Alternating which side goes first: a burst of load elsewhere, or a warmer cache, falls on
+    // each side as often.
+    Figures on{}, off{};
+    if (round++ % 2 == 0) {
+      on = measure(counted);
+      off = measure(uncounted);
+    } else {
+      off = measure(uncounted);
+      on = measure(counted);
+    }
+    rate.add("metrics on", on.rate); // the case under test first: the ratio is on over off
+    rate.add("metrics off", off.rate);
+    cpu.add("metrics on", on.cpu_us_per_call);
+    cpu.add("metrics off", off.cpu_us_per_call);
+  });
+  scenario.notes.push_back(
+      "Counting is, per call, its command's outcome counter and latency bucket, kept by the "
+      "router; with metrics_enabled = false the toolkit gets a router of its own that leaves the "
+      "commands' figures empty (connections, redirections and pub/sub are counted either way).");
+  blocking.batch_delete(keys);
 }
 
 } // namespace rtk_bench

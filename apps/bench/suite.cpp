@@ -183,6 +183,7 @@ const std::vector<ScenarioEntry>& registry() {
       {"commands", "7. Any command: command() and pipeline() vs get_raw and raw hiredis",
        run_commands},
       {"failover", "8. Failover: the error window of a master kill", run_failover},
+      {"metrics", "9. Metrics cost: async calls with metrics_enabled on vs off", run_metrics_cost},
   };
   return entries;
 }

@@ -16,15 +16,21 @@
 
 namespace rtk_bench {
 
+class MetricsBoard;
+
 struct SuiteOptions {
   bool short_run = false;          ///< small sizes and, unless rounds is set, one round
   int rounds = 0;                  ///< 0: 3, or 1 for a short run
   std::vector<std::string> only;   ///< scenario ids to run; empty: all
   std::string version;             ///< rtk's, for the report
+  /// Not null: every toolkit the scenarios make is watched there while it lives (rtk bench
+  /// --metrics-listen serves its total). The board must outlive run_suite.
+  MetricsBoard* metrics = nullptr;
 };
 
 /// Every scenario id, in the order they run: blocking, in-flight, callers, batches, pubsub,
-/// codec, commands, failover (last: it kills a master of the shared cluster).
+/// codec, commands, failover (after every other scenario on the cluster: it kills one of its
+/// masters), metrics (on the one redis-server).
 const std::vector<std::string>& scenario_ids();
 
 /// Runs the scenarios. A scenario that fails is recorded with its error (Scenario::failure) and

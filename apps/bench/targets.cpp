@@ -1,6 +1,7 @@
 #include "targets.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <functional>
 #include <optional>
@@ -56,7 +57,10 @@ struct RatioTarget {
 };
 
 Target judge(const SuiteResults& results, const RatioTarget& spec) {
-  Target target{spec.name, ">= " + fixed(spec.threshold, 1) + "x", std::nullopt, "", std::nullopt, ""};
+  // One decimal as the targets were given ("0.7x"), two where one would round (0.95).
+  const bool tenths = std::abs(spec.threshold * 10 - std::round(spec.threshold * 10)) < 1e-9;
+  Target target{spec.name, ">= " + fixed(spec.threshold, tenths ? 1 : 2) + "x", std::nullopt, "",
+                std::nullopt, ""};
   const auto subject = median_of(results, spec.subject);
   const auto baseline = median_of(results, spec.baseline);
   if (!subject || !baseline || *baseline <= 0) {
@@ -181,6 +185,21 @@ std::vector<RatioTarget> ratio_targets() {
        {"commands", "pipeline of 10,000 GETs", "hiredis pipeline"}, 0.7,
        always("Each command is checked and encoded on the caller's thread, routed by the router "
               "and its reply handed back through two actors; hiredis writes and reads in place.")},
+      {"Metrics cost: async get_raw 100 in flight over 100 keys, metrics_enabled on vs off",
+       {"metrics", "100 in flight, 100 keys", "metrics on"},
+       {"metrics", "100 in flight, 100 keys", "metrics off"}, 0.95,
+       [](const SuiteResults& r) {
+         std::string reason =
+             "Each call counted costs the router its command's name, read from the encoded bytes "
+             "and looked up in a map, an outcome counter, a latency bucket and the time taken.";
+         const auto on = median_of(r, {"metrics", "CPU per call, 100 in flight, 100 keys", "metrics on"});
+         const auto off = median_of(r, {"metrics", "CPU per call, 100 in flight, 100 keys", "metrics off"});
+         if (on && off)
+           reason += " Measured here: " + fixed(*on, 2) + " us of CPU per call counted against " +
+                     fixed(*off, 2) + " us uncounted; on 2 shared cores a difference of a few "
+                     "percent is within the rounds' spread.";
+         return reason;
+       }},
       {"Cluster batch_get of 10,000 vs one server", {"batches", "batch_get 10,000, cluster", "toolkit, cluster"},
        {"batches", "batch_get 10,000, cluster", "toolkit, one server"}, 0.8,
        always(cluster_reads)},

@@ -1,5 +1,7 @@
 #include "bench_command.hpp"
 
+#include "metrics_board.hpp"
+#include "metrics_listen.hpp"
 #include "report.hpp"
 #include "suite.hpp"
 
@@ -54,6 +56,13 @@ int run_bench(const CliInvocation& invocation, CommandStreams& streams) {
     options.only = scenarios_named(only->second);
   options.version = RTK_VERSION;
   const std::string directory = flag_or(invocation, "report-dir", default_report_directory);
+
+  // --metrics-listen: the listener reads the board, which reads each scenario's toolkits while
+  // they live and keeps their last figures after; the listener ends first (declared last).
+  rtk_bench::MetricsBoard board;
+  const auto listener = MetricsListener::start(invocation, [&board] { return board.total(); },
+                                               streams.err);
+  if (listener) options.metrics = &board;
 
   rtk_bench::SuiteResults results = rtk_bench::run_suite(options, streams.err);
   rtk_bench::write_reports(results, directory);

@@ -209,7 +209,7 @@ const std::vector<OptionSpec>& option_table() {
       {"short", "", "bench: small sizes, one round (the CI run)", command, record_flag},
       {"rounds", "N", "bench: rounds per figure (default 3; 1 with --short)", command, record_count},
       {"only", "LIST", "bench: only these scenarios, comma-separated: blocking, in-flight, "
-       "callers, batches, pubsub, codec, commands, failover", command, record_text},
+       "callers, batches, pubsub, codec, commands, failover, metrics", command, record_text},
       {"base-port", "P", "first of the six node ports", command, record_port},
       {"dir", "D", "directory for the nodes' files", command, record_text},
       {"scenario", "FILE.toml", "failover-sim: the scenario (default: the master kill of "
@@ -220,8 +220,8 @@ const std::vector<OptionSpec>& option_table() {
        command, record_flag},
       {"report-dir", "D", "where the command writes its reports (see its help for the default)",
        command, record_text},
-      {"metrics-listen", "HOST:PORT", "subscribe, psubscribe, failover-sim: serve the toolkit's "
-       "metrics as Prometheus text at "
+      {"metrics-listen", "HOST:PORT", "subscribe, psubscribe, failover-sim, bench: serve the "
+       "toolkits' metrics as Prometheus text at "
        "http://HOST:PORT/metrics while the command runs (docs/METRICS.md)", command, record_address},
       {"help", "", "print usage (also -h)", general, [](S& s, Text, Text) { s.help = true; }},
       {"version", "", "print rtk's version", general, [](S& s, Text, Text) { s.version = true; }},
@@ -462,10 +462,11 @@ const std::vector<CommandSpec>& command_table() {
        "a promise is broken",
        0, 0, {"scenario", "duration", "durable", "report-dir", "metrics-listen"}, {}, run_failover_sim},
       {"bench", "bench [...]",
-       "the benchmark suite ([--short] [--rounds N] [--only LIST] [--report-dir D]) on its own "
-       "servers: toolkit vs raw hiredis, redis-benchmark and RapidJSON; JSON results, a Markdown "
-       "report and PNG charts in D (default ./bench-report)",
-       0, 0, {"short", "rounds", "only", "report-dir"}, {}, run_bench},
+       "the benchmark suite ([--short] [--rounds N] [--only LIST] [--report-dir D] "
+       "[--metrics-listen HOST:PORT]) on its own servers: toolkit vs raw hiredis, redis-benchmark "
+       "and RapidJSON; JSON results, a Markdown report and PNG charts in D (default "
+       "./bench-report); --metrics-listen serves its toolkits' metrics while it runs",
+       0, 0, {"short", "rounds", "only", "report-dir", "metrics-listen"}, {}, run_bench},
       {"demo", "demo", "a tour, against 127.0.0.1:6379 or a throwaway redis-server",
        0, 0, {}, {}, run_demo},
       {"help", "help [COMMAND]", "this list, or one command's usage",

@@ -505,6 +505,86 @@ LatencySummary summarize(std::vector<double> values) {
   return summary;
 }
 
+MetricsSample metrics_sample(double at_ms, const redis_toolkit::ToolkitMetrics& metrics) {
+  MetricsSample sample;
+  sample.at_ms = at_ms;
+  for (const redis_toolkit::CommandMetrics& command : metrics.commands) {
+    sample.calls += command.total();
+    sample.errors += command.error + command.timeout + command.connection;
+    for (std::size_t i = 0; i < sample.latency.buckets.size(); ++i)
+      sample.latency.buckets[i] += command.latency.buckets[i];
+    sample.latency.count += command.latency.count;
+    sample.latency.sum_seconds += command.latency.sum_seconds;
+  }
+  return sample;
+}
+
+redis_toolkit::LatencyHistogram histogram_difference(const redis_toolkit::LatencyHistogram& later,
+                                                     const redis_toolkit::LatencyHistogram& earlier) {
+  const auto minus = [](std::uint64_t a, std::uint64_t b) { return a > b ? a - b : 0; };
+  redis_toolkit::LatencyHistogram difference;
+  for (std::size_t i = 0; i < difference.buckets.size(); ++i) {
+    difference.buckets[i] = minus(later.buckets[i], earlier.buckets[i]);
+    difference.count += difference.buckets[i]; // the sum of the buckets, as in a snapshot
+  }
+  difference.sum_seconds = std::max(0.0, later.sum_seconds - earlier.sum_seconds);
+  return difference;
+}
+
+std::optional<std::size_t> percentile_bucket(const redis_toolkit::LatencyHistogram& histogram,
+                                             double percent) {
+  std::uint64_t total = 0;
+  for (const std::uint64_t calls : histogram.buckets) total += calls;
+  if (total == 0) return std::nullopt;
+  percent = std::clamp(percent, 0.0, 100.0);
+  // The rank of the call sought, 1-based: at least the first call, at most the last.
+  const auto rank = std::clamp<std::uint64_t>(
+      static_cast<std::uint64_t>(std::ceil(percent / 100.0 * static_cast<double>(total))), 1, total);
+  std::uint64_t seen = 0;
+  for (std::size_t i = 0; i < histogram.buckets.size(); ++i) {
+    seen += histogram.buckets[i];
+    if (seen >= rank) return i;
+  }
+  return histogram.buckets.size() - 1; // not reached: seen ends at total
+}
+
+std::string percentile_bound_text(const std::optional<std::size_t>& bucket) {
+  using redis_toolkit::LatencyHistogram;
+  if (!bucket) return "-";
+  const bool overflow = *bucket >= LatencyHistogram::bucket_count;
+  const double bound_ms =
+      LatencyHistogram::upper_bound(overflow ? LatencyHistogram::bucket_count - 1 : *bucket) * 1000.0;
+  std::ostringstream text;
+  text << (overflow ? "> " : "") << std::fixed << std::setprecision(1) << bound_ms;
+  return text.str();
+}
+
+namespace {
+
+/// The sample taken nearest `at` (the earlier of two as near).
+const MetricsSample* nearest_sample(const std::vector<MetricsSample>& samples, double at) {
+  const MetricsSample* best = nullptr;
+  for (const MetricsSample& sample : samples)
+    if (best == nullptr || std::abs(sample.at_ms - at) < std::abs(best->at_ms - at)) best = &sample;
+  return best;
+}
+
+} // namespace
+
+std::optional<MetricsSpan> metrics_between(const std::vector<MetricsSample>& samples,
+                                           double start_ms, double end_ms) {
+  const MetricsSample* from = nearest_sample(samples, start_ms);
+  const MetricsSample* to = nearest_sample(samples, end_ms);
+  if (from == nullptr || to == nullptr) return std::nullopt;
+  MetricsSpan span;
+  span.from_ms = from->at_ms;
+  span.to_ms = to->at_ms;
+  span.calls = to->calls > from->calls ? to->calls - from->calls : 0;
+  span.errors = to->errors > from->errors ? to->errors - from->errors : 0;
+  span.latency = histogram_difference(to->latency, from->latency);
+  return span;
+}
+
 namespace {
 
 constexpr double infinity = std::numeric_limits<double>::infinity();
@@ -638,13 +718,20 @@ Report analyze(RunLog log) {
       else if (span.all_clear) report.recovered_ms = std::max(*healthy, *span.all_clear);
     }
   }
-  PhaseReport before{"before", 0.0, first_fault.value_or(end), {}, {}, {}, {}, 0, 0};
+  PhaseReport before{"before", 0.0, first_fault.value_or(end), {}, {}, {}, {}, 0, 0, {}};
   PhaseReport during{"during", first_fault, first_fault ? report.recovered_ms.value_or(end)
                                                         : std::optional<double>(),
-                     {}, {}, {}, {}, 0, 0};
+                     {}, {}, {}, {}, 0, 0, {}};
   PhaseReport after{"after", report.recovered_ms, report.recovered_ms ? std::optional<double>(end)
                                                                       : std::optional<double>(),
-                    {}, {}, {}, {}, 0, 0};
+                    {}, {}, {}, {}, 0, 0, {}};
+  // The toolkit's own figures per phase: the samples nearest the phase's ends (a boundary the
+  // runner knows live, the first fault, has a sample taken just before it; recovery, known only
+  // now, falls within a health-check interval of one).
+  for (PhaseReport* phase : {&before, &during, &after})
+    if (phase->start_ms && phase->end_ms)
+      phase->metrics = metrics_between(log.metrics, *phase->start_ms, *phase->end_ms);
+  report.metrics = metrics_between(log.metrics, 0.0, end);
   const auto phase_of = [&](double at) -> PhaseReport& {
     if (!first_fault || at < *first_fault) return before;
     if (!report.recovered_ms || at < *report.recovered_ms) return during;
@@ -836,6 +923,24 @@ Value latency_value(const LatencySummary& s) {
                       {"max", ms_value(s.max)}});
 }
 
+/// A percentile of the toolkit's histogram: its bucket's upper bound in ms, the text "> 13107.2"
+/// for the overflow bucket (slower than the last bound), null for no calls.
+Value bound_value(const std::optional<std::size_t>& bucket) {
+  using redis_toolkit::LatencyHistogram;
+  if (!bucket) return Value();
+  if (*bucket >= LatencyHistogram::bucket_count) return Value(percentile_bound_text(bucket));
+  return ms_value(LatencyHistogram::upper_bound(*bucket) * 1000.0);
+}
+
+Value metrics_value(const std::optional<MetricsSpan>& span) {
+  if (!span) return Value();
+  return Value::dict({{"calls", Value(static_cast<std::int64_t>(span->calls))},
+                      {"errors", Value(static_cast<std::int64_t>(span->errors))},
+                      {"p50_ms", bound_value(percentile_bucket(span->latency, 50))},
+                      {"p90_ms", bound_value(percentile_bucket(span->latency, 90))},
+                      {"p99_ms", bound_value(percentile_bucket(span->latency, 99))}});
+}
+
 Value counts_value(const OpCounts& c, bool with_unreplicated) {
   Value value = Value::dict({{"attempted", count_value(c.attempted)},
                              {"succeeded", count_value(c.succeeded)},
@@ -878,6 +983,7 @@ std::string render_json(const Report& report) {
                                     {"publish", latency_value(phase.publish_latency)}})},
         {"pubsub", Value::dict({{"published", count_value(phase.published)},
                                 {"delivered", count_value(phase.delivered)}})},
+        {"metrics", metrics_value(phase.metrics)},
     }));
   }
   Value faults = Value::list();
@@ -950,6 +1056,7 @@ std::string render_json(const Report& report) {
       {"recovered_ms", ms_value(report.recovered_ms)},
       {"totals", ops_value(report.totals, s.durable)},
       {"phases", phases},
+      {"metrics", metrics_value(report.metrics)},
       {"faults", faults},
       {"writes", Value::dict({{"checked", log.writes.done},
                               {"keys_written", count_value(log.writes.keys_written)},
@@ -1089,6 +1196,27 @@ std::string render_markdown(const Report& report) {
        << lat(phase.write_latency) << " | " << lat(phase.read_latency) << " | " << phase.published
        << " | " << phase.delivered << " |\n";
   }
+  md << "\nThe toolkit's own metrics per phase (every command it answered, the workload's and the "
+        "fault injection's): calls, errors (error, timeout, connection) and latency percentiles "
+        "from its histogram. A percentile is the upper bound of the bucket holding it (the call "
+        "took at most that long); \"> 13107.2\" is the overflow bucket, slower than the last "
+        "bound. Phase ends are the metrics samples nearest them (every 200 ms, and just before "
+        "the first fault).\n\n"
+        "| phase | calls | errors | p50 <= ms | p90 <= ms | p99 <= ms |\n"
+        "| --- | --- | --- | --- | --- | --- |\n";
+  const auto metrics_row = [&](const std::string& name, const std::optional<MetricsSpan>& span) {
+    md << "| " << name << " | ";
+    if (!span) {
+      md << "— | — | — | — | — |\n";
+      return;
+    }
+    md << span->calls << " | " << span->errors << " | "
+       << percentile_bound_text(percentile_bucket(span->latency, 50)) << " | "
+       << percentile_bound_text(percentile_bucket(span->latency, 90)) << " | "
+       << percentile_bound_text(percentile_bucket(span->latency, 99)) << " |\n";
+  };
+  for (const PhaseReport& phase : report.phases) metrics_row(phase.name, phase.metrics);
+  metrics_row("whole run", report.metrics);
   md << "\n| operations | attempted | succeeded | failed |" << (s.durable ? " unreplicated |" : "")
      << "\n| --- | --- | --- | --- |" << (s.durable ? " --- |" : "") << "\n";
   for (std::size_t kind = 0; kind < op_kind_count; ++kind) {

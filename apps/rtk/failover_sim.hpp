@@ -12,6 +12,8 @@
 //   file << render_markdown(report);
 //   return report.all_met ? 0 : 1;
 
+#include "redis_toolkit/metrics.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -187,6 +189,18 @@ struct WriteCheck {
   std::vector<std::string> lost_examples; ///< "sim:12: acknowledged #40 (durable #40), read #38"
 };
 
+/// The toolkit's own count of its calls (every command summed) at one moment of the run: the
+/// runner takes one when the workload starts, every health check, just before each fault and when
+/// the workload has stopped.
+struct MetricsSample {
+  double at_ms = 0;
+  std::uint64_t calls = 0;  ///< answered, whatever the outcome
+  std::uint64_t errors = 0; ///< of those: error, timeout or connection
+  redis_toolkit::LatencyHistogram latency;
+};
+/// The sample of `metrics` taken at `at_ms`.
+MetricsSample metrics_sample(double at_ms, const redis_toolkit::ToolkitMetrics& metrics);
+
 struct RunLog {
   Scenario scenario;
   std::string cluster;      ///< "local 3+3 (started by rtk): 127.0.0.1:..." or the --cluster nodes
@@ -202,6 +216,7 @@ struct RunLog {
   std::vector<Delivery> deliveries;
   int writer_lanes = 0;
   WriteCheck writes;
+  std::vector<MetricsSample> metrics; ///< in the order of at_ms
 };
 
 // ---- the report ----
@@ -217,6 +232,32 @@ struct LatencySummary {
 /// Of unsorted values (milliseconds).
 LatencySummary summarize(std::vector<double> values);
 
+/// What happened between two histograms of the same counters: `later` minus `earlier`, bucket by
+/// bucket (a bucket that went down, which counters never do, counts 0).
+redis_toolkit::LatencyHistogram histogram_difference(const redis_toolkit::LatencyHistogram& later,
+                                                     const redis_toolkit::LatencyHistogram& earlier);
+/// Nearest rank over buckets: the index of the bucket holding the `percent`-th percentile call
+/// (the first bucket at which the calls counted so far reach percent % of them, at least one).
+/// LatencyHistogram::bucket_count is the overflow bucket; no value for an empty histogram.
+/// percent is clamped to 0..100. The call's time is known only to be at most the bucket's upper
+/// bound (and above the bound before), so that bound is what the report gives.
+std::optional<std::size_t> percentile_bucket(const redis_toolkit::LatencyHistogram& histogram,
+                                             double percent);
+/// The report's text for percentile_bucket: the bucket's upper bound in ms ("0.4", "12.8"),
+/// "> 13107.2" for the overflow bucket, "-" for none.
+std::string percentile_bound_text(const std::optional<std::size_t>& bucket);
+
+/// The toolkit's metrics over one span: the difference of the samples nearest its two ends.
+struct MetricsSpan {
+  double from_ms = 0, to_ms = 0; ///< when those samples were taken
+  std::uint64_t calls = 0, errors = 0;
+  redis_toolkit::LatencyHistogram latency;
+};
+/// The span from the sample nearest `start_ms` to the sample nearest `end_ms`; no value without
+/// samples. Samples sorted by at_ms.
+std::optional<MetricsSpan> metrics_between(const std::vector<MetricsSample>& samples,
+                                           double start_ms, double end_ms);
+
 struct OpCounts {
   std::size_t attempted = 0, succeeded = 0, failed = 0, unreplicated = 0;
 };
@@ -228,6 +269,10 @@ struct PhaseReport {
   LatencySummary write_latency, read_latency, publish_latency; ///< completed operations
   std::size_t published = 0; ///< messages the publishers sent without an error
   std::size_t delivered = 0; ///< of the messages published in the phase, delivered at least once
+  /// The toolkit's metrics over the phase: no value when the phase did not happen or the run
+  /// took no samples. The spans of the phases join end to end, so their calls add up to
+  /// Report::metrics's.
+  std::optional<MetricsSpan> metrics;
 };
 
 struct FaultReport {
@@ -268,6 +313,7 @@ struct Report {
   OpCounts totals[op_kind_count];
   std::size_t published = 0, delivered = 0;
   std::size_t unreplicated = 0;
+  std::optional<MetricsSpan> metrics; ///< the toolkit's metrics over the whole run
   std::vector<CheckReport> checks;
   bool all_met = true; ///< no check missed: rtk exits 0
 };

@@ -798,13 +798,41 @@ std::vector<ChannelInfo> choose_channels(const failover::Workload& w,
   return channels;
 }
 
-// ---- health and progress ----
+// ---- health, metrics and progress ----
+
+/// The toolkit's metrics sampled through the run (MetricsSample): the monitor takes one with each
+/// health check, the main thread one just before each fault, so that the report can split the
+/// toolkit's own figures at the phases' ends.
+class MetricsSampler {
+public:
+  MetricsSampler(RedisToolkit& toolkit, const Records& records) : toolkit_(toolkit), records_(records) {}
+  void sample() {
+    // The time first: the snapshot counts what was answered by then, at least.
+    const double at = records_.now_ms();
+    MetricsSample taken = metrics_sample(at, toolkit_.metrics());
+    std::lock_guard<std::mutex> lock(mutex_);
+    samples_.push_back(std::move(taken));
+  }
+  /// In the order of their times; after the last sample().
+  std::vector<MetricsSample> take() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::sort(samples_.begin(), samples_.end(),
+              [](const MetricsSample& a, const MetricsSample& b) { return a.at_ms < b.at_ms; });
+    return std::move(samples_);
+  }
+
+private:
+  RedisToolkit& toolkit_; ///< its router counts the async toolkit's calls too (one router)
+  const Records& records_;
+  std::mutex mutex_; // the monitor's thread and the main thread both sample
+  std::vector<MetricsSample> samples_;
+};
 
 class Monitor {
 public:
   Monitor(std::vector<NodeAddress> nodes, std::shared_ptr<Records> records,
-          std::vector<HealthSample>& samples)
-      : nodes_(std::move(nodes)), records_(std::move(records)), samples_(samples) {
+          std::vector<HealthSample>& samples, MetricsSampler& metrics)
+      : nodes_(std::move(nodes)), records_(std::move(records)), samples_(samples), metrics_(metrics) {
     thread_ = std::thread([this] { run(); });
   }
   ~Monitor() { stop(); }
@@ -825,6 +853,11 @@ private:
       }
       samples_.push_back({at, healthy});
       records_->healthy = healthy;
+      try {
+        metrics_.sample();
+      } catch (const std::exception&) {
+        // a snapshot refused (the toolkit closing): the next check takes another
+      }
       sleep_until(Clock::now() + health_interval, stop_);
     }
   }
@@ -832,6 +865,7 @@ private:
   std::vector<NodeAddress> nodes_;
   std::shared_ptr<Records> records_;
   std::vector<HealthSample>& samples_; ///< read after stop()
+  MetricsSampler& metrics_;
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };
@@ -1117,7 +1151,9 @@ int run_failover_sim(const CliInvocation& invocation, CommandStreams& streams) {
     workload.subscribe(log.channels);
     std::vector<HealthSample> health;
     records->t0 = Clock::now();
-    Monitor monitor(nodes, records, health);
+    MetricsSampler metrics_samples(toolkit, *records);
+    metrics_samples.sample(); // the start of the "before" phase
+    Monitor monitor(nodes, records, health, metrics_samples);
     Progress progress(records, faults, faults_mutex, scenario.duration * 1000, err);
     workload.start();
 
@@ -1125,6 +1161,7 @@ int run_failover_sim(const CliInvocation& invocation, CommandStreams& streams) {
     const std::atomic<bool> never{false};
     for (const FaultSpec& spec : scenario.faults) {
       sleep_until(records->t0 + seconds_to_ms(spec.at), never);
+      metrics_samples.sample(); // the first is the end of the "before" phase
       const std::size_t before = injected.size();
       injector.inject(spec);
       std::lock_guard<std::mutex> lock(faults_mutex);
@@ -1138,10 +1175,12 @@ int run_failover_sim(const CliInvocation& invocation, CommandStreams& streams) {
 
     workload.stop();
     end_ms = records->now_ms();
+    metrics_samples.sample(); // the end of the last phase
     workload.stop_subscribers(milliseconds(1000));
     progress.stop();
     monitor.stop();
     log.health = std::move(health);
+    log.metrics = metrics_samples.take();
   }
   log.duration_ms = end_ms;
   log.faults = injected;

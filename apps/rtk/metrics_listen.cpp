@@ -2,7 +2,6 @@
 
 #include "redis_toolkit/errors.hpp"
 
-#include <algorithm>
 #include <mutex>
 #include <vector>
 
@@ -13,45 +12,6 @@
 #endif
 
 namespace rtk {
-
-void merge_metrics(redis_toolkit::ToolkitMetrics& into, const redis_toolkit::ToolkitMetrics& from) {
-  for (const auto& command : from.commands) {
-    auto same = std::find_if(into.commands.begin(), into.commands.end(),
-                             [&](const auto& each) { return each.command == command.command; });
-    if (same == into.commands.end()) {
-      into.commands.push_back(command);
-      continue;
-    }
-    same->ok += command.ok;
-    same->error += command.error;
-    same->timeout += command.timeout;
-    same->connection += command.connection;
-    for (std::size_t i = 0; i < command.latency.buckets.size(); ++i)
-      same->latency.buckets[i] += command.latency.buckets[i];
-    same->latency.count += command.latency.count;
-    same->latency.sum_seconds += command.latency.sum_seconds;
-  }
-  std::sort(into.commands.begin(), into.commands.end(),
-            [](const auto& a, const auto& b) { return a.command < b.command; });
-  for (const auto& node : from.nodes) {
-    auto same = std::find_if(into.nodes.begin(), into.nodes.end(),
-                             [&](const auto& each) { return each.node == node.node; });
-    if (same == into.nodes.end()) {
-      into.nodes.push_back(node);
-      continue;
-    }
-    same->connections_open += node.connections_open;
-    same->reconnects += node.reconnects;
-  }
-  into.pending_calls += from.pending_calls;
-  into.redirections_moved += from.redirections_moved;
-  into.redirections_ask += from.redirections_ask;
-  into.redirections_tryagain += from.redirections_tryagain;
-  into.topology_refreshes += from.topology_refreshes;
-  into.pubsub_received += from.pubsub_received;
-  into.pubsub_dropped += from.pubsub_dropped;
-  into.handler_backlog += from.handler_backlog;
-}
 
 #ifdef RTK_HAVE_PROMETHEUS
 namespace {
@@ -76,7 +36,7 @@ private:
   redis_toolkit::ToolkitMetrics sum() {
     std::lock_guard<std::mutex> lock(mutex_); // a scrape against add_source, never a call path
     redis_toolkit::ToolkitMetrics total;
-    for (const auto& source : sources_) merge_metrics(total, source());
+    for (const auto& source : sources_) total.merge(source());
     return total;
   }
 

@@ -21,11 +21,9 @@ public:
                                                 std::function<redis_toolkit::ToolkitMetrics()> source,
                                                 std::ostream& err);
   virtual ~MetricsListener() = default;
-  /// Adds another source (a later toolkit of the same command); its figures are summed in.
+  /// Adds another source (a later toolkit of the same command); its figures are summed in
+  /// (ToolkitMetrics::merge).
   virtual void add_source(std::function<redis_toolkit::ToolkitMetrics()> source) = 0;
 };
-
-/// `from` added into `into`: counters and gauges summed, commands and nodes merged by name.
-void merge_metrics(redis_toolkit::ToolkitMetrics& into, const redis_toolkit::ToolkitMetrics& from);
 
 } // namespace rtk

@@ -79,6 +79,13 @@ struct ToolkitMetrics {
   std::uint64_t pubsub_dropped = 0;     ///< not delivered: a handler's backlog was full
   std::uint64_t handler_backlog = 0;    ///< messages handed to function handlers, not yet handled
 
+  /// Adds `other` into this snapshot, as one figure for several toolkits (a program's toolkits on
+  /// different servers): counters and gauges summed, commands merged by name (kept sorted),
+  /// nodes by "host:port" (a new one after the known ones). Toolkits of the same server and
+  /// options share one router and so the same command figures: merge only one snapshot per
+  /// router, or those calls count twice.
+  void merge(const ToolkitMetrics& other);
+
   /// The figures of `name` (lower case), or null when it was never called.
   const CommandMetrics* command(std::string_view name) const {
     for (const CommandMetrics& each : commands)

@@ -34,7 +34,8 @@ std::string read_file(const fs::path& path) {
 }
 
 const std::set<std::string> every_scenario = {"blocking", "in-flight", "callers",  "batches",
-                                              "pubsub",   "codec",     "commands", "failover"};
+                                              "pubsub",   "codec",     "commands", "failover",
+                                              "metrics"};
 
 } // namespace
 
@@ -75,14 +76,41 @@ BOOST_AUTO_TEST_CASE(a_short_run_writes_every_scenario_the_targets_the_report_an
   }
   BOOST_TEST(seen == every_scenario, boost::test_tools::per_element());
 
+  // The metrics cost ran both sides: a positive rate and CPU per call with counting on and off.
+  const rapidjson::Value* metrics = nullptr;
+  for (const auto& scenario : results["scenarios"].GetArray())
+    if (std::string(scenario["id"].GetString()) == "metrics") metrics = &scenario;
+  BOOST_REQUIRE(metrics != nullptr);
+  std::set<std::string> metrics_rows;
+  for (const auto& row : (*metrics)["rows"].GetArray()) {
+    const std::string name = row["name"].GetString();
+    metrics_rows.insert(name);
+    std::set<std::string> labels;
+    for (const auto& side : row["sides"].GetArray()) {
+      labels.insert(side["label"].GetString());
+      for (const auto& figure : side["rounds"].GetArray()) BOOST_TEST(figure.GetDouble() > 0, name);
+    }
+    BOOST_TEST((labels == std::set<std::string>{"metrics on", "metrics off"}), name);
+  }
+  BOOST_TEST((metrics_rows == std::set<std::string>{"100 in flight, 100 keys",
+                                                    "CPU per call, 100 in flight, 100 keys"}));
+
   // Every target is judged or says why not; the short run measures the ones at 10,000 too.
-  BOOST_TEST(results["targets"].Size() >= 13u);
-  for (const auto& target : results["targets"].GetArray())
+  BOOST_TEST(results["targets"].Size() >= 14u);
+  bool metrics_target = false;
+  for (const auto& target : results["targets"].GetArray()) {
     BOOST_TEST(!target["met"].IsNull(), target["name"].GetString());
+    if (std::string(target["name"].GetString()).rfind("Metrics cost", 0) == 0) {
+      metrics_target = true;
+      BOOST_TEST(std::string(target["requirement"].GetString()) == ">= 0.95x");
+    }
+  }
+  BOOST_TEST(metrics_target);
 
   const std::string report = read_file(directory / "bench-report.md");
   for (const char* part : {"# rtk bench report", "## Targets", "## 1. Blocking facade",
-                                  "## 6. The wire codec", "## 7. Any command", "## 8. Failover", "## Charts"})
+                                  "## 6. The wire codec", "## 7. Any command", "## 8. Failover",
+                                  "## 9. Metrics cost", "Metrics cost: async get_raw", "## Charts"})
     BOOST_TEST(report.find(part) != std::string::npos, part);
 
   const std::string plotter = results["plotter"].GetString();

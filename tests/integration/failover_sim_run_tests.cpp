@@ -11,6 +11,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <limits>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -74,6 +75,47 @@ std::string status_of(const Value& report, const std::string& promise) {
 
 bool is_number(const Value* value) {
   return value != nullptr && (value->is_double() || value->is_int());
+}
+
+/// A percentile of the toolkit's metrics in ms: a bucket's upper bound, or the text "> BOUND" for
+/// the overflow bucket (slower than any bound: infinity here).
+double bound_of(const Value& percentile) {
+  if (percentile.is_string()) {
+    BOOST_TEST(percentile.as_string().rfind("> ", 0) == 0U, percentile.as_string());
+    return std::numeric_limits<double>::infinity();
+  }
+  return percentile.is_int() ? static_cast<double>(percentile.as_int()) : percentile.as_double();
+}
+
+/// The toolkit's metrics per phase: each phase that happened has them, their calls add up to the
+/// whole run's, and each phase's percentiles are in order.
+void check_phase_metrics(const Value& report) {
+  const Value* total = report.find("metrics");
+  BOOST_REQUIRE_MESSAGE(total != nullptr && total->is_dict(), "no metrics for the whole run");
+  const auto run_calls = total->find("calls")->as_int();
+  BOOST_TEST(run_calls > 100); // the workload's writes and reads, counted by the toolkit
+  std::int64_t phase_calls = 0, phase_errors = 0;
+  for (const Value& phase : report.find("phases")->items()) {
+    const std::string name = phase.find("name")->as_string();
+    const Value& metrics = *phase.find("metrics");
+    BOOST_REQUIRE_MESSAGE(metrics.is_dict(), "phase " << name << " has no metrics");
+    const auto calls = metrics.find("calls")->as_int();
+    phase_calls += calls;
+    phase_errors += metrics.find("errors")->as_int();
+    BOOST_TEST(metrics.find("errors")->as_int() <= calls, name);
+    if (calls == 0) {
+      BOOST_TEST(metrics.find("p50_ms")->is_none(), name);
+      continue;
+    }
+    const double p50 = bound_of(*metrics.find("p50_ms"));
+    const double p90 = bound_of(*metrics.find("p90_ms"));
+    const double p99 = bound_of(*metrics.find("p99_ms"));
+    BOOST_TEST(p50 > 0.0, name);
+    BOOST_TEST(p50 <= p90, name);
+    BOOST_TEST(p90 <= p99, name);
+  }
+  BOOST_TEST(phase_calls == run_calls);
+  BOOST_TEST(phase_errors == total->find("errors")->as_int());
 }
 
 /// A light workload for a 2-core CI machine, with targets a loaded machine meets.
@@ -155,6 +197,7 @@ action = "restart_killed"
   BOOST_TEST(after.find("failed")->as_int() == 0);
   BOOST_TEST(phases[0].find("ops")->find("blocking_write")->find("failed")->as_int() == 0);
   BOOST_TEST(report.find("ok")->as_bool());
+  check_phase_metrics(report);
 
   // The Markdown report beside it; the progress lines on stderr.
   std::ifstream markdown(workspace.path / "failover-report-test_kill.md");
@@ -163,6 +206,8 @@ action = "restart_killed"
   text << markdown.rdbuf();
   BOOST_TEST(contains(text.str(), "## Promises"));
   BOOST_TEST(contains(text.str(), "kill_master"));
+  BOOST_TEST(contains(text.str(), "upper bound of the bucket"));
+  BOOST_TEST(contains(text.str(), "| whole run | "));
   BOOST_TEST(contains(run.standard_error, "failover-sim "));
   BOOST_TEST(contains(run.standard_error, " during "));
 }
@@ -194,6 +239,7 @@ seconds = 2.0
   BOOST_TEST(status_of(report, "writers_recovered") == "met");
   BOOST_TEST(status_of(report, "durable_writes_lost") == "not_applicable");
   BOOST_TEST(report.find("writes")->find("keys_written")->as_int() > 100);
+  check_phase_metrics(report);
   BOOST_TEST(std::filesystem::exists(workspace.path / "failover-report-test_hang.md"));
 }
 

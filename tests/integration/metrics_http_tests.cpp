@@ -23,13 +23,22 @@
 #include <rapidjson/document.h>
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <thread>
+
+extern char** environ;
 
 using namespace redis_toolkit;
 using namespace std::chrono_literals;
@@ -144,6 +153,74 @@ void check_histogram(const Scrape& scrape, const std::string& command, double co
                             with({{"command", command}, {"le", "0.0001"}})) <= count);
   }
 }
+
+/// A program run in the background, its output in files of its own directory, with TMPDIR there
+/// too (so that what it leaves behind goes with the directory). Whatever the test's outcome, the
+/// destructor ends it: SIGTERM, then SIGKILL if it has not ended within 20 s; the servers it
+/// started end with it (PR_SET_PDEATHSIG, server_launcher.hpp).
+class Background {
+public:
+  /// Where its files go: made by the constructor, removed by the destructor.
+  static std::filesystem::path directory_for_this_test() {
+    return std::filesystem::temp_directory_path() / ("rtk-metrics-http-" + std::to_string(::getpid()));
+  }
+  explicit Background(const std::vector<std::string>& argv) : directory_(directory_for_this_test()) {
+    std::filesystem::create_directories(directory_);
+    posix_spawn_file_actions_t files;
+    ::posix_spawn_file_actions_init(&files);
+    ::posix_spawn_file_actions_addopen(&files, 0, "/dev/null", O_RDONLY, 0);
+    ::posix_spawn_file_actions_addopen(&files, 1, (directory_ / "stdout").c_str(),
+                                       O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::posix_spawn_file_actions_addopen(&files, 2, (directory_ / "stderr").c_str(),
+                                       O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    std::vector<std::string> environment;
+    for (char** each = environ; *each != nullptr; ++each)
+      if (std::string(*each).rfind("TMPDIR=", 0) != 0) environment.emplace_back(*each);
+    environment.push_back("TMPDIR=" + directory_.string());
+    std::vector<char*> args, envs;
+    for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+    args.push_back(nullptr);
+    for (const std::string& env : environment) envs.push_back(const_cast<char*>(env.c_str()));
+    envs.push_back(nullptr);
+    const int spawned = ::posix_spawn(&pid_, args[0], &files, nullptr, args.data(), envs.data());
+    ::posix_spawn_file_actions_destroy(&files);
+    if (spawned != 0) pid_ = -1;
+    BOOST_REQUIRE_MESSAGE(spawned == 0, "cannot start " << argv[0]);
+  }
+  ~Background() {
+    stop();
+    std::error_code ignored;
+    std::filesystem::remove_all(directory_, ignored);
+  }
+  /// Still running?
+  bool running() {
+    if (pid_ <= 0) return false;
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) != pid_) return true;
+    pid_ = -1;
+    return false;
+  }
+  void stop() {
+    if (!running()) return;
+    ::kill(pid_, SIGTERM);
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (running() && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(20ms);
+    if (running()) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+      pid_ = -1;
+    }
+  }
+  std::string standard_error() const {
+    std::ifstream file(directory_ / "stderr");
+    return {std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>()};
+  }
+
+private:
+  std::filesystem::path directory_;
+  pid_t pid_ = -1;
+};
 
 } // namespace
 
@@ -314,6 +391,44 @@ BOOST_AUTO_TEST_CASE(rtk_subscribe_serves_its_metrics_while_it_runs) {
   BOOST_TEST(subscriber.standard_error.find("metrics at " + url) != std::string::npos,
              subscriber.standard_error);
   BOOST_TEST(std::count(subscriber.standard_output.begin(), subscriber.standard_output.end(), '\n') == 4);
+}
+
+BOOST_AUTO_TEST_CASE(rtk_bench_serves_its_toolkits_metrics_while_it_runs) {
+  const char* executable = std::getenv("RTK_RTK_EXE");
+  BOOST_REQUIRE_MESSAGE(executable != nullptr, "RTK_RTK_EXE must name the rtk binary");
+  const std::string address = "127.0.0.1:" + std::to_string(free_port());
+  const std::string url = "http://" + address + "/metrics";
+  // Far more rounds than the test waits for: rtk is still measuring when it is scraped, however
+  // slow or fast the machine; the test ends it once it has seen what it needs.
+  Background bench({executable, "bench", "--only", "metrics", "--rounds", "1000", "--report-dir",
+                    (Background::directory_for_this_test() / "report").string(),
+                    "--metrics-listen", address});
+  const auto gets = [](const Scrape& metrics) {
+    double ok = 0;
+    for (const auto& sample : metrics.all("redis_toolkit_commands_total", "command", "get"))
+      if (sample.labels.at("outcome") == "ok") ok += sample.value;
+    return ok;
+  };
+  std::optional<Scrape> first;
+  rtk_test::wait_until(
+      [&] {
+        BOOST_REQUIRE_MESSAGE(bench.running(), "rtk bench ended:\n" << bench.standard_error());
+        first = scrape(url);
+        return first && gets(*first) > 0;
+      },
+      120s, "rtk bench's metrics to count GETs");
+  // Counters only grow while the scenario runs: a later scrape counts at least as many.
+  std::optional<Scrape> later;
+  rtk_test::wait_until(
+      [&] {
+        later = scrape(url);
+        return later && gets(*later) > gets(*first);
+      },
+      120s, "more GETs counted");
+  BOOST_TEST(later->value("redis_toolkit_commands_total", {{"command", "set"}, {"outcome", "ok"}}) >= 100);
+  BOOST_TEST(bench.standard_error().find("metrics at " + url) != std::string::npos,
+             bench.standard_error());
+  BOOST_TEST(bench.standard_error().find("rtk bench [") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

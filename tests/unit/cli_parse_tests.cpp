@@ -301,6 +301,8 @@ BOOST_AUTO_TEST_CASE(metrics_listen_takes_one_address_on_the_long_running_comman
   }
   BOOST_TEST(parse_command_line({"failover-sim", "--metrics-listen=localhost:9000"})
                  .flags.at("metrics-listen") == "localhost:9000");
+  BOOST_TEST(parse_command_line({"bench", "--only", "metrics", "--metrics-listen", "127.0.0.1:9122"})
+                 .flags.at("metrics-listen") == "127.0.0.1:9122");
   BOOST_TEST(contains(parse_error({"subscribe", "news", "--metrics-listen", "9121"}), "--metrics-listen"));
   BOOST_TEST(contains(parse_error({"subscribe", "news", "--metrics-listen", "a:1,b:2"}), "one HOST:PORT"));
   BOOST_TEST(contains(parse_error({"get", "k", "--metrics-listen", "127.0.0.1:9121"}),

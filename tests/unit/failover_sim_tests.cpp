@@ -454,6 +454,176 @@ BOOST_AUTO_TEST_CASE(the_markdown_report_names_every_section_and_figure) {
   BOOST_TEST(contains(render_markdown(analyze(log)), "**MISSED**"));
 }
 
+// ---- the toolkit's metrics per phase ----
+
+namespace {
+
+using redis_toolkit::LatencyHistogram;
+
+LatencyHistogram histogram(std::initializer_list<std::pair<std::size_t, std::uint64_t>> buckets) {
+  LatencyHistogram made;
+  for (const auto& [index, calls] : buckets) {
+    made.buckets.at(index) = calls;
+    made.count += calls;
+    made.sum_seconds += static_cast<double>(calls) * LatencyHistogram::upper_bound(
+                                                          std::min(index, LatencyHistogram::bucket_count - 1));
+  }
+  return made;
+}
+
+MetricsSample metrics_at(double at_ms, std::uint64_t calls, std::uint64_t errors, LatencyHistogram latency) {
+  MetricsSample sample;
+  sample.at_ms = at_ms;
+  sample.calls = calls;
+  sample.errors = errors;
+  sample.latency = latency;
+  return sample;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(a_histogram_difference_is_bucket_by_bucket) {
+  const LatencyHistogram later = histogram({{0, 5}, {3, 7}, {LatencyHistogram::bucket_count, 2}});
+  const LatencyHistogram earlier = histogram({{0, 2}, {3, 7}});
+  const LatencyHistogram between = histogram_difference(later, earlier);
+  BOOST_TEST(between.buckets[0] == 3U);
+  BOOST_TEST(between.buckets[3] == 0U);
+  BOOST_TEST(between.buckets[LatencyHistogram::bucket_count] == 2U);
+  BOOST_TEST(between.count == 5U);
+  BOOST_TEST(between.sum_seconds == later.sum_seconds - earlier.sum_seconds,
+             boost::test_tools::tolerance(1e-12));
+  // Counters never go down; if a bucket did, it counts nothing rather than wrapping around.
+  const LatencyHistogram backwards = histogram_difference(earlier, later);
+  BOOST_TEST(backwards.buckets[0] == 0U);
+  BOOST_TEST(backwards.count == 0U);
+  BOOST_TEST(backwards.sum_seconds == 0.0);
+  BOOST_TEST(histogram_difference(later, later).count == 0U);
+}
+
+BOOST_AUTO_TEST_CASE(percentiles_from_buckets_are_nearest_rank_bucket_upper_bounds) {
+  // 100 calls: 50 at most 0.1 ms, 40 in (0.2, 0.4] ms, 9 in (1.6, 3.2] ms, 1 slower than the last bound.
+  const LatencyHistogram calls =
+      histogram({{0, 50}, {2, 40}, {5, 9}, {LatencyHistogram::bucket_count, 1}});
+  BOOST_TEST(percentile_bucket(calls, 0).value() == 0U); // the first call
+  BOOST_TEST(percentile_bucket(calls, 50).value() == 0U);
+  BOOST_TEST(percentile_bucket(calls, 51).value() == 2U);
+  BOOST_TEST(percentile_bucket(calls, 90).value() == 2U);
+  BOOST_TEST(percentile_bucket(calls, 99).value() == 5U);
+  BOOST_TEST(percentile_bucket(calls, 99.5).value() == LatencyHistogram::bucket_count);
+  BOOST_TEST(percentile_bucket(calls, 100).value() == LatencyHistogram::bucket_count);
+  BOOST_TEST(percentile_bucket(calls, 250).value() == LatencyHistogram::bucket_count); // clamped
+  BOOST_TEST(percentile_bound_text(percentile_bucket(calls, 50)) == "0.1");
+  BOOST_TEST(percentile_bound_text(percentile_bucket(calls, 90)) == "0.4");
+  BOOST_TEST(percentile_bound_text(percentile_bucket(calls, 99)) == "3.2");
+  BOOST_TEST(percentile_bound_text(percentile_bucket(calls, 100)) == "> 13107.2");
+
+  // No calls: no percentile.
+  BOOST_TEST(!percentile_bucket(LatencyHistogram{}, 50).has_value());
+  BOOST_TEST(percentile_bound_text(std::nullopt) == "-");
+  // Only slow calls: every percentile is the overflow bucket.
+  const LatencyHistogram slow = histogram({{LatencyHistogram::bucket_count, 3}});
+  BOOST_TEST(percentile_bucket(slow, 1).value() == LatencyHistogram::bucket_count);
+  BOOST_TEST(percentile_bucket(slow, 50).value() == LatencyHistogram::bucket_count);
+  // The last bounded bucket is not the overflow.
+  const LatencyHistogram last = histogram({{LatencyHistogram::bucket_count - 1, 1}});
+  BOOST_TEST(percentile_bound_text(percentile_bucket(last, 99)) == "13107.2");
+}
+
+BOOST_AUTO_TEST_CASE(a_metrics_sample_sums_every_command) {
+  redis_toolkit::ToolkitMetrics metrics;
+  redis_toolkit::CommandMetrics get;
+  get.command = "get";
+  get.ok = 10;
+  get.timeout = 2;
+  get.latency = histogram({{1, 12}});
+  redis_toolkit::CommandMetrics set;
+  set.command = "set";
+  set.ok = 5;
+  set.error = 1;
+  set.connection = 3;
+  set.latency = histogram({{1, 4}, {LatencyHistogram::bucket_count, 5}});
+  metrics.commands = {get, set};
+  const MetricsSample sample = metrics_sample(12.5, metrics);
+  BOOST_TEST(sample.at_ms == 12.5);
+  BOOST_TEST(sample.calls == 21U);
+  BOOST_TEST(sample.errors == 6U);
+  BOOST_TEST(sample.latency.buckets[1] == 16U);
+  BOOST_TEST(sample.latency.buckets[LatencyHistogram::bucket_count] == 5U);
+  BOOST_TEST(sample.latency.count == 21U);
+}
+
+BOOST_AUTO_TEST_CASE(each_phase_gets_the_metrics_between_the_samples_nearest_its_ends) {
+  RunLog log = synthetic_run(); // the fault at 4 s, recovered at 6.2 s, the end at 10 s
+  log.metrics = {
+      metrics_at(0.2, 3, 0, histogram({{0, 3}})),                                  // the start
+      metrics_at(2000, 103, 0, histogram({{0, 103}})),
+      metrics_at(3999, 203, 0, histogram({{0, 200}, {1, 3}})),                     // before the fault
+      metrics_at(6150, 263, 10, histogram({{0, 200}, {1, 3}, {4, 50}, {LatencyHistogram::bucket_count, 10}})),
+      metrics_at(6350, 273, 10, histogram({{0, 210}, {1, 3}, {4, 50}, {LatencyHistogram::bucket_count, 10}})),
+      metrics_at(10003, 473, 10, histogram({{0, 410}, {1, 3}, {4, 50}, {LatencyHistogram::bucket_count, 10}})),
+  };
+  const Report report = analyze(log);
+  BOOST_REQUIRE(report.phases.size() == 3U);
+  BOOST_REQUIRE(report.metrics.has_value());
+  BOOST_TEST(report.metrics->calls == 470U);
+  BOOST_TEST(report.metrics->errors == 10U);
+  const auto& before = report.phases[0].metrics;
+  const auto& during = report.phases[1].metrics;
+  const auto& after = report.phases[2].metrics;
+  BOOST_REQUIRE((before && during && after));
+  BOOST_TEST(before->from_ms == 0.2);
+  BOOST_TEST(before->to_ms == 3999.0);
+  BOOST_TEST(before->calls == 200U);
+  BOOST_TEST(before->errors == 0U);
+  BOOST_TEST(during->from_ms == 3999.0);
+  BOOST_TEST(during->to_ms == 6150.0); // 50 ms from the recovery at 6.2 s, the other 150 ms
+  BOOST_TEST(during->calls == 60U);
+  BOOST_TEST(during->errors == 10U);
+  BOOST_TEST(after->calls == 210U);
+  BOOST_TEST(before->calls + during->calls + after->calls == report.metrics->calls);
+  BOOST_TEST(percentile_bucket(before->latency, 99).value() == 1U);
+  BOOST_TEST(percentile_bucket(during->latency, 50).value() == 4U);
+  BOOST_TEST(percentile_bucket(during->latency, 90).value() == LatencyHistogram::bucket_count);
+
+  const Value json = redis_toolkit::parse_cli_json(render_json(report));
+  const Value& during_json = *json.find("phases")->items().at(1).find("metrics");
+  BOOST_TEST(during_json.find("calls")->as_int() == 60);
+  BOOST_TEST(during_json.find("errors")->as_int() == 10);
+  BOOST_TEST(during_json.find("p50_ms")->as_double() == 1.6);
+  BOOST_TEST(during_json.find("p90_ms")->as_string() == "> 13107.2");
+  BOOST_TEST(during_json.find("p99_ms")->as_string() == "> 13107.2");
+  const Value& before_json = *json.find("phases")->items().at(0).find("metrics");
+  BOOST_TEST(before_json.find("p50_ms")->as_double() == 0.1);
+  BOOST_TEST(before_json.find("p99_ms")->as_double() == 0.2);
+  BOOST_TEST(json.find("metrics")->find("calls")->as_int() == 470);
+
+  const std::string md = render_markdown(report);
+  for (const char* part : {"upper bound of the bucket", "| phase | calls | errors | p50 <= ms |",
+                           "| before | 200 | 0 | 0.1 | 0.1 | 0.2 |",
+                           "| during | 60 | 10 | 1.6 | > 13107.2 | > 13107.2 |",
+                           "| whole run | 470 | 10 |"})
+    BOOST_TEST(contains(md, part), part);
+}
+
+BOOST_AUTO_TEST_CASE(without_samples_or_calls_the_metrics_say_so) {
+  const Report none = analyze(synthetic_run()); // no samples
+  BOOST_TEST(!none.metrics.has_value());
+  BOOST_TEST(!none.phases[0].metrics.has_value());
+  const Value json = redis_toolkit::parse_cli_json(render_json(none));
+  BOOST_TEST(json.find("metrics")->is_none());
+  BOOST_TEST(json.find("phases")->items().at(0).find("metrics")->is_none());
+  BOOST_TEST(contains(render_markdown(none), "| before | — | — |"));
+
+  RunLog idle = synthetic_run();
+  idle.metrics = {metrics_at(0, 7, 0, histogram({{0, 7}})), metrics_at(10000, 7, 0, histogram({{0, 7}}))};
+  const Report quiet = analyze(idle);
+  BOOST_REQUIRE(quiet.metrics.has_value());
+  BOOST_TEST(quiet.metrics->calls == 0U);
+  const Value quiet_json = redis_toolkit::parse_cli_json(render_json(quiet));
+  BOOST_TEST(quiet_json.find("metrics")->find("p50_ms")->is_none());
+  BOOST_TEST(contains(render_markdown(quiet), "| whole run | 0 | 0 | - | - | - |"));
+}
+
 BOOST_AUTO_TEST_CASE(the_report_file_is_named_after_the_scenario) {
   Scenario scenario;
   scenario.name = "master_kill";

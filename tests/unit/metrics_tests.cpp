@@ -104,4 +104,85 @@ BOOST_AUTO_TEST_CASE(names_past_the_bound_are_counted_as_other) {
   BOOST_TEST(metrics.command("never") == nullptr);
 }
 
+BOOST_AUTO_TEST_CASE(merge_sums_counters_and_gauges_and_merges_commands_and_nodes_by_name) {
+  ToolkitMetrics into;
+  CommandMetrics get;
+  get.command = "get";
+  get.ok = 4;
+  get.timeout = 1;
+  get.latency.buckets[0] = 3;
+  get.latency.buckets[LatencyHistogram::bucket_count] = 2;
+  get.latency.count = 5;
+  get.latency.sum_seconds = 30.0;
+  CommandMetrics set;
+  set.command = "set";
+  set.ok = 2;
+  set.latency.buckets[1] = 2;
+  set.latency.count = 2;
+  set.latency.sum_seconds = 0.5;
+  into.commands = {get, set};
+  into.nodes = {{"127.0.0.1:7000", 2, 1}};
+  into.pending_calls = 3;
+  into.redirections_moved = 1;
+  into.pubsub_received = 10;
+  into.handler_backlog = 2;
+
+  ToolkitMetrics other;
+  CommandMetrics more_get = get;
+  more_get.ok = 6;
+  more_get.error = 2;
+  more_get.connection = 1;
+  CommandMetrics del;
+  del.command = "del";
+  del.ok = 1;
+  del.latency.buckets[2] = 1;
+  del.latency.count = 1;
+  other.commands = {del, more_get};
+  other.nodes = {{"127.0.0.1:7001", 1, 0}, {"127.0.0.1:7000", 1, 4}};
+  other.pending_calls = 1;
+  other.redirections_moved = 2;
+  other.redirections_ask = 3;
+  other.redirections_tryagain = 4;
+  other.topology_refreshes = 5;
+  other.pubsub_received = 1;
+  other.pubsub_dropped = 6;
+  other.handler_backlog = 1;
+
+  into.merge(other);
+  BOOST_REQUIRE(into.commands.size() == 3U);
+  BOOST_TEST(into.commands[0].command == "del"); // sorted by name
+  BOOST_TEST(into.commands[1].command == "get");
+  BOOST_TEST(into.commands[2].command == "set");
+  const CommandMetrics& merged = *into.command("get");
+  BOOST_TEST(merged.ok == 10U);
+  BOOST_TEST(merged.error == 2U);
+  BOOST_TEST(merged.timeout == 2U);
+  BOOST_TEST(merged.connection == 1U);
+  BOOST_TEST(merged.latency.buckets[0] == 6U);
+  BOOST_TEST(merged.latency.buckets[LatencyHistogram::bucket_count] == 4U);
+  BOOST_TEST(merged.latency.count == 10U);
+  BOOST_TEST(merged.latency.sum_seconds == 60.0);
+  BOOST_TEST(into.command("set")->ok == 2U); // only in `into`: unchanged
+  BOOST_TEST(into.command("del")->latency.buckets[2] == 1U);
+  BOOST_REQUIRE(into.nodes.size() == 2U);
+  BOOST_TEST(into.nodes[0].node == "127.0.0.1:7000"); // known ones first, then the new
+  BOOST_TEST(into.nodes[0].connections_open == 3U);
+  BOOST_TEST(into.nodes[0].reconnects == 5U);
+  BOOST_TEST(into.nodes[1].node == "127.0.0.1:7001");
+  BOOST_TEST(into.pending_calls == 4U);
+  BOOST_TEST(into.redirections_moved == 3U);
+  BOOST_TEST(into.redirections_ask == 3U);
+  BOOST_TEST(into.redirections_tryagain == 4U);
+  BOOST_TEST(into.topology_refreshes == 5U);
+  BOOST_TEST(into.pubsub_received == 11U);
+  BOOST_TEST(into.pubsub_dropped == 6U);
+  BOOST_TEST(into.handler_backlog == 3U);
+
+  // Merging into an empty snapshot copies.
+  ToolkitMetrics empty;
+  empty.merge(other);
+  BOOST_TEST(empty.command("get")->ok == 6U);
+  BOOST_TEST(empty.nodes.size() == 2U);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
