@@ -41,7 +41,6 @@ constexpr int highest_base_port = 65535 - cluster_bus_offset; // the bus port mu
 constexpr milliseconds health_poll_interval{100};
 constexpr milliseconds query_timeout{500};       ///< one node's answers, per question round
 constexpr milliseconds node_start_timeout{10000}; ///< one node, from exec to PING
-constexpr milliseconds detached_stop_timeout{5000};
 
 const char* const install_hint =
     "install it with `apt-get install redis-server` (which brings redis-cli too), or set "
@@ -68,6 +67,10 @@ using detail::is_text_reply;
 using detail::NodeClient;
 using detail::reply_text;
 using Reply = detail::HiredisReply;
+using detail::absolute_path;
+using detail::create_directory;
+using detail::last_lines;
+using detail::loopback_port_free;
 
 // ---- what one node says ----
 
@@ -369,21 +372,6 @@ std::vector<std::string> cluster_arguments(const LocalCluster::Options& options,
   return arguments;
 }
 
-bool loopback_port_free(std::uint16_t port) {
-  const int socket_fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (socket_fd < 0) return false;
-  const int enable = 1; // as redis does: a port in TIME_WAIT is usable
-  ::setsockopt(socket_fd, SOL_SOCKET, SO_REUSEADDR, &enable, sizeof enable);
-  sockaddr_in endpoint{};
-  endpoint.sin_family = AF_INET;
-  endpoint.sin_port = htons(port);
-  endpoint.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const bool bound =
-      ::bind(socket_fd, reinterpret_cast<const sockaddr*>(&endpoint), sizeof endpoint) == 0;
-  ::close(socket_fd);
-  return bound;
-}
-
 void require_free_ports(std::uint16_t base_port, int count) {
   for (int offset = 0; offset < count; ++offset) {
     const auto port = static_cast<std::uint16_t>(base_port + offset);
@@ -396,12 +384,6 @@ void require_free_ports(std::uint16_t base_port, int count) {
   }
 }
 
-
-std::string last_lines(const std::string& text, std::size_t max_bytes = 1500) {
-  if (text.size() <= max_bytes) return text;
-  std::string tail = text.substr(text.size() - max_bytes);
-  return tail.substr(tail.find('\n') + 1);
-}
 
 /// `redis-cli --cluster create` over the nodes, the first `masters` of them becoming masters.
 void create_cluster(const std::vector<NodeAddress>& addresses, const LocalCluster::Options& options,
@@ -432,23 +414,6 @@ std::string make_cluster_directory() {
   return pattern;
 }
 
-/// Creates `directory` when missing; true when it was created here.
-bool create_directory(const std::string& directory) {
-  std::error_code error;
-  const bool created = fs::create_directories(directory, error);
-  if (error) {
-    throw ConnectionError(address_of(0), "start",
-                          "cannot create " + directory + ": " + error.message());
-  }
-  return created;
-}
-
-std::string absolute_path(const std::string& path) {
-  std::error_code error;
-  const fs::path absolute = fs::absolute(path, error);
-  return error ? path : absolute.lexically_normal().string();
-}
-
 std::string redis_server_binary(const LocalCluster::Options& options) {
   if (!options.binary.empty()) return options.binary;
   if (auto found = find_redis_server_binary()) return *found;
@@ -462,107 +427,15 @@ std::string detached_node_directory(const std::string& directory, std::uint16_t 
   return directory + "/" + std::to_string(port);
 }
 
-std::string pid_file_of(const std::string& node_directory) { return node_directory + "/redis.pid"; }
-
-std::optional<pid_t> read_pid_file(const std::string& path) {
-  std::ifstream file(path);
-  long pid = 0;
-  if (!(file >> pid) || pid <= 1) return std::nullopt;
-  return static_cast<pid_t>(pid);
-}
-
-/// Alive and not a zombie (a daemon's parent is init or a subreaper that may reap it late).
-bool process_alive(pid_t pid) {
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string text;
-  if (!std::getline(stat, text)) return ::kill(pid, 0) == 0;
-  const std::size_t name_end = text.rfind(')');
-  return name_end == std::string::npos || name_end + 2 >= text.size() || text[name_end + 2] != 'Z';
-}
-
-/// A live redis-server process serving `port`: a pid from a stale pid file may belong to anything
-/// by now. Redis sets its process title to "redis-server 127.0.0.1:PORT [cluster]".
-bool is_redis_server_on(pid_t pid, std::uint16_t port) {
-  if (!process_alive(pid)) return false;
-  std::ifstream comm("/proc/" + std::to_string(pid) + "/comm");
-  std::string name;
-  if (!std::getline(comm, name) || name.rfind("redis-server", 0) != 0) return false;
-  std::ifstream cmdline("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
-  std::string title((std::istreambuf_iterator<char>(cmdline)), std::istreambuf_iterator<char>());
-  std::replace(title.begin(), title.end(), '\0', ' ');
-  title += ' ';
-  const std::string wanted = ":" + std::to_string(port);
-  for (std::size_t at = title.find(wanted); at != std::string::npos; at = title.find(wanted, at + 1)) {
-    const char after = title[at + wanted.size()];
-    if (after < '0' || after > '9') return true;
-  }
-  return false;
-}
-
-bool wait_for_process_exit(pid_t pid, milliseconds timeout) {
-  const auto deadline = Clock::now() + timeout;
-  while (process_alive(pid)) {
-    if (Clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(milliseconds{20});
-  }
-  return true;
-}
-
-/// The process_id in INFO server, or none when the node does not answer.
-std::optional<pid_t> reported_pid(const NodeAddress& address) {
-  NodeClient client(address, milliseconds{1000});
-  const Reply reply = client.command({"INFO", "server"});
-  if (!is_text_reply(reply)) return std::nullopt;
-  const auto pid = info_field(reply_text(reply), "process_id");
-  if (!pid) return std::nullopt;
-  return static_cast<pid_t>(std::atol(pid->c_str()));
-}
-
-/// SHUTDOWN NOSAVE NOW (NOW: a master does not wait for lagging replicas; Redis >= 7), then
-/// without NOW for an older server that refuses it.
-void send_shutdown(const NodeAddress& address) {
-  NodeClient client(address, milliseconds{1000});
-  const Reply reply = client.command({"SHUTDOWN", "NOSAVE", "NOW"});
-  if (reply && reply->type == REDIS_REPLY_ERROR) {
-    NodeClient retry(address, milliseconds{1000});
-    retry.command({"SHUTDOWN", "NOSAVE"}); // success closes the connection: no reply
-  }
-}
-
-/// Starts one daemonized node; returns once it answers PING.
+/// Starts one daemonized node of a new, empty cluster; returns once it answers PING.
 void start_detached_node(const std::string& binary, std::uint16_t port,
                          const std::string& node_directory, const LocalCluster::Options& options,
                          Clock::time_point deadline) {
-  const std::string address = address_of(port);
-  create_directory(node_directory);
-  for (const char* stale : {"nodes.conf", "redis.pid"}) {
-    std::error_code ignored;
-    fs::remove(node_directory + "/" + stale, ignored); // always a new, empty cluster
-  }
+  std::error_code ignored;
+  fs::remove(node_directory + "/nodes.conf", ignored); // always a new, empty cluster
   RedisServerProcess::Options node;
   node.extra_args = cluster_arguments(options, node_directory);
-  node.extra_args.insert(node.extra_args.end(),
-                         {"--daemonize", "yes", "--pidfile", pid_file_of(node_directory)});
-  const std::vector<std::string> argv =
-      RedisServerProcess::command_line(binary, port, node_directory, node);
-  const std::string log_file = node_directory + "/redis.log";
-  const ProgramOutput output = run_program(argv, std::min(node_start_timeout, remaining_until(deadline)));
-  if (output.exit_status != 0) {
-    throw ConnectionError(address, "start",
-                          "redis-server " + binary + " exited with status " +
-                              std::to_string(output.exit_status) + ": " +
-                              last_lines(output.standard_output + output.standard_error) +
-                              "; end of " + log_file + ":\n" + detail::tail_of_file(log_file));
-  }
-  const auto node_deadline = std::min(deadline, Clock::now() + node_start_timeout);
-  while (!redis_answers(loopback, port, milliseconds{250})) {
-    if (Clock::now() >= node_deadline) {
-      throw ConnectionError(address, "start",
-                            "redis-server did not answer PING in time; end of " + log_file + ":\n" +
-                                detail::tail_of_file(log_file));
-    }
-    std::this_thread::sleep_for(milliseconds{20});
-  }
+  detail::start_daemon(binary, port, node_directory, node, deadline);
 }
 
 std::vector<NodeAddress> port_range(std::uint16_t base_port, int count) {
@@ -820,38 +693,10 @@ std::size_t LocalCluster::stop_detached(std::uint16_t base_port, int count,
                                         const std::string& directory) {
   const std::string root =
       directory.empty() ? default_detached_directory(base_port) : absolute_path(directory);
-  std::size_t stopped = 0;
-  // First every node is asked to shut down, then each is waited for: together, not one by one.
-  std::vector<std::pair<std::string, pid_t>> waiting;
-  for (const NodeAddress& address : port_range(base_port, count)) {
-    const std::string pid_file = pid_file_of(detached_node_directory(root, address.port));
-    const std::optional<pid_t> pid = read_pid_file(pid_file);
-    const std::optional<pid_t> answering_pid = reported_pid(address);
-    // A server that is not the pid file's process holds the port: not ours, left alone.
-    if (!pid || !is_redis_server_on(*pid, address.port) || (answering_pid && answering_pid != pid)) {
-      std::error_code ignored;
-      fs::remove(pid_file, ignored); // stale
-      continue;
-    }
-    ++stopped;
-    if (answering_pid) {
-      send_shutdown(address);
-    } else {
-      // Ours but not answering (paused, hung): a signal does what SHUTDOWN cannot.
-      ::kill(*pid, SIGTERM);
-      ::kill(*pid, SIGCONT);
-    }
-    waiting.emplace_back(pid_file, *pid);
-  }
-  for (const auto& [pid_file, pid] : waiting) {
-    if (!wait_for_process_exit(pid, detached_stop_timeout) && process_alive(pid)) {
-      ::kill(pid, SIGKILL);
-      wait_for_process_exit(pid, detached_stop_timeout);
-    }
-    std::error_code ignored;
-    fs::remove(pid_file, ignored); // redis removes it on a clean exit, not after SIGKILL
-  }
-  return stopped;
+  std::vector<std::pair<NodeAddress, std::string>> daemons;
+  for (const NodeAddress& address : port_range(base_port, count))
+    daemons.emplace_back(address, detached_node_directory(root, address.port));
+  return detail::stop_daemons(daemons);
 }
 
 std::vector<LocalClusterNodeStatus> LocalCluster::status_of(std::uint16_t base_port, int count) {

@@ -4,6 +4,7 @@
 // client (the launchers must work when the toolkit's own connections are what is being tested).
 
 #include "redis_toolkit/config.hpp"
+#include "redis_toolkit/server_launcher.hpp"
 
 #include <hiredis/hiredis.h>
 
@@ -11,6 +12,7 @@
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <sys/types.h>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -89,5 +91,32 @@ inline std::optional<std::string> info_field(const std::string& text, const std:
   }
   return std::nullopt;
 }
+
+// ---- the launchers' files, ports and daemons (local_nodes.cpp) ----
+
+/// Whether a server could bind `port` on 127.0.0.1 now.
+bool loopback_port_free(std::uint16_t port);
+/// The end of `text`, at most `max_bytes`, from a line start.
+std::string last_lines(const std::string& text, std::size_t max_bytes = 1500);
+/// Creates `directory` when missing; true when it was created here. Throws ConnectionError.
+bool create_directory(const std::string& directory);
+std::string absolute_path(const std::string& path);
+
+std::string pid_file_of(const std::string& daemon_directory); ///< DIR/redis.pid
+/// Alive and not a zombie.
+bool process_alive(pid_t pid);
+
+/// Starts one daemonized redis-server on `port` in `directory` (created; a stale pid file there is
+/// removed): RedisServerProcess::command_line with `process`'s settings, then --daemonize yes and
+/// a pid file. Returns once it answers PING; throws ConnectionError with its log's tail.
+void start_daemon(const std::string& binary, std::uint16_t port, const std::string& directory,
+                  const RedisServerProcess::Options& process,
+                  std::chrono::steady_clock::time_point deadline);
+
+/// Stops the daemons at `daemons` (each address with the directory it was started in): SHUTDOWN
+/// NOSAVE (or SIGTERM for one that does not answer), then SIGKILL for one still alive after 5 s;
+/// all asked first, then waited for together. A server at an address that is not its pid file's
+/// process is left alone. Returns how many were running.
+std::size_t stop_daemons(const std::vector<std::pair<NodeAddress, std::string>>& daemons);
 
 } // namespace redis_toolkit::detail

@@ -121,6 +121,15 @@ bool same_node(const NodeAddress& a, const NodeAddress& b) {
   return a.port == b.port && host(a.host) == host(b.host);
 }
 
+/// Replicas copy the master at once over the socket: a new replica is in sync in milliseconds.
+std::vector<std::string> server_arguments(const LocalSentinel::Options& options, int index,
+                                          std::uint16_t master_port) {
+  std::vector<std::string> arguments{"--repl-diskless-sync", "yes", "--repl-diskless-sync-delay", "0"};
+  if (index > 0) arguments.insert(arguments.end(), {"--replicaof", loopback, std::to_string(master_port)});
+  arguments.insert(arguments.end(), options.extra_args.begin(), options.extra_args.end());
+  return arguments;
+}
+
 std::string sentinel_config(const LocalSentinel::Options& options, std::uint16_t master_port) {
   const std::string name = options.master_name;
   return "sentinel monitor " + name + " " + loopback + " " + std::to_string(master_port) + " " +
@@ -156,18 +165,12 @@ LocalSentinel LocalSentinel::start(Options options) {
     process.start_timeout = std::clamp(remaining_until(deadline), milliseconds{1}, process_start_timeout);
     return process;
   };
-  // Replicas copy the master at once over the socket: a new replica is in sync in milliseconds.
-  const std::vector<std::string> replication{"--repl-diskless-sync", "yes",
-                                             "--repl-diskless-sync-delay", "0"};
   for (int index = 0; index <= options.replicas; ++index) {
     const auto port = options.base_port == 0 ? std::uint16_t{0}
                                              : static_cast<std::uint16_t>(options.base_port + index);
     RedisServerProcess::Options server = process_options(port, "server-" + std::to_string(index));
-    server.extra_args = replication;
-    if (index > 0)
-      server.extra_args.insert(server.extra_args.end(),
-                               {"--replicaof", loopback, std::to_string(deployment.servers_[0].port())});
-    server.extra_args.insert(server.extra_args.end(), options.extra_args.begin(), options.extra_args.end());
+    server.extra_args = server_arguments(
+        options, index, index == 0 ? std::uint16_t{0} : deployment.servers_[0].port());
     deployment.servers_.push_back(RedisServerProcess::start(std::move(server)));
   }
   for (int index = 0; index < options.sentinels; ++index) {
@@ -275,10 +278,16 @@ std::size_t LocalSentinel::wait_for_new_master(std::size_t old_master, milliseco
 }
 
 std::vector<std::string> LocalSentinel::health_problems() const {
+  return health_problems_at(options_.master_name, server_addresses(), sentinel_addresses());
+}
+
+std::vector<std::string> LocalSentinel::health_problems_at(const std::string& master_name,
+                                                           const std::vector<NodeAddress>& servers,
+                                                           const std::vector<NodeAddress>& sentinels) {
   std::vector<std::string> problems;
   std::vector<SentinelView> views;
-  for (const NodeAddress& address : sentinel_addresses()) {
-    SentinelView view = ask_sentinel(address, options_.master_name);
+  for (const NodeAddress& address : sentinels) {
+    SentinelView view = ask_sentinel(address, master_name);
     if (view.answering) views.push_back(std::move(view));
   }
   if (views.empty()) return {"no sentinel answers"};
@@ -297,7 +306,7 @@ std::vector<std::string> LocalSentinel::health_problems() const {
 
   // The servers that answer now, and what each says of its replication.
   std::size_t live_replicas = 0;
-  for (const NodeAddress& server : server_addresses()) {
+  for (const NodeAddress& server : servers) {
     const auto replication = replication_of(server);
     if (!replication) continue;
     const std::string role = info_field(*replication, "role").value_or("");
@@ -390,6 +399,139 @@ void LocalSentinel::stop() noexcept {
     }
     for (std::thread& stopper : stoppers) stopper.join();
   }
+}
+
+// ---- the detached form ----
+
+std::string LocalSentinel::default_detached_directory(std::uint16_t base_port) {
+  const char* base = std::getenv("TMPDIR");
+  return std::string(base && *base ? base : "/tmp") + "/rtk-sentinel-" + std::to_string(base_port);
+}
+
+namespace {
+
+LocalSentinel::Options detached_defaults(LocalSentinel::Options options) {
+  if (options.base_port == 0) options.base_port = LocalSentinel::default_detached_base_port;
+  options.directory = options.directory.empty()
+                          ? LocalSentinel::default_detached_directory(options.base_port)
+                          : detail::absolute_path(options.directory);
+  return options;
+}
+
+std::string daemon_directory(const LocalSentinel::Options& options, std::uint16_t port) {
+  return options.directory + "/" + std::to_string(port);
+}
+
+} // namespace
+
+std::vector<NodeAddress> LocalSentinel::detached_servers(const Options& given) {
+  const Options options = detached_defaults(given);
+  std::vector<NodeAddress> result;
+  for (int index = 0; index <= options.replicas; ++index)
+    result.push_back(NodeAddress{loopback, static_cast<std::uint16_t>(options.base_port + index)});
+  return result;
+}
+
+std::vector<NodeAddress> LocalSentinel::detached_sentinels(const Options& given) {
+  const Options options = detached_defaults(given);
+  std::vector<NodeAddress> result;
+  for (int index = 0; index < options.sentinels; ++index)
+    result.push_back(NodeAddress{
+        loopback, static_cast<std::uint16_t>(options.base_port + sentinel_port_offset + index)});
+  return result;
+}
+
+void LocalSentinel::start_detached(Options given) {
+  const Options options = detached_defaults(std::move(given));
+  validate(options);
+  const auto deadline = Clock::now() + options.start_timeout;
+  const std::vector<NodeAddress> servers = detached_servers(options);
+  const std::vector<NodeAddress> sentinels = detached_sentinels(options);
+  std::vector<NodeAddress> all = servers;
+  all.insert(all.end(), sentinels.begin(), sentinels.end());
+  for (const NodeAddress& address : all) {
+    if (redis_answers(address.host, address.port, milliseconds{500}))
+      throw ConnectionError(address.to_string(), "start",
+                            "a server already answers there (a deployment that is up? see `rtk "
+                            "sentinel status` and `rtk sentinel down`)");
+    if (!detail::loopback_port_free(address.port))
+      throw ConnectionError(address.to_string(), "start", "the port is in use on 127.0.0.1");
+  }
+  std::string binary = options.binary.empty() ? find_redis_server_binary().value_or("") : options.binary;
+  if (binary.empty())
+    throw ConnectionError(servers.front().to_string(), "start",
+                          "redis-server not found; install it with `apt-get install redis-server`, "
+                          "or set RTK_REDIS_SERVER to the binary");
+  detail::create_directory(options.directory);
+  try {
+    for (std::size_t index = 0; index < servers.size(); ++index) {
+      RedisServerProcess::Options server;
+      server.extra_args = server_arguments(options, static_cast<int>(index), servers.front().port);
+      detail::start_daemon(binary, servers[index].port, daemon_directory(options, servers[index].port),
+                           server, deadline);
+    }
+    for (const NodeAddress& address : sentinels) {
+      RedisServerProcess::Options sentinel;
+      sentinel.enable_debug_command = false;
+      const std::string directory = daemon_directory(options, address.port);
+      detail::create_directory(directory);
+      // A new deployment each time: the sentinel's file starts from the monitor line again.
+      sentinel.config_file = directory + "/sentinel.conf";
+      std::ofstream(sentinel.config_file, std::ios::trunc) << sentinel_config(options, servers.front().port);
+      sentinel.extra_args = {"--sentinel"};
+      detail::start_daemon(binary, address.port, directory, sentinel, deadline);
+    }
+    for (;;) {
+      const std::vector<std::string> problems = health_problems_at(options.master_name, servers, sentinels);
+      if (problems.empty()) break;
+      if (Clock::now() >= deadline)
+        throw ConnectionError(sentinels.front().to_string(), "start",
+                              "not healthy within " + std::to_string(options.start_timeout.count()) +
+                                  " ms: " + join(problems));
+      std::this_thread::sleep_for(std::min(poll_interval, remaining_until(deadline)));
+    }
+  } catch (...) {
+    stop_detached(options);
+    throw;
+  }
+}
+
+std::size_t LocalSentinel::stop_detached(Options given) {
+  const Options options = detached_defaults(std::move(given));
+  std::size_t stopped = 0;
+  // Sentinels first: one that sees the servers go would start a failover.
+  for (const auto& group : {detached_sentinels(options), detached_servers(options)}) {
+    std::vector<std::pair<NodeAddress, std::string>> daemons;
+    for (const NodeAddress& address : group) daemons.emplace_back(address, daemon_directory(options, address.port));
+    stopped += detail::stop_daemons(daemons);
+  }
+  return stopped;
+}
+
+std::vector<LocalSentinelProcessStatus> LocalSentinel::status_of(Options given) {
+  const Options options = detached_defaults(std::move(given));
+  std::vector<LocalSentinelProcessStatus> result;
+  for (const NodeAddress& address : detached_servers(options)) {
+    LocalSentinelProcessStatus status;
+    status.address = address;
+    if (const auto replication = replication_of(address)) {
+      status.answering = true;
+      const std::string role = info_field(*replication, "role").value_or("");
+      status.role = role == "slave" ? "replica" : role;
+      status.master_link_up = info_field(*replication, "master_link_status").value_or("") == "up";
+    }
+    result.push_back(std::move(status));
+  }
+  for (const NodeAddress& address : detached_sentinels(options)) {
+    LocalSentinelProcessStatus status;
+    status.address = address;
+    const SentinelView view = ask_sentinel(address, options.master_name);
+    status.answering = view.answering;
+    if (view.answering) status.role = "sentinel";
+    if (view.master) status.named_master = view.master->to_string();
+    result.push_back(std::move(status));
+  }
+  return result;
 }
 
 } // namespace redis_toolkit

@@ -3,6 +3,7 @@
 #include "cluster_commands.hpp"
 #include "data_commands.hpp"
 #include "failover_sim_runner.hpp"
+#include "sentinel_commands.hpp"
 
 #include "redis_toolkit/errors.hpp"
 
@@ -210,8 +211,9 @@ const std::vector<OptionSpec>& option_table() {
       {"rounds", "N", "bench: rounds per figure (default 3; 1 with --short)", command, record_count},
       {"only", "LIST", "bench: only these scenarios, comma-separated: blocking, in-flight, "
        "callers, batches, pubsub, codec, commands, failover, metrics", command, record_text},
-      {"base-port", "P", "first of the six node ports", command, record_port},
-      {"dir", "D", "directory for the nodes' files", command, record_text},
+      {"base-port", "P", "cluster: first of the six node ports; sentinel: first of the three "
+       "server ports (the sentinels on P+20000 ..)", command, record_port},
+      {"dir", "D", "directory for the nodes' files (cluster, sentinel)", command, record_text},
       {"scenario", "FILE.toml", "failover-sim: the scenario (default: the master kill of "
        "config/failover/master_kill.toml)", command, record_text},
       {"duration", "S", "failover-sim: run the workload S seconds (overrides the scenario's)",
@@ -456,6 +458,9 @@ const std::vector<CommandSpec>& command_table() {
       {"cluster", "cluster up|down|status [--base-port P] [--dir D]",
        "a local 3-master 3-replica cluster of redis-server processes",
        1, 1, {"base-port", "dir"}, {"up", "down", "status"}, run_cluster},
+      {"sentinel", "sentinel up|down|status [--base-port P] [--dir D]",
+       "a local master, 2 replicas and 3 sentinels watching 'mymaster', of redis-server processes",
+       1, 1, {"base-port", "dir"}, {"up", "down", "status"}, run_sentinel},
       {"failover-sim", "failover-sim [...]",
        "the failover simulation harness ([--scenario FILE.toml] [--duration S] [--durable] "
        "[--report-dir D] [--metrics-listen HOST:PORT]): one JSON report line, a Markdown report in D (default .); exit 1 when "

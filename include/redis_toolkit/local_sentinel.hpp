@@ -24,6 +24,15 @@
 
 namespace redis_toolkit {
 
+/// What one process of a local Sentinel deployment says about itself; for `rtk sentinel status`.
+struct LocalSentinelProcessStatus {
+  NodeAddress address;
+  bool answering = false;
+  std::string role;            ///< "master", "replica" or "sentinel"; empty when not answering
+  bool master_link_up = false; ///< replicas: master_link_status:up
+  std::string named_master;    ///< sentinels: the master they name ("host:port"), empty if none
+};
+
 class LocalSentinel {
 public:
   struct Options {
@@ -86,6 +95,30 @@ public:
 
   /// Stops every process, all at once; idempotent.
   void stop() noexcept;
+
+  // ---- the detached form, for `rtk sentinel up|down|status` ----
+  static constexpr std::uint16_t default_detached_base_port = 6400;
+  /// $TMPDIR/rtk-sentinel-<base_port> (/tmp when TMPDIR is not set).
+  static std::string default_detached_directory(std::uint16_t base_port);
+  /// The servers' and the sentinels' addresses of a detached deployment with `options`
+  /// (base_port 0: default_detached_base_port).
+  static std::vector<NodeAddress> detached_servers(const Options& options);
+  static std::vector<NodeAddress> detached_sentinels(const Options& options);
+  /// Starts daemonized servers and sentinels (each in `directory`/<port>, default
+  /// default_detached_directory()) and waits until healthy; the processes outlive this process.
+  /// Throws like start(), and ConnectionError when a server already answers on one of the ports.
+  /// A failed start stops what it started.
+  static void start_detached(Options options);
+  /// Stops the detached deployment's processes started from its directory (sentinels first);
+  /// returns how many were running. A server on those ports not started there is left alone.
+  static std::size_t stop_detached(Options options);
+  /// Every process of the detached deployment, servers first.
+  static std::vector<LocalSentinelProcessStatus> status_of(Options options);
+  /// What keeps the processes at these addresses from being a healthy deployment (the rules of
+  /// wait_until_healthy); empty when healthy. Asks once, never waits.
+  static std::vector<std::string> health_problems_at(const std::string& master_name,
+                                                     const std::vector<NodeAddress>& servers,
+                                                     const std::vector<NodeAddress>& sentinels);
 
 private:
   LocalSentinel() = default;

@@ -10,7 +10,13 @@
 
 #include <cerrno>
 #include <csignal>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <netinet/in.h>
+#include <sstream>
+#include <sys/socket.h>
+#include <unistd.h>
 
 using namespace std::chrono_literals;
 using namespace redis_toolkit;
@@ -28,6 +34,76 @@ std::string role_of(std::uint16_t port) {
 long long milliseconds_since(Clock::time_point start) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
 }
+
+/// Gone, or a zombie nobody has reaped yet (a daemon's parent may be a PID 1 that does not reap).
+bool process_gone(pid_t pid) {
+  if (::kill(pid, 0) != 0) return errno == ESRCH;
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string text;
+  if (!std::getline(stat, text)) return true;
+  const std::size_t name_end = text.rfind(')');
+  return name_end != std::string::npos && name_end + 2 < text.size() && text[name_end + 2] == 'Z';
+}
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+bool port_free(std::uint16_t port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  const int enable = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &enable, sizeof enable);
+  sockaddr_in endpoint{};
+  endpoint.sin_family = AF_INET;
+  endpoint.sin_port = htons(port);
+  endpoint.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const bool bound = ::bind(fd, reinterpret_cast<const sockaddr*>(&endpoint), sizeof endpoint) == 0;
+  ::close(fd);
+  return bound;
+}
+
+/// A base port P with the servers' P..P+2 and the sentinels' P+20000..P+20002 free: P in
+/// 3000..5999, so neither range meets the cluster tests' (20000.. and their bus ports 30000..) nor
+/// the kernel's ephemeral ports (32768 and up) where the other tests' free ports come from.
+std::uint16_t free_base_port() {
+  constexpr int low = 3000;
+  constexpr int high = 6000;
+  const int start = low + static_cast<int>(::getpid() % 300) * 7;
+  for (int step = 0; step < (high - low); step += 7) {
+    const int base = low + (start - low + step) % (high - low);
+    bool all_free = true;
+    for (int offset = 0; offset < 3 && all_free; ++offset)
+      all_free = port_free(static_cast<std::uint16_t>(base + offset)) &&
+                 port_free(static_cast<std::uint16_t>(base + 20000 + offset));
+    if (all_free) return static_cast<std::uint16_t>(base);
+  }
+  throw std::runtime_error("no free base port in 3000..5999 for a sentinel deployment");
+}
+
+struct RtkSentinelFixture {
+  std::uint16_t base_port = free_base_port();
+  std::filesystem::path directory =
+      std::filesystem::temp_directory_path() /
+      ("rtk-sentinel-test-" + std::to_string(::getpid()) + "-" + std::to_string(base_port));
+
+  ~RtkSentinelFixture() {
+    // Whatever happened in the test, no daemon outlives it.
+    LocalSentinel::Options options;
+    options.base_port = base_port;
+    options.directory = directory.string();
+    LocalSentinel::stop_detached(options);
+    std::error_code ignored;
+    std::filesystem::remove_all(directory, ignored);
+  }
+
+  ProgramOutput rtk(const std::string& action) {
+    const char* executable = std::getenv("RTK_RTK_EXE");
+    BOOST_REQUIRE_MESSAGE(executable != nullptr, "RTK_RTK_EXE must name the rtk binary");
+    return run_program({executable, "sentinel", action, "--base-port", std::to_string(base_port),
+                        "--dir", directory.string()},
+                       90s);
+  }
+};
 
 } // namespace
 
@@ -116,6 +192,60 @@ BOOST_AUTO_TEST_CASE(options_out_of_range_are_refused_before_anything_starts) {
   options = {};
   options.master_name = "two words";
   BOOST_CHECK_THROW(LocalSentinel::start(options), ValidationError);
+}
+
+BOOST_FIXTURE_TEST_CASE(rtk_sentinel_up_status_down, RtkSentinelFixture) {
+  const auto started = Clock::now();
+  const ProgramOutput up = rtk("up");
+  BOOST_TEST_MESSAGE("rtk sentinel up: " << milliseconds_since(started) << " ms\n" << up.standard_output);
+  BOOST_TEST_REQUIRE(up.exit_status == 0, up.standard_error);
+  const std::string master = "127.0.0.1:" + std::to_string(base_port);
+  std::string sentinels;
+  for (int offset = 0; offset < 3; ++offset)
+    sentinels += (offset ? "," : "") + std::string("127.0.0.1:") + std::to_string(base_port + 20000 + offset);
+  BOOST_TEST(contains(up.standard_output, "sentinels: " + sentinels));
+  BOOST_TEST(contains(up.standard_output, directory.string()));
+
+  // The daemons outlived rtk: the sentinels name the master, which replicates to both replicas.
+  std::vector<pid_t> pids;
+  for (int offset : {0, 1, 2, 20000, 20001, 20002}) {
+    std::ifstream pid_file(directory / std::to_string(base_port + offset) / "redis.pid");
+    pid_t pid = 0;
+    BOOST_TEST_REQUIRE(static_cast<bool>(pid_file >> pid));
+    pids.push_back(pid);
+  }
+  BOOST_TEST(rtk_test::run_redis_cli(base_port, {"SET", "k", "v"}) == "OK");
+  BOOST_TEST(rtk_test::run_redis_cli(base_port, {"WAIT", "2", "5000"}) == "2");
+  BOOST_TEST(contains(rtk_test::run_redis_cli(static_cast<std::uint16_t>(base_port + 20001),
+                                              {"SENTINEL", "GET-MASTER-ADDR-BY-NAME", "mymaster"}),
+                      std::to_string(base_port)));
+
+  const ProgramOutput status = rtk("status");
+  BOOST_TEST(status.exit_status == 0, status.standard_error);
+  BOOST_TEST(contains(status.standard_output, master + " master\n"));
+  std::istringstream lines(status.standard_output);
+  int replicas = 0, watching = 0;
+  for (std::string line; std::getline(lines, line);) {
+    replicas += contains(line, " replica link=up");
+    watching += contains(line, " sentinel master=" + master);
+  }
+  BOOST_TEST(replicas == 2);
+  BOOST_TEST(watching == 3);
+  BOOST_TEST(contains(status.standard_output, "healthy\n"));
+
+  const ProgramOutput again = rtk("up"); // refuses, and touches nothing
+  BOOST_TEST(again.exit_status == 1);
+  BOOST_TEST(contains(again.standard_error, "already answers"), again.standard_error);
+  BOOST_TEST(rtk("status").exit_status == 0);
+
+  const ProgramOutput down = rtk("down");
+  BOOST_TEST(down.exit_status == 0, down.standard_error);
+  BOOST_TEST(contains(down.standard_output, "stopped 6 of 6 processes"));
+  for (pid_t pid : pids) BOOST_TEST(process_gone(pid), "pid " << pid << " is still running");
+  const ProgramOutput after = rtk("status");
+  BOOST_TEST(after.exit_status == 1);
+  BOOST_TEST(contains(after.standard_output, master + " down"));
+  BOOST_TEST(contains(after.standard_error, "nothing answers"));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
