@@ -48,8 +48,11 @@ fuzz() { # fuzz SECONDS: each libFuzzer target for that long, on a copy of the c
   done
 }
 
-sanitizer_flags=(-DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG"
-                 -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG")
+# GCC 12 at -O1 with the sanitizers' instrumentation reports uninitialized reads that are not
+# there (a std::variant temporary in fault_tests): -Wmaybe-uninitialized stays on, as an error, in
+# the normal -O2 build, which sees the same code.
+sanitizer_flags=(-DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG -Wno-maybe-uninitialized"
+                 -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG -Wno-maybe-uninitialized")
 
 case "${1:-}" in
   demo)
