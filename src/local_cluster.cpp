@@ -48,10 +48,6 @@ const char* const install_hint =
 
 std::string address_of(std::uint16_t port) { return std::string(loopback) + ":" + std::to_string(port); }
 
-milliseconds remaining_until(Clock::time_point deadline) {
-  return std::max(milliseconds{0},
-                  std::chrono::duration_cast<milliseconds>(deadline - Clock::now()));
-}
 
 std::string join(const std::vector<std::string>& parts, const std::string& separator) {
   std::string text;
@@ -71,6 +67,7 @@ using detail::absolute_path;
 using detail::create_directory;
 using detail::last_lines;
 using detail::loopback_port_free;
+using detail::remaining_until;
 
 // ---- what one node says ----
 
@@ -404,16 +401,6 @@ void create_cluster(const std::vector<NodeAddress>& addresses, const LocalCluste
   }
 }
 
-std::string make_cluster_directory() {
-  const char* base = std::getenv("TMPDIR");
-  std::string pattern = std::string(base && *base ? base : "/tmp") + "/rtk-cluster-XXXXXX";
-  if (::mkdtemp(pattern.data()) == nullptr) {
-    throw ConnectionError(address_of(0), "start",
-                          "mkdtemp " + pattern + ": " + std::strerror(errno));
-  }
-  return pattern;
-}
-
 std::string redis_server_binary(const LocalCluster::Options& options) {
   if (!options.binary.empty()) return options.binary;
   if (auto found = find_redis_server_binary()) return *found;
@@ -458,7 +445,7 @@ LocalCluster LocalCluster::start(Options options) {
   LocalCluster cluster; // from here on, its destructor cleans up after any failure
   cluster.options_ = options;
   if (options.directory.empty()) {
-    cluster.directory_ = make_cluster_directory();
+    cluster.directory_ = detail::make_temporary_directory("rtk-cluster");
     cluster.owns_directory_ = true;
   } else {
     cluster.directory_ = absolute_path(options.directory);
@@ -624,26 +611,7 @@ std::vector<LocalClusterNodeStatus> LocalCluster::status() const {
   return result;
 }
 
-void LocalCluster::stop() noexcept {
-  const auto stop_node = [](RedisServerProcess& node) {
-    try {
-      node.stop();
-    } catch (...) {
-      // stop() throws only for a failed kill(); the node's destructor tries again.
-    }
-  };
-  // One thread per node: each stop waits for its server to exit (a master may take a moment), so
-  // together they take as long as the slowest one rather than the sum.
-  std::vector<std::thread> stoppers;
-  for (RedisServerProcess& node : nodes_) {
-    try {
-      stoppers.emplace_back(stop_node, std::ref(node));
-    } catch (...) {
-      stop_node(node); // no thread to be had: stop it here
-    }
-  }
-  for (std::thread& stopper : stoppers) stopper.join();
-}
+void LocalCluster::stop() noexcept { detail::stop_all(nodes_); }
 
 std::vector<std::string> LocalCluster::health_problems(const std::vector<NodeAddress>& nodes) {
   return problems_in(query_nodes(nodes, true));

@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
+#include <cstring>
+#include <functional>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -27,10 +29,6 @@ constexpr milliseconds daemon_start_timeout{10000}; ///< one daemon, from exec t
 constexpr milliseconds daemon_stop_timeout{5000};
 
 std::string address_of(std::uint16_t port) { return std::string(loopback) + ":" + std::to_string(port); }
-
-milliseconds remaining_until(Clock::time_point deadline) {
-  return std::max(milliseconds{0}, std::chrono::duration_cast<milliseconds>(deadline - Clock::now()));
-}
 
 std::optional<pid_t> read_pid_file(const std::string& path) {
   std::ifstream file(path);
@@ -89,6 +87,33 @@ void send_shutdown(const NodeAddress& address) {
 }
 
 } // namespace
+
+std::string make_temporary_directory(const std::string& prefix) {
+  const char* base = std::getenv("TMPDIR");
+  std::string pattern = std::string(base && *base ? base : "/tmp") + "/" + prefix + "-XXXXXX";
+  if (::mkdtemp(pattern.data()) == nullptr)
+    throw ConnectionError(address_of(0), "start", "mkdtemp " + pattern + ": " + std::strerror(errno));
+  return pattern;
+}
+
+void stop_all(std::vector<RedisServerProcess>& processes) noexcept {
+  const auto stop_process = [](RedisServerProcess& process) {
+    try {
+      process.stop();
+    } catch (...) {
+      // stop() throws only for a failed kill(); the process's destructor tries again.
+    }
+  };
+  std::vector<std::thread> stoppers;
+  for (RedisServerProcess& process : processes) {
+    try {
+      stoppers.emplace_back(stop_process, std::ref(process));
+    } catch (...) {
+      stop_process(process); // no thread to be had: stop it here
+    }
+  }
+  for (std::thread& stopper : stoppers) stopper.join();
+}
 
 bool loopback_port_free(std::uint16_t port) {
   const int socket_fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);

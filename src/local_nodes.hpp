@@ -94,6 +94,20 @@ inline std::optional<std::string> info_field(const std::string& text, const std:
 
 // ---- the launchers' files, ports and daemons (local_nodes.cpp) ----
 
+/// The time left until `deadline`, never negative.
+inline std::chrono::milliseconds remaining_until(std::chrono::steady_clock::time_point deadline) {
+  return std::max(std::chrono::milliseconds{0},
+                  std::chrono::duration_cast<std::chrono::milliseconds>(
+                      deadline - std::chrono::steady_clock::now()));
+}
+
+/// A fresh directory $TMPDIR/<prefix>-XXXXXX (/tmp without TMPDIR). Throws ConnectionError.
+std::string make_temporary_directory(const std::string& prefix);
+
+/// Stops every process at once (each stop waits for its exit: together they take as long as the
+/// slowest one, not the sum). Never throws.
+void stop_all(std::vector<RedisServerProcess>& processes) noexcept;
+
 /// Whether a server could bind `port` on 127.0.0.1 now.
 bool loopback_port_free(std::uint16_t port);
 /// The end of `text`, at most `max_bytes`, from a line start.

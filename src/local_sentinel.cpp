@@ -25,6 +25,7 @@ using detail::HiredisReply;
 using detail::info_field;
 using detail::is_text_reply;
 using detail::NodeClient;
+using detail::remaining_until;
 using detail::reply_text;
 using std::chrono::milliseconds;
 
@@ -33,10 +34,6 @@ constexpr int sentinel_port_offset = 20000;
 constexpr milliseconds query_timeout{500};
 constexpr milliseconds poll_interval{100};
 constexpr milliseconds process_start_timeout{10000};
-
-milliseconds remaining_until(Clock::time_point deadline) {
-  return std::max(milliseconds{0}, std::chrono::duration_cast<milliseconds>(deadline - Clock::now()));
-}
 
 std::string join(const std::vector<std::string>& parts) {
   std::string text;
@@ -61,14 +58,6 @@ void validate(const LocalSentinel::Options& options) {
   require(options.down_after.count() >= 100, "down_after must be at least 100 ms", "down_after");
   require(options.failover_timeout.count() >= 1000, "failover_timeout must be at least 1000 ms",
           "failover_timeout");
-}
-
-std::string make_directory() {
-  const char* base = std::getenv("TMPDIR");
-  std::string pattern = std::string(base && *base ? base : "/tmp") + "/rtk-sentinel-XXXXXX";
-  if (::mkdtemp(pattern.data()) == nullptr)
-    throw ConnectionError(loopback, "start", "mkdtemp " + pattern + ": " + std::strerror(errno));
-  return pattern;
 }
 
 /// A flat [field, value, ...] reply (SENTINEL MASTER, each of SENTINEL REPLICAS) as a map.
@@ -147,14 +136,11 @@ LocalSentinel LocalSentinel::start(Options options) {
   LocalSentinel deployment; // from here on, its destructor cleans up after any failure
   deployment.options_ = options;
   if (options.directory.empty()) {
-    deployment.directory_ = make_directory();
+    deployment.directory_ = detail::make_temporary_directory("rtk-sentinel");
     deployment.owns_directory_ = true;
   } else {
-    std::error_code error;
-    deployment.directory_ = fs::absolute(options.directory, error).lexically_normal().string();
-    deployment.owns_directory_ = fs::create_directories(deployment.directory_, error);
-    if (error)
-      throw ConnectionError(loopback, "start", "cannot create " + options.directory + ": " + error.message());
+    deployment.directory_ = detail::absolute_path(options.directory);
+    deployment.owns_directory_ = detail::create_directory(deployment.directory_);
   }
   auto process_options = [&](std::uint16_t port, const std::string& name) {
     RedisServerProcess::Options process;
@@ -380,25 +366,9 @@ std::size_t LocalSentinel::failover(milliseconds timeout) {
 }
 
 void LocalSentinel::stop() noexcept {
-  const auto stop_process = [](RedisServerProcess& process) {
-    try {
-      process.stop();
-    } catch (...) {
-      // stop() throws only for a failed kill(); the destructor tries again.
-    }
-  };
-  // Sentinels first (a sentinel seeing servers go would start a failover), all at once.
-  for (auto* group : {&sentinels_, &servers_}) {
-    std::vector<std::thread> stoppers;
-    for (RedisServerProcess& process : *group) {
-      try {
-        stoppers.emplace_back(stop_process, std::ref(process));
-      } catch (...) {
-        stop_process(process);
-      }
-    }
-    for (std::thread& stopper : stoppers) stopper.join();
-  }
+  // Sentinels first: one that sees the servers go would start a failover.
+  detail::stop_all(sentinels_);
+  detail::stop_all(servers_);
 }
 
 // ---- the detached form ----

@@ -1,6 +1,7 @@
 // LocalCluster and `rtk cluster up|status|down` against real redis-server processes: a 3-master
 // 3-replica cluster forms, heals after a master crashes, takes the crashed node back as a replica,
 // fails over by hand, and leaves no process behind.
+#include "daemon_checks.hpp"
 #include "redis_cli.hpp"
 
 #include "redis_toolkit/errors.hpp"
@@ -26,6 +27,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
+using rtk_test::port_free;
+using rtk_test::process_gone;
+
 using Clock = std::chrono::steady_clock;
 
 long long milliseconds_since(Clock::time_point start) {
@@ -36,28 +40,6 @@ bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
 
-/// Gone, or a zombie nobody has reaped yet (a daemon's parent may be a PID 1 that does not reap).
-bool process_gone(pid_t pid) {
-  if (::kill(pid, 0) != 0) return errno == ESRCH;
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string text;
-  if (!std::getline(stat, text)) return true;
-  const std::size_t name_end = text.rfind(')');
-  return name_end != std::string::npos && name_end + 2 < text.size() && text[name_end + 2] == 'Z';
-}
-
-bool port_free(std::uint16_t port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  const int enable = 1;
-  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &enable, sizeof enable);
-  sockaddr_in endpoint{};
-  endpoint.sin_family = AF_INET;
-  endpoint.sin_port = htons(port);
-  endpoint.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const bool bound = ::bind(fd, reinterpret_cast<const sockaddr*>(&endpoint), sizeof endpoint) == 0;
-  ::close(fd);
-  return bound;
-}
 
 /// A base port P with P..P+5 and their bus ports P+10000.. free, below the kernel's ephemeral
 /// range (32768 and up) where the other tests' free ports come from.

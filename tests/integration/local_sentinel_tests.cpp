@@ -1,6 +1,7 @@
 // LocalSentinel against real redis-server processes, the sentinels in sentinel mode: a master, two
 // replicas and three sentinels come up healthy, a killed master is replaced by a replica and comes
 // back as a replica, SENTINEL FAILOVER moves the master, and nothing is left behind.
+#include "daemon_checks.hpp"
 #include "redis_cli.hpp"
 
 #include "redis_toolkit/errors.hpp"
@@ -24,6 +25,9 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
+using rtk_test::port_free;
+using rtk_test::process_gone;
+
 std::string role_of(std::uint16_t port) {
   const std::string info = rtk_test::run_redis_cli(port, {"INFO", "replication"});
   const std::size_t at = info.find("role:");
@@ -35,32 +39,10 @@ long long milliseconds_since(Clock::time_point start) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
 }
 
-/// Gone, or a zombie nobody has reaped yet (a daemon's parent may be a PID 1 that does not reap).
-bool process_gone(pid_t pid) {
-  if (::kill(pid, 0) != 0) return errno == ESRCH;
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string text;
-  if (!std::getline(stat, text)) return true;
-  const std::size_t name_end = text.rfind(')');
-  return name_end != std::string::npos && name_end + 2 < text.size() && text[name_end + 2] == 'Z';
-}
-
 bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
 
-bool port_free(std::uint16_t port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  const int enable = 1;
-  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &enable, sizeof enable);
-  sockaddr_in endpoint{};
-  endpoint.sin_family = AF_INET;
-  endpoint.sin_port = htons(port);
-  endpoint.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const bool bound = ::bind(fd, reinterpret_cast<const sockaddr*>(&endpoint), sizeof endpoint) == 0;
-  ::close(fd);
-  return bound;
-}
 
 /// A base port P with the servers' P..P+2 and the sentinels' P+20000..P+20002 free: P in
 /// 3000..5999, so neither range meets the cluster tests' (20000.. and their bus ports 30000..) nor
