@@ -4,9 +4,12 @@
 #include "metrics_recorder.hpp"
 #include "node_connection.hpp"
 #include "pending_requests.hpp"
+#include "resp.hpp"
 #include "retry_policy.hpp"
 #include "slab.hpp"
+#include "subscriber.hpp"
 
+#include "redis_toolkit/errors.hpp"
 #include "redis_toolkit/logging.hpp"
 
 #include <caf/all.hpp>
@@ -218,6 +221,11 @@ struct RouterState {
   mutable std::size_t next_subscriber_node = 0;
   bool shutting_down = false;
   MetricsRecorder metrics; ///< written here only; read by (metrics_atom)
+  // Sentinel mode:
+  std::vector<caf::actor> sentinel_connections; ///< one per sentinel, made on first use
+  std::size_t sentinel_first = 0; ///< the sentinel that named the master last: asked first
+  std::size_t next_watched_sentinel = 0;
+  caf::actor sentinel_watch; ///< a subscriber on a sentinel's +switch-master
   static inline const char* name = "rtk_router";
 };
 
@@ -226,6 +234,7 @@ using Router = caf::io::stateful_broker<RouterState>;
 /// The server named in errors: the one server, or the cluster's seeds.
 std::string server_name(const RouterSettings& settings) {
   if (!settings.cluster) return settings.node.server();
+  if (settings.sentinel_mode()) return "sentinel master " + settings.sentinel_master_name;
   std::string seeds;
   for (const NodeAddress& seed : settings.seeds) seeds += (seeds.empty() ? "" : ",") + seed.to_string();
   return "cluster " + seeds;
@@ -241,7 +250,8 @@ std::int32_t pool_for(RouterState& state, const NodeAddress& address) {
   pool.settings = state.settings.node;
   pool.settings.host = address.host;
   pool.settings.port = address.port;
-  pool.settings.readonly = state.settings.readonly_mode;
+  // READONLY is a cluster command: a Sentinel-managed replica serves reads as it is.
+  pool.settings.readonly = state.settings.readonly_mode && !state.settings.sentinel_mode();
   pool.connections.resize(std::max<std::size_t>(1, state.settings.max_connections) +
                           reserved_connections);
   pool.statistics.server = address.to_string();
@@ -363,6 +373,11 @@ void take_reply(Router* self, Operation& operation, std::size_t index, Reply rep
       if (reply.text.rfind("TRYAGAIN", 0) == 0) ++state.metrics.redirections_tryagain;
       operation.failed.push_back(index);
       if (reply.text.rfind("CLUSTERDOWN", 0) == 0) request_refresh(self);
+    } else if (reply.text.rfind("LOADING", 0) == 0) {
+      // A restarted server (or a replica just promoted) still loading its data: retry, and ask
+      // who serves meanwhile.
+      operation.failed.push_back(index);
+      request_refresh(self);
     }
   } else if (reply.is_failure()) {
     operation.failed.push_back(index);
@@ -927,7 +942,7 @@ void start_discovery(Router* self);
 /// Where a subscriber of `slot` should connect: the slot's master; for any_slot (classic pub/sub,
 /// which every node serves) the first master, then replica, that is not `suspect`.
 std::string locate(const RouterState& state, std::int32_t slot, const std::string& suspect) {
-  if (slot >= 0 || !state.settings.cluster) {
+  if (slot >= 0 || !state.settings.cluster || state.settings.sentinel_mode()) {
     const std::int32_t node = master_for_slot(state, slot);
     return node < 0 ? std::string() : state.nodes[node].address.to_string();
   }
@@ -1077,8 +1092,11 @@ void query_topology(Router* self, std::uint64_t round, std::int32_t node, bool s
           [self, failed](caf::error& error) { failed(self->system().render(error)); });
 }
 
+void start_sentinel_discovery(Router* self);
+
 void start_discovery(Router* self) {
   auto& state = self->state;
+  if (state.settings.sentinel_mode()) return start_sentinel_discovery(self);
   auto& discovery = state.discovery;
   discovery.running = true;
   discovery.scheduled = false;
@@ -1106,6 +1124,208 @@ void start_discovery(Router* self) {
   discovery.ask_everyone = false;
   discovery.outstanding = candidates.size();
   for (std::int32_t node : candidates) query_topology(self, discovery.round, node, true);
+}
+
+// ---- Sentinel mode ----------------------------------------------------------------------------
+// Discovery asks one sentinel at a time, starting with the one that named the master last:
+// GET-MASTER-ADDR-BY-NAME, then ROLE on the server it names (a sentinel that has not yet seen a
+// failover names a demoted or dead master), then, with readonly_mode, its REPLICAS. The first
+// sentinel whose master says "master" wins; one that is down, does not know the name or names a
+// server that is not a master is skipped, and its reason kept for the error when all fail.
+
+const std::string switch_master_channel = "+switch-master";
+
+caf::actor sentinel_connection(Router* self, std::size_t index) {
+  auto& state = self->state;
+  state.sentinel_connections.resize(state.settings.sentinels.size());
+  caf::actor& connection = state.sentinel_connections[index];
+  if (!connection) {
+    ConnectionSettings settings = state.settings.sentinel_node;
+    settings.host = state.settings.sentinels[index].host;
+    settings.port = state.settings.sentinels[index].port;
+    connection = spawn_node_connection(self->system(), std::move(settings));
+    self->monitor(connection);
+  }
+  return connection;
+}
+
+/// One command to `target`, its one reply (a failure when the connection fails) to `then`; a
+/// reply for an older discovery round is dropped.
+template <typename Then>
+void ask_once(Router* self, const caf::actor& target, std::uint64_t round,
+              std::initializer_list<std::string_view> command, Then then) {
+  CommandBatch batch;
+  batch.count = 1;
+  resp::append_command(batch.encoded, command);
+  self->request(target, caf::infinite, exec_atom::value, std::move(batch))
+      .then(
+          [self, round, then](std::vector<Reply>& replies) mutable {
+            if (round != self->state.discovery.round || replies.empty()) return;
+            then(replies.front());
+          },
+          [self, round, then](caf::error& error) mutable {
+            if (round != self->state.discovery.round) return;
+            Reply failed = Reply::failure(Reply::Type::connection_failed, "",
+                                          self->system().render(error));
+            then(failed);
+          });
+}
+
+/// The sentinel after `suspect` in the list (the first one when there is no suspect).
+std::string sentinel_to_watch(RouterState& state, const std::string& suspect) {
+  const auto& sentinels = state.settings.sentinels;
+  if (sentinels.empty()) return std::string();
+  if (!suspect.empty()) ++state.next_watched_sentinel;
+  return sentinels[state.next_watched_sentinel % sentinels.size()].to_string();
+}
+
+/// Subscribes to +switch-master on one sentinel (moving to the next when it fails): a failover
+/// then reaches the router at once, not only through the next failed call.
+void watch_sentinels(Router* self) {
+  auto& state = self->state;
+  SubscriberSettings settings;
+  settings.connection = state.settings.sentinel_node;
+  settings.locator = caf::actor_cast<caf::actor>(self);
+  settings.slot = sentinel_slot;
+  settings.raw_payloads = true;
+  settings.retry_delay = std::chrono::milliseconds(500);
+  state.sentinel_watch = spawn_subscriber(self->system(), std::move(settings));
+  HandlerRef handler{caf::actor_cast<caf::actor>(self), nullptr, nullptr};
+  self->request(state.sentinel_watch, caf::infinite, subscribe_atom::value,
+                std::vector<std::string>{switch_master_channel}, std::move(handler), false)
+      .then([](caf::ok_atom) {},
+            [](caf::error&) {}); // only when the router ends first: nothing to do
+}
+
+void ask_sentinel(Router* self, std::uint64_t round, std::size_t attempt);
+
+void sentinel_skipped(Router* self, std::uint64_t round, std::size_t attempt,
+                      const std::string& reason) {
+  auto& discovery = self->state.discovery;
+  const std::size_t index =
+      (self->state.sentinel_first + attempt) % self->state.settings.sentinels.size();
+  discovery.errors += (discovery.errors.empty() ? "" : "; ") +
+                      self->state.settings.sentinels[index].to_string() + ": " + reason;
+  ask_sentinel(self, round, attempt + 1);
+}
+
+/// `sentinel` named `master`, which says it is one: route every slot to it.
+void apply_sentinel_master(Router* self, const NodeAddress& master,
+                           std::vector<NodeAddress> replicas, std::size_t sentinel) {
+  auto& state = self->state;
+  const std::optional<NodeAddress> before =
+      state.masters.empty() ? std::nullopt
+                            : std::optional<NodeAddress>(state.nodes[state.masters.front()].address);
+  if (!before || *before != master)
+    RTK_LOG_INFO("sentinel " << state.settings.sentinels[sentinel] << ": master "
+                             << state.settings.sentinel_master_name << " is " << master
+                             << (before ? " (was " + before->to_string() + ")" : std::string()));
+  state.sentinel_first = sentinel;
+  ClusterTopology topology;
+  topology.shards.push_back(ClusterShard{master, std::move(replicas),
+                                         {SlotRange{0, cluster_slot_count - 1}}});
+  state.discovery.answered = true;
+  apply_topology(self, topology, state.settings.sentinels[sentinel]);
+  discovery_finished(self);
+}
+
+/// The replicas a sentinel lists that are up and replicating (SENTINEL REPLICAS: per replica a
+/// flat field/value array).
+std::vector<NodeAddress> healthy_replicas(const Reply& reply) {
+  std::vector<NodeAddress> replicas;
+  if (!reply.is_array()) return replicas;
+  for (const Reply& entry : reply.elements) {
+    if (!entry.is_array()) continue;
+    std::map<std::string, std::string> fields;
+    for (std::size_t i = 0; i + 1 < entry.elements.size(); i += 2)
+      fields[entry.elements[i].text] = entry.elements[i + 1].text;
+    const std::string& flags = fields["flags"];
+    if (flags.find("s_down") != std::string::npos || flags.find("o_down") != std::string::npos ||
+        flags.find("disconnected") != std::string::npos || fields["master-link-status"] != "ok")
+      continue;
+    try {
+      replicas.push_back(NodeAddress::parse(fields["ip"] + ":" + fields["port"]));
+    } catch (const ValidationError&) {
+      // a replica entry without a usable address is not one to read from
+    }
+  }
+  return replicas;
+}
+
+void ask_sentinel(Router* self, std::uint64_t round, std::size_t attempt) {
+  auto& state = self->state;
+  const std::size_t count = state.settings.sentinels.size();
+  if (attempt == count) {
+    auto& discovery = state.discovery;
+    const std::string reason = "no sentinel named a reachable master for '" +
+                               state.settings.sentinel_master_name + "' (" + discovery.errors + ")";
+    if (!state.ready) {
+      fail_waiting(self, Reply::Type::connection_failed, reason);
+    } else {
+      if (reason != state.last_discovery_failure) RTK_LOG_WARN(reason);
+      state.last_discovery_failure = reason;
+      answer_locating(self);
+    }
+    discovery_finished(self);
+    return;
+  }
+  const std::size_t index = (state.sentinel_first + attempt) % count;
+  const std::string& name = state.settings.sentinel_master_name;
+  ask_once(
+      self, sentinel_connection(self, index), round,
+      {"SENTINEL", "GET-MASTER-ADDR-BY-NAME", name},
+      [self, round, attempt, index](Reply& named) {
+        if (named.is_failure() || named.is_error())
+          return sentinel_skipped(self, round, attempt, named.text);
+        if (named.is_nil())
+          return sentinel_skipped(self, round, attempt,
+                                  "does not monitor '" + self->state.settings.sentinel_master_name +
+                                      "'");
+        if (!named.is_array() || named.elements.size() != 2)
+          return sentinel_skipped(self, round, attempt, "an address reply of an unknown shape");
+        NodeAddress master;
+        try {
+          master = NodeAddress::parse(named.elements[0].text + ":" + named.elements[1].text);
+        } catch (const ValidationError& problem) {
+          return sentinel_skipped(self, round, attempt, problem.reason());
+        }
+        auto& state = self->state;
+        NodePool& pool = state.nodes[pool_for(state, master)];
+        ask_once(
+            self, connection_at(self, pool, 0).actor, round, {"ROLE"},
+            [self, round, attempt, index, master](Reply& role) {
+              if (role.is_failure() || role.is_error())
+                return sentinel_skipped(self, round, attempt,
+                                        "it names " + master.to_string() + ": " + role.text);
+              const std::string said =
+                  role.is_array() && !role.elements.empty() ? role.elements[0].text : "?";
+              if (said != "master")
+                return sentinel_skipped(self, round, attempt,
+                                        "it names " + master.to_string() + ", whose ROLE is " +
+                                            said);
+              if (!self->state.settings.readonly_mode)
+                return apply_sentinel_master(self, master, {}, index);
+              ask_once(self, sentinel_connection(self, index), round,
+                       {"SENTINEL", "REPLICAS", self->state.settings.sentinel_master_name},
+                       [self, index, master](Reply& replicas) {
+                         // Without the list, reads go to the master: a working answer.
+                         apply_sentinel_master(self, master, healthy_replicas(replicas), index);
+                       });
+            });
+      });
+}
+
+void start_sentinel_discovery(Router* self) {
+  auto& discovery = self->state.discovery;
+  discovery.running = true;
+  discovery.scheduled = false;
+  discovery.again = false;
+  discovery.answered = false;
+  discovery.errors.clear();
+  discovery.last_started = Clock::now();
+  ++discovery.round;
+  ++self->state.metrics.topology_refreshes;
+  ask_sentinel(self, discovery.round, 0);
 }
 
 void request_refresh(Router* self) {
@@ -1150,6 +1370,9 @@ void shut_down(Router* self) {
   for (auto& node : state.nodes)
     for (auto& connection : node.connections)
       if (connection.actor) self->send(connection.actor, shutdown_atom::value);
+  for (auto& connection : state.sentinel_connections)
+    if (connection) self->send(connection, shutdown_atom::value);
+  if (state.sentinel_watch) self->send(state.sentinel_watch, shutdown_atom::value);
   self->quit();
 }
 
@@ -1256,12 +1479,15 @@ caf::behavior router(Router* self, RouterSettings settings) {
   } else {
     for (const NodeAddress& seed : state.settings.seeds) pool_for(state, seed);
     start_discovery(self); // early: the first request finds the table ready
+    if (state.settings.sentinel_mode()) watch_sentinels(self);
   }
   self->set_exit_handler([self](caf::exit_msg&) { shut_down(self); });
   // A connection actor that ends leaves a gap in its pool, filled on next use; the requests it
   // held were answered with failures.
   self->set_down_handler([self](caf::down_msg& down) {
     fail_parts_of(self, down.source);
+    for (auto& connection : self->state.sentinel_connections)
+      if (connection && connection.address() == down.source) connection = caf::actor();
     for (auto& node : self->state.nodes) {
       for (auto& connection : node.connections) {
         if (connection.actor && connection.actor.address() == down.source) {
@@ -1320,7 +1546,17 @@ caf::behavior router(Router* self, RouterSettings settings) {
       [self](locate_atom, std::int32_t slot, std::string& suspect) {
         auto& state = self->state;
         auto promise = self->make_response_promise();
+        if (slot == sentinel_slot) {
+          promise.deliver(sentinel_to_watch(state, suspect));
+          return;
+        }
         if (!suspect.empty()) request_refresh(self); // a subscriber lost that node
+        if (state.settings.sentinel_mode() && !suspect.empty()) {
+          // The master it lost is most likely being replaced: answer once the sentinels were
+          // asked, so that the subscriber follows the new master rather than the old one.
+          state.locating.push_back({slot, std::move(suspect), std::move(promise)});
+          return;
+        }
         if (state.ready) {
           promise.deliver(locate(state, slot, suspect));
           return;
@@ -1346,6 +1582,16 @@ caf::behavior router(Router* self, RouterSettings settings) {
         metrics.redirections_tryagain = state.metrics.redirections_tryagain;
         metrics.topology_refreshes = state.metrics.topology_refreshes;
         return metrics;
+      },
+      [self](message_atom, const std::string& channel, const Value& value) {
+        // +switch-master "<name> <old ip> <old port> <new ip> <new port>": ask the sentinels
+        // again (and check the new master's ROLE) rather than trust one announcement.
+        const std::string* text = value.is_string() ? &value.as_string() : nullptr;
+        if (channel == switch_master_channel && text != nullptr &&
+            text->rfind(self->state.settings.sentinel_master_name + " ", 0) == 0) {
+          RTK_LOG_INFO("sentinel announced " << channel << " " << *text);
+          request_refresh(self);
+        }
       },
       [self](link_atom, bool up, bool health_check_failed) {
         on_link(self, up, health_check_failed);

@@ -44,7 +44,20 @@ struct RouterSettings {
   int max_redirections = 16;        ///< MOVED/ASK hops per command before a ClusterError
   std::size_t max_pending_calls = 0; ///< operations in progress; beyond: overloaded at once (0: no bound)
   bool count_calls = true;           ///< per-command figures (RedisOptions::metrics_enabled)
+
+  /// Sentinel mode: `cluster` routing over the one shard whose master the sentinels name (every
+  /// slot goes to it). Discovery asks the sentinels in turn, checks the master's ROLE, and runs
+  /// again on a failed connection, READONLY or LOADING, and on +switch-master.
+  std::vector<NodeAddress> sentinels;
+  std::string sentinel_master_name;
+  ConnectionSettings sentinel_node; ///< the sentinels' login; host and port set per sentinel
+
+  bool sentinel_mode() const { return !sentinels.empty(); }
 };
+
+/// (locate_atom, sentinel_slot, suspect) asks a Sentinel-mode router for a sentinel to watch:
+/// the next one after `suspect`.
+inline constexpr std::int32_t sentinel_slot = -2;
 
 caf::actor spawn_router(caf::actor_system& system, RouterSettings settings);
 

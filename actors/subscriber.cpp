@@ -248,7 +248,7 @@ void deliver(Subscriber* self, Target target, const std::string& name, const std
   Channel& entry = found->second;
   Value value;
   try {
-    value = deserialize_value(payload, channel);
+    value = self->state.settings.raw_payloads ? Value(payload) : deserialize_value(payload, channel);
   } catch (const std::exception& problem) {
     ++entry.statistics.decode_errors;
     RTK_LOG_WARN("dropped a damaged message on '" << channel << "': " << problem.what());

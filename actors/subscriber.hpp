@@ -135,6 +135,9 @@ struct SubscriberSettings {
   bool sharded = false;          ///< SSUBSCRIBE / SUNSUBSCRIBE / smessage
   std::int32_t slot = any_slot;  ///< sharded: the slot of every channel of this subscriber
   std::shared_ptr<PubSubTotals> totals; ///< the toolkit's; may be null
+  /// Payloads go to handlers as string Values, not decoded from the toolkit's wire format: for
+  /// channels whose publisher is not a toolkit (a sentinel's +switch-master).
+  bool raw_payloads = false;
 };
 
 caf::actor spawn_subscriber(caf::actor_system& system, SubscriberSettings settings);

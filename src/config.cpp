@@ -113,6 +113,34 @@ NodeAddress NodeAddress::parse(std::string_view text) {
 
 // --- RedisConnectionConfig -----------------------------------------------------------------------
 
+namespace {
+
+void validate_sentinel_fields(const RedisConnectionConfig& config) {
+  if (config.sentinels.empty()) {
+    if (!config.sentinel_master_name.empty())
+      throw ValidationError("is set but sentinels is empty: list the sentinels to ask for it",
+                            "sentinel_master_name");
+    return;
+  }
+  if (config.cluster_mode)
+    throw ValidationError("a Redis Cluster has no sentinels: set cluster_mode or sentinels, "
+                          "not both",
+                          "sentinels");
+  for (std::size_t index = 0; index < config.sentinels.size(); ++index) {
+    const NodeAddress& node = config.sentinels[index];
+    if (node.host.empty() || node.port == 0) {
+      throw ValidationError("sentinel " + std::to_string(index + 1) + " ('" + node.to_string() +
+                                "') needs a host and a port 1..65535",
+                            "sentinels");
+    }
+  }
+  if (config.sentinel_master_name.empty())
+    throw ValidationError("must name the master the sentinels monitor (e.g. \"mymaster\")",
+                          "sentinel_master_name");
+}
+
+} // namespace
+
 void RedisConnectionConfig::validate() const {
   require_host_and_port(host, port);
   require_range("db", db, 0, 15);
@@ -128,6 +156,7 @@ void RedisConnectionConfig::validate() const {
                           "ssl_cert_reqs");
   }
   if (cluster_mode) validate_cluster_config();
+  validate_sentinel_fields(*this);
 }
 
 void RedisConnectionConfig::validate_cluster_config() const {
@@ -157,11 +186,21 @@ std::string RedisConnectionConfig::describe() const {
       text += separator + node.to_string();
       separator = ',';
     }
+  } else if (sentinel_mode()) {
+    text = "sentinel master " + sentinel_master_name + " via";
+    char separator = ' ';
+    for (const NodeAddress& node : sentinels) {
+      text += separator + node.to_string();
+      separator = ',';
+    }
+    text += " db=" + std::to_string(db);
   } else {
     text = format_address(host, port) + " db=" + std::to_string(db);
   }
   if (username) text += " user=" + *username;
   if (password) text += " password=***";
+  if (sentinel_username) text += " sentinel_user=" + *sentinel_username;
+  if (sentinel_password) text += " sentinel_password=***";
   return text;
 }
 
@@ -430,13 +469,21 @@ std::vector<NodeAddress> convert(const Entry& entry, As<std::vector<NodeAddress>
 }
 
 /// password_env = "REDIS_PASSWORD": the password comes from that variable, not from the file.
-void read_password_from_environment(RedisConnectionConfig& config, const Entry& entry) {
+std::string password_from_environment(const Entry& entry) {
   const std::string variable = convert(entry, As<std::string>{});
   const char* value = std::getenv(variable.c_str());
   if (value == nullptr || *value == '\0') {
     throw entry.error("the environment variable " + variable + " is not set or empty");
   }
-  config.password = value;
+  return value;
+}
+
+void read_password_from_environment(RedisConnectionConfig& config, const Entry& entry) {
+  config.password = password_from_environment(entry);
+}
+
+void read_sentinel_password_from_environment(RedisConnectionConfig& config, const Entry& entry) {
+  config.sentinel_password = password_from_environment(entry);
 }
 
 RedisConnectionConfig read_connection(const toml::table& table, std::string_view source_name) {
@@ -461,12 +508,21 @@ RedisConnectionConfig read_connection(const toml::table& table, std::string_view
       member_field("skip_full_coverage_check", &Config::skip_full_coverage_check),
       member_field("max_connections_per_node", &Config::max_connections_per_node),
       member_field("readonly_mode", &Config::readonly_mode),
+      member_field("sentinels", &Config::sentinels),
+      member_field("sentinel_master_name", &Config::sentinel_master_name),
+      member_field("sentinel_username", &Config::sentinel_username),
+      member_field("sentinel_password", &Config::sentinel_password),
+      {"sentinel_password_env", read_sentinel_password_from_environment},
   };
   Config config;
   read_fields(table, fields, source_name, config);
   if (table.contains("password") && table.contains("password_env")) {
     throw Entry{"password_env", *table.get("password_env"), source_name}.error(
         "set password or password_env, not both");
+  }
+  if (table.contains("sentinel_password") && table.contains("sentinel_password_env")) {
+    throw Entry{"sentinel_password_env", *table.get("sentinel_password_env"), source_name}.error(
+        "set sentinel_password or sentinel_password_env, not both");
   }
   validate_read_config(config, table, source_name);
   return config;

@@ -415,7 +415,8 @@ std::shared_ptr<SubscriptionControl> new_subscription_control(const std::shared_
       std::chrono::duration_cast<std::chrono::milliseconds>(core->options().subscriber_stop_timeout);
   settings.sharded = kind == PubSubKind::sharded;
   settings.totals = core->pubsub_totals();
-  if (core->config().cluster_mode) settings.locator = core->router();
+  // A cluster's or a Sentinel-managed master's subscribers ask the router where to connect.
+  if (core->config().cluster_mode || core->config().sentinel_mode()) settings.locator = core->router();
   const auto wait_limit = core->config().connection_timeout + core->config().socket_timeout;
   auto control = std::make_shared<SubscriptionControl>(core, std::move(settings), wait_limit);
   core->track(control);

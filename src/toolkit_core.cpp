@@ -137,6 +137,12 @@ std::string identity_of(const caf::actor_system& system, const RouterSettings& r
       std::to_string(router.max_connections), std::to_string(settings.max_reply_size),
       std::to_string(settings.health_check_interval.count()),
       std::to_string(router.max_pending_calls), router.count_calls ? "counted" : "uncounted"};
+  if (router.sentinel_mode()) {
+    parts.push_back("sentinel " + router.sentinel_master_name);
+    for (const NodeAddress& sentinel : router.sentinels) parts.push_back(sentinel.to_string());
+    parts.push_back(router.sentinel_node.username.value_or(std::string("\x01")));
+    parts.push_back(router.sentinel_node.password.value_or(std::string("\x01")));
+  }
   if (router.cluster) {
     parts.push_back("cluster");
     for (const NodeAddress& seed : router.seeds) parts.push_back(seed.to_string());
@@ -176,6 +182,17 @@ std::shared_ptr<SharedRouter> SharedRouter::acquire(caf::actor_system& system,
     // Per node: max_connections (its default when unset) within max_connections_per_node.
     settings.max_connections = std::min<std::size_t>(
         settings.max_connections, static_cast<std::size_t>(config.max_connections_per_node));
+  }
+  if (config.sentinel_mode()) {
+    // The router's cluster routing over one shard: pools per address, a master that moves.
+    settings.cluster = true;
+    settings.readonly_mode = config.readonly_mode;
+    settings.sentinels = config.sentinels;
+    settings.sentinel_master_name = config.sentinel_master_name;
+    settings.sentinel_node = settings.node;
+    settings.sentinel_node.db = 0; // a sentinel has no databases
+    settings.sentinel_node.username = config.sentinel_username;
+    settings.sentinel_node.password = config.sentinel_password;
   }
   if (!options.use_connection_pool) {
     // Without sharing, every toolkit gets a router (and connections) of its own.
@@ -392,8 +409,9 @@ ToolkitCore::ToolkitCore(caf::actor_system* system, RedisConnectionConfig config
   config_.validate();
   options_.validate();
   log::apply(options_);
-  server_ = config_.cluster_mode ? "cluster " + describe_seeds(config_)
-                                 : config_.host + ":" + std::to_string(config_.port);
+  server_ = config_.cluster_mode    ? "cluster " + describe_seeds(config_)
+            : config_.sentinel_mode() ? "sentinel master " + config_.sentinel_master_name
+                                      : config_.host + ":" + std::to_string(config_.port);
   router_ = SharedRouter::acquire(*system_, config_, options_);
   callers_ = std::make_unique<BlockingCallers>(*system_);
   executor_count_ = std::clamp<std::size_t>(system_->scheduler().num_workers(), 1, 4);

@@ -197,6 +197,18 @@ const std::vector<OptionSpec>& option_table() {
            c.startup_nodes = nodes;
          });
        }},
+      {"sentinel", "H:P[,H:P...]", "Sentinel: ask these sentinels for the master named by "
+       "--master (its own password: sentinel_password_env in a --config file)",
+       connection, [](S& s, Text o, Text v) {
+         s.override_connection([nodes = parse_node_list(o, v)](Connection& c) {
+           c.sentinels = nodes;
+         });
+       }},
+      {"master", "NAME", "Sentinel: the master's name (mymaster for rtk sentinel up)", connection,
+       [](S& s, Text o, Text v) {
+         require_text(o, v);
+         s.override_connection([v](Connection& c) { c.sentinel_master_name = v; });
+       }},
       {"config", "FILE.toml", "read the connection and options from a TOML file first",
        connection, [](S& s, Text o, Text v) {
          require_text(o, v);

@@ -63,12 +63,28 @@ struct RedisConnectionConfig {
   std::vector<NodeAddress> startup_nodes;
   bool skip_full_coverage_check = false;
   int max_connections_per_node = 32;
-  bool readonly_mode = false; ///< read from replicas
+  bool readonly_mode = false; ///< read from replicas (a cluster's, or the Sentinel master's)
 
-  /// Throws ValidationError naming the first bad field; checks the cluster fields in cluster mode.
+  /// Sentinel: the sentinels to ask for the master (in this order; one that is down or names a
+  /// server that is not a master is skipped). When set, host and port are not used: the toolkit
+  /// connects to whatever master the sentinels name, and follows a failover by itself.
+  ///
+  ///   config.sentinels = {redis_toolkit::NodeAddress::parse("10.0.0.7:26379"),
+  ///                       redis_toolkit::NodeAddress::parse("10.0.0.8:26379")};
+  ///   config.sentinel_master_name = "mymaster";
+  std::vector<NodeAddress> sentinels;
+  std::string sentinel_master_name; ///< the name the sentinels monitor; required with sentinels
+  /// The sentinels' own login (Sentinel's ACL user and requirepass), apart from the servers'.
+  std::optional<std::string> sentinel_username;
+  std::optional<std::string> sentinel_password; ///< never logged, described or put in an error
+
+  /// Throws ValidationError naming the first bad field; checks the cluster fields in cluster mode
+  /// and the Sentinel fields when sentinels are given.
   void validate() const;
   /// Checks the cluster fields alone: valid seeds, db 0, max_connections_per_node 1..10000.
   void validate_cluster_config() const;
+  /// True when the master is found through sentinels.
+  bool sentinel_mode() const { return !sentinels.empty(); }
   /// "127.0.0.1:6379 db=0 user=alice password=***"; never the password itself.
   std::string describe() const;
   NodeAddress address() const;

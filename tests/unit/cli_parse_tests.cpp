@@ -155,6 +155,23 @@ BOOST_AUTO_TEST_CASE(cluster_nodes_turn_on_cluster_mode) {
   BOOST_TEST(contains(parse_error({"--cluster", "127.0.0.1:7000", "--db", "2", "nodes"}), "db"));
 }
 
+BOOST_AUTO_TEST_CASE(sentinels_and_a_master_name_turn_on_sentinel_mode) {
+  const CliInvocation invocation = parse_command_line(
+      {"--sentinel", "127.0.0.1:26379,127.0.0.1:26380", "--master", "mymaster", "get", "k"});
+  const auto& connection = invocation.config.connection;
+  BOOST_TEST(connection.sentinel_mode());
+  BOOST_REQUIRE_EQUAL(connection.sentinels.size(), 2U);
+  BOOST_TEST(connection.sentinels[1].to_string() == "127.0.0.1:26380");
+  BOOST_TEST(connection.sentinel_master_name == "mymaster");
+  BOOST_TEST(contains(parse_error({"--sentinel", "127.0.0.1:26379", "get", "k"}),
+                      "sentinel_master_name"));
+  BOOST_TEST(contains(parse_error({"--master", "mymaster", "get", "k"}), "sentinel_master_name"));
+  BOOST_TEST(contains(parse_error({"--sentinel", "h", "--master", "m", "get", "k"}), "--sentinel"));
+  BOOST_TEST(contains(parse_error({"--sentinel", "127.0.0.1:26379", "--master", "m", "--cluster",
+                                   "127.0.0.1:7000", "nodes"}),
+                      "cluster_mode"));
+}
+
 BOOST_AUTO_TEST_CASE(the_config_file_comes_first_and_options_override_it) {
   const TemporaryToml file(
       "[connection]\nhost = \"10.0.0.5\"\nport = 7001\ndb = 2\npassword = \"s3cret\"\n"

@@ -136,7 +136,12 @@ BOOST_AUTO_TEST_CASE(connection_defaults_are_the_documented_ones) {
          {"startup_nodes", c.startup_nodes.empty() ? "empty" : "?"},
          {"skip_full_coverage_check", code(c.skip_full_coverage_check)},
          {"max_connections_per_node", code(static_cast<long long>(c.max_connections_per_node))},
-         {"readonly_mode", code(c.readonly_mode)}});
+         {"readonly_mode", code(c.readonly_mode)},
+         {"sentinels", c.sentinels.empty() ? "empty" : "?"},
+         {"sentinel_master_name", code("\"" + c.sentinel_master_name + "\"")},
+         {"sentinel_username", none_or(c.sentinel_username)},
+         {"sentinel_password", none_or(c.sentinel_password)},
+         {"sentinel_password_env", "(TOML only)"}});
 }
 
 BOOST_AUTO_TEST_CASE(option_defaults_are_the_documented_ones) {

@@ -422,6 +422,50 @@ BOOST_AUTO_TEST_CASE(cluster_config_rules) {
   BOOST_CHECK_NO_THROW(config.validate());
 }
 
+BOOST_AUTO_TEST_CASE(sentinel_config_rules) {
+  RedisConnectionConfig config;
+  config.sentinels = {{"10.0.0.7", 26379}};
+  BOOST_TEST(contains(error_of([&] { config.validate(); }), "'sentinel_master_name'"));
+  config.sentinel_master_name = "mymaster";
+  BOOST_CHECK_NO_THROW(config.validate());
+  BOOST_TEST(config.sentinel_mode());
+  config.sentinels.push_back({"10.0.0.8", 0});
+  BOOST_TEST(contains(error_of([&] { config.validate(); }), "sentinel 2"));
+  config.sentinels.pop_back();
+  config.cluster_mode = true;
+  BOOST_TEST(contains(error_of([&] { config.validate(); }), "'sentinels'"));
+  config.cluster_mode = false;
+  config.sentinels.clear();
+  BOOST_TEST(contains(error_of([&] { config.validate(); }), "'sentinel_master_name'"));
+}
+
+BOOST_AUTO_TEST_CASE(sentinel_fields_read_from_toml_and_the_password_from_the_environment) {
+  const ScopedEnvironmentVariable password("RTK_TEST_SENTINEL_PASSWORD", "sentinel-secret");
+  const RedisConnectionConfig config = RedisConnectionConfig::from_toml_string(
+      "sentinels = ['10.0.0.7:26379', { host = '10.0.0.8', port = 26380 }]\n"
+      "sentinel_master_name = 'mymaster'\nsentinel_username = 'watcher'\n"
+      "sentinel_password_env = 'RTK_TEST_SENTINEL_PASSWORD'\nreadonly_mode = true\n");
+  BOOST_TEST((config.sentinels ==
+              std::vector<NodeAddress>{{"10.0.0.7", 26379}, {"10.0.0.8", 26380}}));
+  BOOST_TEST(config.sentinel_master_name == "mymaster");
+  BOOST_TEST(config.sentinel_username.value_or("") == "watcher");
+  BOOST_TEST(config.sentinel_password.value_or("") == "sentinel-secret");
+  BOOST_TEST(config.describe() ==
+             "sentinel master mymaster via 10.0.0.7:26379,10.0.0.8:26380 db=0 "
+             "sentinel_user=watcher sentinel_password=***");
+  const std::string both = error_of([] {
+    RedisConnectionConfig::from_toml_string(
+        "sentinels = ['a:1']\nsentinel_master_name = 'm'\nsentinel_password = 'in-file'\n"
+        "sentinel_password_env = 'RTK_TEST_SENTINEL_PASSWORD'");
+  });
+  BOOST_TEST(contains(both, "not both"), both);
+  BOOST_TEST(!contains(both, "in-file"), both);
+  const std::string unset = error_of([] {
+    RedisConnectionConfig::from_toml_string("sentinel_password_env = 'RTK_TEST_UNSET_VARIABLE'");
+  });
+  BOOST_TEST(contains(unset, "RTK_TEST_UNSET_VARIABLE"), unset);
+}
+
 BOOST_AUTO_TEST_CASE(node_address_parses_host_and_port) {
   BOOST_TEST((NodeAddress::parse("127.0.0.1:7000") == NodeAddress{"127.0.0.1", 7000}));
   BOOST_TEST((NodeAddress::parse("redis.local:65535") == NodeAddress{"redis.local", 65535}));
