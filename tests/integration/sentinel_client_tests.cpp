@@ -8,12 +8,16 @@
 #include "redis_cli.hpp"
 #include "toolkit_fixture.hpp"
 
+#include "redis_toolkit/actor_protocol.hpp"
 #include "redis_toolkit/async_toolkit.hpp"
 #include "redis_toolkit/errors.hpp"
+#include "redis_toolkit/key_slot.hpp"
 #include "redis_toolkit/local_sentinel.hpp"
 #include "redis_toolkit/toolkit.hpp"
 
 #include <boost/test/unit_test.hpp>
+
+#include <caf/all.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -222,6 +226,20 @@ BOOST_AUTO_TEST_CASE(the_master_comes_from_the_sentinels_and_reads_may_go_to_rep
 
   AsyncRedisToolkit async_toolkit(config, own_router());
   BOOST_TEST((async_toolkit.getter("greeting").get() == std::optional<Value>(Value("hello"))));
+  {
+    // An actor caller: a raw request to the router, answered in its order.
+    CommandRequest request;
+    request.add({"SET", "actor-key", "1"}, key_slot("actor-key"));
+    request.add({"INCR", "actor-key"}, key_slot("actor-key"));
+    caf::scoped_actor self(async_toolkit.system());
+    std::vector<Reply> replies;
+    self->request(async_toolkit.router(), 10s, exec_atom::value, request)
+        .receive([&](std::vector<Reply>& answer) { replies = std::move(answer); },
+                 [&](caf::error& error) { BOOST_FAIL(async_toolkit.system().render(error)); });
+    BOOST_REQUIRE(replies.size() == 2u);
+    BOOST_TEST(replies[0].is_ok());
+    BOOST_TEST(replies[1].integer == 2);
+  }
 
   // readonly_mode: reads go to the replicas SENTINEL REPLICAS lists, writes to the master.
   RedisConnectionConfig readonly = sentinel_config(deployment);
