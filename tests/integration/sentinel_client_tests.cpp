@@ -257,6 +257,19 @@ BOOST_AUTO_TEST_CASE(the_master_comes_from_the_sentinels_and_reads_may_go_to_rep
   BOOST_TEST(get_calls(master_port) == 0);
   BOOST_TEST(replica_gets >= 50);
 
+  // +switch-master reaches an idle toolkit: it asks the sentinels again with no call failing,
+  // and its next call goes straight to the new master.
+  const std::uint64_t refreshes = toolkit.metrics().topology_refreshes;
+  const std::size_t promoted = deployment.failover(30s);
+  rtk_test::wait_until([&] { return toolkit.metrics().topology_refreshes > refreshes; }, 10s,
+                       "the idle toolkit told of the failover by +switch-master");
+  const std::uint16_t promoted_port = port_of(deployment, promoted);
+  rtk_test::run_redis_cli(promoted_port, {"CONFIG", "RESETSTAT"});
+  toolkit.setter("after-switch", 1);
+  BOOST_TEST(info_number(promoted_port, "stats", "total_error_replies") == 0);
+  BOOST_TEST(contains(rtk_test::info_field(promoted_port, "commandstats", "cmdstat_set"),
+                      "calls=1,"));
+
   // A sentinel killed: a new toolkit still finds the master through the others.
   deployment.sentinel(0).kill_hard();
   RedisToolkit after_loss(sentinel_config(deployment), own_router());
