@@ -40,6 +40,8 @@ CommandBatch login_commands(const ConnectionSettings& settings);
 std::string login_failure(const std::vector<Reply>& replies);
 
 using connected_atom = caf::atom_constant<caf::atom("rtk_conn")>;
+/// (relocate_atom, "host:port"): the master moved (Sentinel mode); a subscriber elsewhere moves.
+using relocate_atom = caf::atom_constant<caf::atom("rtk_reloc")>;
 using tick_atom = caf::atom_constant<caf::atom("rtk_tick")>;
 /// A node connection's answer to a tagged batch: (part_atom, std::uint64_t tag, std::vector<Reply>).
 using part_atom = caf::atom_constant<caf::atom("rtk_part")>;

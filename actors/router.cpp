@@ -226,6 +226,8 @@ struct RouterState {
   std::size_t sentinel_first = 0; ///< the sentinel that named the master last: asked first
   std::size_t next_watched_sentinel = 0;
   caf::actor sentinel_watch; ///< a subscriber on a sentinel's +switch-master
+  std::vector<caf::actor_addr> subscribers; ///< those that located a node: told when it moves
+  std::size_t subscribers_swept = 16; ///< the list's size after the last sweep of ended ones
   static inline const char* name = "rtk_router";
 };
 
@@ -1179,6 +1181,22 @@ std::string sentinel_to_watch(RouterState& state, const std::string& suspect) {
   return sentinels[state.next_watched_sentinel % sentinels.size()].to_string();
 }
 
+/// Keeps `subscriber` to tell when the master moves. Ended subscribers are dropped whenever the
+/// list has doubled since the last sweep, so that subscription churn cannot grow it without bound.
+void remember_subscriber(RouterState& state, caf::actor_addr subscriber) {
+  auto& known = state.subscribers;
+  if (std::find(known.begin(), known.end(), subscriber) != known.end()) return;
+  if (known.size() >= 2 * state.subscribers_swept) {
+    known.erase(std::remove_if(known.begin(), known.end(),
+                               [](const caf::actor_addr& address) {
+                                 return !caf::actor_cast<caf::actor>(address);
+                               }),
+                known.end());
+    state.subscribers_swept = std::max<std::size_t>(16, known.size());
+  }
+  known.push_back(std::move(subscriber));
+}
+
 /// Subscribes to +switch-master on one sentinel (moving to the next when it fails): a failover
 /// then reaches the router at once, not only through the next failed call.
 void watch_sentinels(Router* self) {
@@ -1226,6 +1244,17 @@ void apply_sentinel_master(Router* self, const NodeAddress& master,
                                          {SlotRange{0, cluster_slot_count - 1}}});
   state.discovery.answered = true;
   apply_topology(self, topology, state.settings.sentinels[sentinel]);
+  if (before && *before != master) {
+    // A demoted master may serve on for seconds: subscribers there would hear nothing.
+    std::vector<caf::actor_addr> alive;
+    for (const caf::actor_addr& address : state.subscribers) {
+      if (auto subscriber = caf::actor_cast<caf::actor>(address)) {
+        self->send(subscriber, relocate_atom::value, master.to_string());
+        alive.push_back(address);
+      }
+    }
+    state.subscribers.swap(alive);
+  }
   discovery_finished(self);
 }
 
@@ -1551,6 +1580,8 @@ caf::behavior router(Router* self, RouterSettings settings) {
           return;
         }
         if (!suspect.empty()) request_refresh(self); // a subscriber lost that node
+        if (state.settings.sentinel_mode())
+          remember_subscriber(state, caf::actor_cast<caf::actor_addr>(self->current_sender()));
         if (state.settings.sentinel_mode() && !suspect.empty()) {
           // The master it lost is most likely being replaced: answer once the sentinels were
           // asked, so that the subscriber follows the new master rather than the old one.

@@ -166,6 +166,18 @@ void finish_stopping(Subscriber* self) {
   self->quit();
 }
 
+/// Closes the connection, if open, and forgets what it was in the middle of.
+void disconnect(Subscriber* self) {
+  auto& state = self->state;
+  if (state.phase == Phase::connected) {
+    self->close(state.handle);
+    ++state.statistics.reconnects;
+  }
+  state.ping_waiting = false;
+  state.phase = Phase::disconnected;
+  state.decoder.reset();
+}
+
 void connection_lost(Subscriber* self, const std::string& reason) {
   auto& state = self->state;
   if (state.stopping) return finish_stopping(self); // no connection: nothing left subscribed
@@ -175,14 +187,25 @@ void connection_lost(Subscriber* self, const std::string& reason) {
             "subscriber connection to " << state.settings.connection.server() << " lost: "
                                         << reason << "; reconnecting");
     state.loss_logged = true;
-    self->close(state.handle);
-    ++state.statistics.reconnects;
   }
-  state.ping_waiting = false;
+  disconnect(self);
   if (state.settings.locator) state.suspect = state.settings.connection.server();
-  state.phase = Phase::disconnected;
-  state.decoder.reset();
   schedule_reconnect(self);
+}
+
+/// The router's master moved (Sentinel mode). The old master may go on serving for seconds
+/// before Sentinel demotes it, and a subscriber there hears nothing published on the new one:
+/// it moves at once, through the router, also when it is still connecting to the old one.
+void relocate(Subscriber* self, const std::string& master) {
+  auto& state = self->state;
+  if (state.stopping || !state.settings.locator || state.settings.connection.server() == master)
+    return;
+  if (state.phase != Phase::connected && state.phase != Phase::connecting) return;
+  RTK_LOG_INFO("subscriber on " << state.settings.connection.server() << " moves to the new master "
+                                << master);
+  disconnect(self);
+  ++state.connect_attempt; // a connect still on its way is dropped (its socket closed) on arrival
+  connect(self);
 }
 
 /// Subscribe calls waiting for confirmations learn at once why none will come (login refused,
@@ -513,6 +536,7 @@ caf::behavior subscriber(Subscriber* self, SubscriberSettings settings) {
         if (attempt != self->state.connect_attempt || self->state.phase != Phase::connecting) return;
         on_connected(self, outcome);
       },
+      [self](relocate_atom, const std::string& master) { relocate(self, master); },
       [self](reconnect_atom) {
         self->state.reconnect_scheduled = false;
         connect(self);
