@@ -860,6 +860,16 @@ Report analyze(RunLog log) {
   for (const FaultRecord& fault : log.faults)
     if (fault.disruptive) disruptive_times.push_back(fault.at_ms);
   std::sort(disruptive_times.begin(), disruptive_times.end());
+  // Per channel: its publishes in order, (published at, without error); the n-th of them carried
+  // the sequence number n (the publisher numbers every attempt from 1). And the numbers delivered.
+  std::vector<std::vector<std::pair<double, bool>>> publishes(log.channels.size());
+  std::vector<std::set<std::int64_t>> delivered_seqs(log.channels.size());
+  for (const OpRecord& op : ops)
+    if (op.kind == OpKind::publish && op.source < publishes.size())
+      publishes[op.source].push_back({op.start_ms, succeeded(op)});
+  for (auto& channel_publishes : publishes) std::sort(channel_publishes.begin(), channel_publishes.end());
+  for (const Delivery& delivery : log.deliveries)
+    if (delivery.channel < delivered_seqs.size()) delivered_seqs[delivery.channel].insert(delivery.seq);
   for (const FaultRecord& fault : log.faults) {
     FaultReport item;
     item.fault = fault;
@@ -883,11 +893,28 @@ Report analyze(RunLog log) {
       } else {
         item.error_window_ms = 0.0;
       }
-      // Each channel: its first delivery of a message published after the fault.
+      // Each channel: until it delivers again for good. Rule: its first delivery of a message
+      // published after the last message (published after the fault, before the next one) that
+      // it missed; with none missed, its first delivery of a message published after the fault.
+      // The first delivery alone is not enough: a subscriber left on a demoted master still gets
+      // what is published there in the moment before the publishers move, then nothing.
       for (std::uint32_t channel = 0; channel < log.channels.size(); ++channel) {
+        const auto& channel_publishes = publishes[channel];
+        const auto& channel_seqs = delivered_seqs[channel];
+        double missed_until = fault.at_ms; // deliveries count from messages published at or after this
+        bool missed = false;
+        for (std::size_t index = 0; index < channel_publishes.size(); ++index) {
+          const auto& [published_ms, ok] = channel_publishes[index];
+          if (!ok || published_ms < fault.at_ms || published_ms >= until) continue;
+          if (channel_seqs.count(static_cast<std::int64_t>(index) + 1) == 0) {
+            missed_until = published_ms;
+            missed = true;
+          }
+        }
         std::optional<double> first;
         for (const Delivery& delivery : log.deliveries) {
-          if (delivery.channel == channel && delivery.published_ms >= fault.at_ms)
+          if (delivery.channel != channel) continue;
+          if (missed ? delivery.published_ms > missed_until : delivery.published_ms >= fault.at_ms)
             first = std::min(first.value_or(infinity), delivery.delivered_ms);
         }
         item.channel_gaps_ms.push_back(minus(first, fault.at_ms));

@@ -8,6 +8,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -69,7 +70,8 @@ RunLog synthetic_run() {
   for (double t = 0; t < 10000; t += 200) log.health.push_back({t, t < 4000 || t >= 6200});
   log.channels = {{"sim:classic:0", false, ""}, {"sim:sharded:0:0", true, "127.0.0.1:7000"}};
   for (double t = 0; t < 10000; t += 100) {
-    log.deliveries.push_back({0, static_cast<std::int64_t>(t), t, t + 1});
+    // The publisher numbers its messages from 1: the n-th publish carries n.
+    log.deliveries.push_back({0, static_cast<std::int64_t>(t / 100) + 1, t, t + 1});
     if (t < 4000 || t >= 6800) log.deliveries.push_back({1, static_cast<std::int64_t>(t), t, t + 100});
   }
   log.writes.done = true;
@@ -355,6 +357,31 @@ BOOST_AUTO_TEST_CASE(faults_and_keys_of_the_other_deployment_are_refused_at_load
   BOOST_TEST(contains(parse_error("[sentinel]\nnode_timeout = 1\n"),
                       "key 'sentinel.node_timeout': unknown key at test.toml:2:1 (known keys: master_name"));
   BOOST_TEST(contains(parse_error("sentinel = 3\n"), "key 'sentinel': expected a table"));
+}
+
+BOOST_AUTO_TEST_CASE(a_subscriber_that_delivers_at_first_then_goes_deaf_has_a_gap_until_it_is_back) {
+  // Channel 0 gets the two messages published right after the fault (on the old master, before
+  // the publisher moved), then misses everything until the one published at 7.0 s.
+  RunLog log = synthetic_run();
+  log.deliveries.erase(std::remove_if(log.deliveries.begin(), log.deliveries.end(),
+                                      [](const Delivery& d) {
+                                        return d.channel == 0 && d.published_ms >= 4200 &&
+                                               d.published_ms < 7000;
+                                      }),
+                       log.deliveries.end());
+  const Report report = analyze(log);
+  BOOST_REQUIRE(report.faults.front().channel_gaps_ms.size() == 2U);
+  BOOST_TEST(*report.faults.front().channel_gaps_ms[0] == 3001.0); // not 1 ms: deaf until 7.0 s
+  BOOST_TEST(*report.faults.front().delivery_gap_ms == 3001.0);
+  // A failed publish is no message missed.
+  RunLog failed_publish = synthetic_run();
+  for (OpRecord& record : failed_publish.ops)
+    if (record.kind == OpKind::publish && record.start_ms == 5000) record.outcome = Outcome::failed;
+  failed_publish.deliveries.erase(
+      std::remove_if(failed_publish.deliveries.begin(), failed_publish.deliveries.end(),
+                     [](const Delivery& d) { return d.channel == 0 && d.published_ms == 5000; }),
+      failed_publish.deliveries.end());
+  BOOST_TEST(*analyze(failed_publish).faults.front().channel_gaps_ms[0] == 1.0);
 }
 
 BOOST_AUTO_TEST_CASE(a_sentinel_failover_is_held_to_the_targets_like_a_master_kill) {
