@@ -196,7 +196,12 @@ void check_sentinel_report(const Value& report, const std::vector<std::string>& 
   BOOST_TEST(status_of(report, "faults_injected") == "met");
   const auto& phases = report.find("phases")->items();
   BOOST_REQUIRE(phases.size() == 3U);
-  BOOST_TEST(phases[0].find("ops")->find("blocking_write")->find("failed")->as_int() == 0);
+  // An operation counts in the phase it started in: a write in flight at the kill started
+  // "before" and may fail. On Sentinel every key is on the killed master, so each writer (2
+  // blocking, 2 async lanes in the light workload) may have one such write; none may fail earlier.
+  const Value& before = *phases[0].find("ops");
+  BOOST_TEST(before.find("blocking_write")->find("failed")->as_int() <= 2);
+  BOOST_TEST(before.find("async_write")->find("failed")->as_int() <= 2);
   BOOST_TEST(phases[2].find("ops")->find("blocking_write")->find("succeeded")->as_int() > 0);
   BOOST_TEST(report.find("ok")->as_bool());
   check_phase_metrics(report);
