@@ -1,9 +1,10 @@
 // Scenarios 4 and 7 on the one server and the local cluster: batches by size, and the error window
-// of a master killed under writers.
+// of a master killed under writers, on the cluster and, beside it, on a Sentinel deployment.
 #include "measure.hpp"
 #include "scenarios.hpp"
 
 #include <redis_toolkit/errors.hpp>
+#include <redis_toolkit/local_sentinel.hpp>
 #include <redis_toolkit/wire_format.hpp>
 
 #include <algorithm>
@@ -139,6 +140,41 @@ double seconds_between(std::chrono::steady_clock::time_point from,
   return std::chrono::duration<double>(to - from).count();
 }
 
+/// One round of the kill: writers running, `kill` (returns the time of the kill), `heal` (returns
+/// once healthy again), the writers carrying on; the figures go to the rows' `column`.
+void measure_kill(RedisToolkit& toolkit, AsyncRedisToolkit& async_toolkit,
+                  const std::function<std::chrono::steady_clock::time_point()>& kill,
+                  const std::function<void()>& heal, Row& window, Row& healthy, Row& errors,
+                  const std::string& column) {
+  std::atomic<bool> stop{false};
+  Writer blocking(stop, [&](long round) {
+    toolkit.setter("bench:failover:" + std::to_string(round % 500), round);
+  });
+  Writer async(stop, [&](long round) {
+    async_toolkit.setter("bench:failover:async:" + std::to_string(round % 500), round).get();
+  });
+  wait_for([&] { return blocking.successes > 100 && async.successes > 100; }, 15s,
+           "the writers to run before the kill");
+  const auto killed_at = kill();
+  heal();
+  const auto healthy_at = std::chrono::steady_clock::now();
+  const long blocking_then = blocking.successes, async_then = async.successes;
+  wait_for([&] { return blocking.successes > blocking_then + 100 &&
+                        async.successes > async_then + 100; },
+           15s, "the writers to carry on after the failover");
+  stop = true;
+  blocking.thread.join();
+  async.thread.join();
+  double last = 0;
+  for (Writer* writer : {&blocking, &async}) {
+    if (const auto failure = writer->last_failure())
+      last = std::max(last, seconds_between(killed_at, *failure));
+  }
+  window.add(column, last);
+  healthy.add(column, seconds_between(killed_at, healthy_at));
+  errors.add(column, static_cast<double>(blocking.failure_count() + async.failure_count()));
+}
+
 } // namespace
 
 void run_failover(BenchContext& context, Scenario& scenario) {
@@ -147,7 +183,10 @@ void run_failover(BenchContext& context, Scenario& scenario) {
       "blocking and an async writer each write keys spread over every master. The error window "
       "is the time from the kill to the last error either writer saw; the writers carry on by "
       "themselves. Then the killed node is restarted (it rejoins as a replica) before the next "
-      "round. The same master-kill as the failover harness, on the bench's own cluster.";
+      "round. The same master-kill as the failover harness, on the bench's own cluster. Beside "
+      "it, the same on Sentinel: a master, 2 replicas and 3 sentinels (down-after 1000 ms, "
+      "quorum 2) started for this scenario, the master the sentinels name killed, the toolkit "
+      "connected through the sentinels.";
   LocalCluster& cluster = context.cluster();
   RedisToolkit toolkit(context.cluster_config(), BenchContext::toolkit_options(LogLevel::off));
   AsyncRedisToolkit async_toolkit(context.cluster_config(),
@@ -160,38 +199,53 @@ void run_failover(BenchContext& context, Scenario& scenario) {
   context.each_round(scenario.id, "kill -9 of a master", [&] {
     cluster.wait_until_healthy(30s);
     const std::size_t victim = cluster.masters().front();
-    std::atomic<bool> stop{false};
-    Writer blocking(stop, [&](long round) {
-      toolkit.setter("bench:failover:" + std::to_string(round % 500), round);
-    });
-    Writer async(stop, [&](long round) {
-      async_toolkit.setter("bench:failover:async:" + std::to_string(round % 500), round).get();
-    });
-    wait_for([&] { return blocking.successes > 100 && async.successes > 100; }, 15s,
-             "the writers to run before the kill");
-    const auto killed_at = std::chrono::steady_clock::now();
-    cluster.node(victim).kill_hard();
-    cluster.wait_until_healthy(20s);
-    const auto healthy_at = std::chrono::steady_clock::now();
-    const long blocking_then = blocking.successes, async_then = async.successes;
-    wait_for([&] { return blocking.successes > blocking_then + 100 &&
-                          async.successes > async_then + 100; },
-             15s, "the writers to carry on after the failover");
-    stop = true;
-    blocking.thread.join();
-    async.thread.join();
-    double last = 0;
-    for (Writer* writer : {&blocking, &async}) {
-      if (const auto failure = writer->last_failure())
-        last = std::max(last, seconds_between(killed_at, *failure));
-    }
-    window.add("toolkit writers", last);
-    healthy.add("toolkit writers", seconds_between(killed_at, healthy_at));
-    errors.add("toolkit writers",
-               static_cast<double>(blocking.failure_count() + async.failure_count()));
+    measure_kill(
+        toolkit, async_toolkit,
+        [&] {
+          const auto killed_at = std::chrono::steady_clock::now();
+          cluster.node(victim).kill_hard();
+          return killed_at;
+        },
+        [&] { cluster.wait_until_healthy(20s); }, window, healthy, errors, "toolkit writers");
     context.progress(scenario.id, "restarting the killed node");
     cluster.restart_node(victim);
     cluster.wait_until_healthy(30s);
+  });
+
+  // The Sentinel rows, measured in the same run: its own deployment, started from this thread
+  // (its processes outlive the rounds, not the scenario).
+  context.progress(scenario.id, "starting a Sentinel deployment");
+  LocalSentinel deployment = LocalSentinel::start();
+  RedisConnectionConfig sentinel_config;
+  sentinel_config.sentinels = deployment.sentinel_addresses();
+  sentinel_config.sentinel_master_name = deployment.master_name();
+  sentinel_config.connection_timeout = std::chrono::milliseconds(2000);
+  sentinel_config.socket_timeout = std::chrono::milliseconds(2000);
+  RedisToolkit sentinel_toolkit(sentinel_config, BenchContext::toolkit_options(LogLevel::off));
+  AsyncRedisToolkit sentinel_async(sentinel_config, BenchContext::toolkit_options(LogLevel::off));
+  const auto watched_sentinel = context.watch(sentinel_toolkit);
+  const auto watched_sentinel_async = context.watch(sentinel_async);
+  Row& sentinel_window = scenario.row("error window after the kill, Sentinel", "s", 0, false);
+  Row& sentinel_healthy = scenario.row("Sentinel deployment healthy again after the kill", "s", 0, false);
+  Row& sentinel_errors = scenario.row("errors seen by the writers, Sentinel", "errors", 0, false);
+  context.each_round(scenario.id, "kill -9 of the Sentinel master", [&] {
+    deployment.wait_until_healthy(30s);
+    const std::size_t victim = deployment.master();
+    measure_kill(
+        sentinel_toolkit, sentinel_async,
+        [&] {
+          const auto killed_at = std::chrono::steady_clock::now();
+          deployment.server(victim).kill_hard();
+          return killed_at;
+        },
+        [&] {
+          deployment.wait_for_new_master(victim, 30s);
+          deployment.wait_until_healthy(30s);
+        },
+        sentinel_window, sentinel_healthy, sentinel_errors, "toolkit writers");
+    context.progress(scenario.id, "restarting the killed Sentinel master");
+    deployment.restart_server(victim);
+    deployment.wait_until_healthy(30s);
   });
   scenario.notes.push_back("Toolkit timeouts as in the test suites: connection and socket timeout "
                            "2 s, 3 attempts with 0.1 s backoff doubling.");

@@ -35,12 +35,31 @@ std::string_view action_name(FaultAction action) noexcept {
     case FaultAction::restart_killed: return "restart_killed";
     case FaultAction::client_kill: return "client_kill";
     case FaultAction::rolling_restart: return "rolling_restart";
+    case FaultAction::sentinel_failover: return "sentinel_failover";
   }
   return "unknown";
 }
 
+std::string_view deployment_name(Deployment deployment) noexcept {
+  return deployment == Deployment::sentinel ? "sentinel" : "cluster";
+}
+
+bool allowed_on(FaultAction action, Deployment deployment) noexcept {
+  switch (action) {
+    case FaultAction::kill_master:
+    case FaultAction::restart_killed:
+    case FaultAction::client_kill: return true;
+    case FaultAction::hang_node:
+    case FaultAction::manual_failover:
+    case FaultAction::rolling_restart: return deployment == Deployment::cluster;
+    case FaultAction::sentinel_failover: return deployment == Deployment::sentinel;
+  }
+  return false;
+}
+
 bool FaultSpec::needs_process_control() const noexcept {
-  return action != FaultAction::manual_failover && action != FaultAction::client_kill;
+  return action != FaultAction::manual_failover && action != FaultAction::client_kill &&
+         action != FaultAction::sentinel_failover;
 }
 
 std::string_view op_kind_name(OpKind kind) noexcept {
@@ -66,7 +85,8 @@ namespace {
 
 constexpr FaultAction all_actions[] = {FaultAction::kill_master,     FaultAction::hang_node,
                                        FaultAction::manual_failover, FaultAction::restart_killed,
-                                       FaultAction::client_kill,     FaultAction::rolling_restart};
+                                       FaultAction::client_kill,     FaultAction::rolling_restart,
+                                       FaultAction::sentinel_failover};
 
 std::string format_number(double value) {
   std::ostringstream text;
@@ -103,10 +123,26 @@ void validate_target(const std::string& field, const std::string& target) {
                         field);
 }
 
-void validate_fault(const std::string& field, const FaultSpec& fault, double duration) {
+void validate_fault(const std::string& field, const FaultSpec& fault, double duration,
+                    Deployment deployment) {
   require(fault.at >= 0 && fault.at < duration, field + ".at",
           "must be from 0 to less than the duration (" + format_number(duration) + " s), got " +
               format_number(fault.at));
+  if (!allowed_on(fault.action, deployment)) {
+    std::string instead;
+    if (fault.action == FaultAction::sentinel_failover)
+      instead = " (it needs a [sentinel] table; on a cluster, manual_failover)";
+    else if (fault.action == FaultAction::manual_failover)
+      instead = " (CLUSTER FAILOVER: on Sentinel, sentinel_failover)";
+    throw ValidationError("action " + std::string(action_name(fault.action)) +
+                              " does not apply to a " + std::string(deployment_name(deployment)) +
+                              " scenario" + instead,
+                          field + ".action");
+  }
+  // One master: whichever the sentinels name when the fault happens.
+  if (deployment == Deployment::sentinel)
+    require(fault.target == "0", field + ".target",
+            "a Sentinel deployment has one master: 0 or left out, got '" + fault.target + "'");
   switch (fault.action) {
     case FaultAction::kill_master:
     case FaultAction::manual_failover:
@@ -127,7 +163,8 @@ void validate_fault(const std::string& field, const FaultSpec& fault, double dur
               "expected \"kill\" or \"failover\", got '" + fault.mode + "'");
       require_range(field + ".pause", fault.pause, 0, 600);
       break;
-    case FaultAction::restart_killed: break;
+    case FaultAction::restart_killed:
+    case FaultAction::sentinel_failover: break;
   }
 }
 
@@ -139,6 +176,16 @@ void validate_scenario(const Scenario& s) {
   require_range("cluster.node_timeout", s.cluster.node_timeout, 0.1, 60);
   require_range("cluster.masters", s.cluster.masters, 3, 16);
   require_range("cluster.replicas_per_master", s.cluster.replicas_per_master, 1, 5);
+  const SentinelSettings& sentinel = s.sentinel;
+  require(!sentinel.master_name.empty() &&
+              sentinel.master_name.find_first_of(" \t\r\n\"") == std::string::npos,
+          "sentinel.master_name", "must be a name without spaces or quotes, got '" + sentinel.master_name + "'");
+  // The LocalSentinel limits; a failover needs a replica to promote.
+  require_range("sentinel.replicas", sentinel.replicas, 1, 5);
+  require_range("sentinel.sentinels", sentinel.sentinels, 1, 7);
+  require_range("sentinel.quorum", sentinel.quorum, 1, sentinel.sentinels);
+  require_range("sentinel.down_after", sentinel.down_after, 0.1, 60);
+  require_range("sentinel.failover_timeout", sentinel.failover_timeout, 1, 600);
   const ToolkitSettings& t = s.toolkit;
   require_range("toolkit.connection_timeout", t.connection_timeout, 0, 600, true);
   require_range("toolkit.socket_timeout", t.socket_timeout, 0, 600, true);
@@ -167,11 +214,20 @@ void validate_scenario(const Scenario& s) {
               format_number(w.wait_timeout));
   require_range("workload.classic_channels", w.classic_channels, 0, 64);
   require_range("workload.sharded_channels_per_master", w.sharded_channels_per_master, 0, 64);
+  if (s.deployment == Deployment::sentinel) {
+    require(w.sharded_channels_per_master == 0, "workload.sharded_channels_per_master",
+            "sharded channels live on a cluster's slots: a Sentinel scenario has classic channels "
+            "only (leave it out or 0), got " + std::to_string(w.sharded_channels_per_master));
+    require(w.wait_replicas <= sentinel.replicas, "workload.wait_replicas",
+            "asks WAIT for " + std::to_string(w.wait_replicas) + " replicas, but the master has " +
+                std::to_string(sentinel.replicas) + " (sentinel.replicas)");
+  }
   require_range("workload.publish_rate", w.publish_rate, 0, 10000, true);
   require_range("targets.error_window", s.targets.error_window, 0, 3600, true);
   require_range("targets.delivery_gap", s.targets.delivery_gap, 0, 3600, true);
   for (std::size_t index = 0; index < s.faults.size(); ++index)
-    validate_fault("faults[" + std::to_string(index) + "]", s.faults[index], s.duration);
+    validate_fault("faults[" + std::to_string(index) + "]", s.faults[index], s.duration,
+                   s.deployment);
 }
 
 // ---- TOML ----
@@ -263,6 +319,18 @@ std::vector<Field<ClusterSettings>> cluster_fields() {
   };
 }
 
+std::vector<Field<SentinelSettings>> sentinel_fields() {
+  using S = SentinelSettings;
+  return {
+      {"master_name", [](S& s, const Entry& e) { s.master_name = e.text(); }},
+      {"replicas", [](S& s, const Entry& e) { s.replicas = e.small_integer(); }},
+      {"sentinels", [](S& s, const Entry& e) { s.sentinels = e.small_integer(); }},
+      {"quorum", [](S& s, const Entry& e) { s.quorum = e.small_integer(); }},
+      {"down_after", [](S& s, const Entry& e) { s.down_after = e.number(); }},
+      {"failover_timeout", [](S& s, const Entry& e) { s.failover_timeout = e.number(); }},
+  };
+}
+
 std::vector<Field<ToolkitSettings>> toolkit_fields() {
   using T = ToolkitSettings;
   return {
@@ -309,7 +377,8 @@ std::vector<std::string_view> keys_of(FaultAction action) {
     case FaultAction::hang_node: return {"target", "seconds"};
     case FaultAction::client_kill: return {"types"};
     case FaultAction::rolling_restart: return {"mode", "pause"};
-    case FaultAction::restart_killed: break;
+    case FaultAction::restart_killed:
+    case FaultAction::sentinel_failover: break;
   }
   return {};
 }
@@ -392,6 +461,11 @@ std::vector<Field<Scenario>> scenario_fields() {
        [](S& s, const Entry& e) {
          read_fields(require_table(e), cluster_fields(), e.source_name, "cluster.", s.cluster);
        }},
+      {"sentinel",
+       [](S& s, const Entry& e) {
+         s.deployment = Deployment::sentinel;
+         read_fields(require_table(e), sentinel_fields(), e.source_name, "sentinel.", s.sentinel);
+       }},
       {"toolkit",
        [](S& s, const Entry& e) {
          read_fields(require_table(e), toolkit_fields(), e.source_name, "toolkit.", s.toolkit);
@@ -434,6 +508,16 @@ Scenario parse_scenario(std::string_view text, std::string_view source_name) {
                       ? std::string(stem.substr(0, stem.size() - suffix.size()))
                       : "scenario";
   read_fields(root, scenario_fields(), source_name, "", scenario);
+  if (scenario.deployment == Deployment::sentinel) {
+    if (const toml::node* cluster = root.get("cluster"))
+      throw ValidationError("a scenario runs on a cluster or on Sentinel, not both: [cluster] at " +
+                                toml_location(cluster->source(), source_name) +
+                                " beside [sentinel]",
+                            "cluster");
+    // Sharded channels are a cluster's: a Sentinel scenario leaves them out by default.
+    if (!toml::at_path(root, "workload.sharded_channels_per_master"))
+      scenario.workload.sharded_channels_per_master = 0;
+  }
   try {
     validate_scenario(scenario);
   } catch (const ValidationError& error) {
@@ -677,7 +761,7 @@ void add_timing_check(Report& report, const std::string& name, double target_s,
   std::vector<std::optional<double>> figures;
   std::string each;
   for (const FaultReport& fault : report.faults) {
-    if (!fault.fault.master_kill || !fault.fault.error.empty()) continue;
+    if (!fault.fault.timed() || !fault.fault.error.empty()) continue;
     figures.push_back(fault.*figure);
     each += (each.empty() ? "" : ", ") + format_ms(fault.*figure);
   }
@@ -776,6 +860,16 @@ Report analyze(RunLog log) {
   for (const FaultRecord& fault : log.faults)
     if (fault.disruptive) disruptive_times.push_back(fault.at_ms);
   std::sort(disruptive_times.begin(), disruptive_times.end());
+  // Per channel: its publishes in order, (published at, without error); the n-th of them carried
+  // the sequence number n (the publisher numbers every attempt from 1). And the numbers delivered.
+  std::vector<std::vector<std::pair<double, bool>>> publishes(log.channels.size());
+  std::vector<std::set<std::int64_t>> delivered_seqs(log.channels.size());
+  for (const OpRecord& op : ops)
+    if (op.kind == OpKind::publish && op.source < publishes.size())
+      publishes[op.source].push_back({op.start_ms, succeeded(op)});
+  for (auto& channel_publishes : publishes) std::sort(channel_publishes.begin(), channel_publishes.end());
+  for (const Delivery& delivery : log.deliveries)
+    if (delivery.channel < delivered_seqs.size()) delivered_seqs[delivery.channel].insert(delivery.seq);
   for (const FaultRecord& fault : log.faults) {
     FaultReport item;
     item.fault = fault;
@@ -799,11 +893,28 @@ Report analyze(RunLog log) {
       } else {
         item.error_window_ms = 0.0;
       }
-      // Each channel: its first delivery of a message published after the fault.
+      // Each channel: until it delivers again for good. Rule: its first delivery of a message
+      // published after the last message (published after the fault, before the next one) that
+      // it missed; with none missed, its first delivery of a message published after the fault.
+      // The first delivery alone is not enough: a subscriber left on a demoted master still gets
+      // what is published there in the moment before the publishers move, then nothing.
       for (std::uint32_t channel = 0; channel < log.channels.size(); ++channel) {
+        const auto& channel_publishes = publishes[channel];
+        const auto& channel_seqs = delivered_seqs[channel];
+        double missed_until = fault.at_ms; // deliveries count from messages published at or after this
+        bool missed = false;
+        for (std::size_t index = 0; index < channel_publishes.size(); ++index) {
+          const auto& [published_ms, ok] = channel_publishes[index];
+          if (!ok || published_ms < fault.at_ms || published_ms >= until) continue;
+          if (channel_seqs.count(static_cast<std::int64_t>(index) + 1) == 0) {
+            missed_until = published_ms;
+            missed = true;
+          }
+        }
         std::optional<double> first;
         for (const Delivery& delivery : log.deliveries) {
-          if (delivery.channel == channel && delivery.published_ms >= fault.at_ms)
+          if (delivery.channel != channel) continue;
+          if (missed ? delivery.published_ms > missed_until : delivery.published_ms >= fault.at_ms)
             first = std::min(first.value_or(infinity), delivery.delivered_ms);
         }
         item.channel_gaps_ms.push_back(minus(first, fault.at_ms));
@@ -815,12 +926,14 @@ Report analyze(RunLog log) {
 
   // ---- the checks ----
   const Scenario& scenario = log.scenario;
+  const std::string from = scenario.deployment == Deployment::sentinel
+                               ? "from each master kill or SENTINEL FAILOVER"
+                               : "from each master kill";
   add_timing_check(report, "error_window", scenario.targets.error_window,
-                   "from each master kill until operations succeed again",
-                   &FaultReport::error_window_ms, true);
+                   from + " until operations succeed again", &FaultReport::error_window_ms, true);
   add_timing_check(report, "subscribers_delivering", scenario.targets.delivery_gap,
-                   "from each master kill until every subscriber delivers again",
-                   &FaultReport::delivery_gap_ms, !log.channels.empty());
+                   from + " until every subscriber delivers again", &FaultReport::delivery_gap_ms,
+                   !log.channels.empty());
   {
     CheckReport check;
     check.name = "durable_writes_lost";
@@ -1037,6 +1150,7 @@ std::string render_json(const Report& report) {
       {"report", "rtk failover-sim"},
       {"scenario", s.name},
       {"durable", s.durable},
+      {"deployment", std::string(deployment_name(s.deployment))},
       {"started_at", log.started_at},
       {"machine", log.machine},
       {"cluster", log.cluster},
@@ -1118,7 +1232,8 @@ std::string render_markdown(const Report& report) {
   md << "# Failover simulation: " << s.name << "\n\n";
   if (!s.description.empty()) md << s.description << "\n\n";
   md << "- Result: " << (report.all_met ? "**every promise held**" : "**a promise was broken**")
-     << "\n- Started: " << log.started_at << " on " << log.machine << "\n- Cluster: "
+     << "\n- Started: " << log.started_at << " on " << log.machine
+     << (s.deployment == Deployment::sentinel ? "\n- Sentinel: " : "\n- Cluster: ")
      << log.cluster << "\n- Run: " << fixed(log.duration_ms / 1000.0) << " s, "
      << (s.durable ? "durable mode (setter_durable: SET + WAIT " + std::to_string(w.wait_replicas) +
                          ", " + fixed(w.wait_timeout * 1000, 0) + " ms)"

@@ -32,7 +32,17 @@ enum class FaultAction {
   restart_killed,  ///< start the node killed last again: it rejoins as a replica
   client_kill,     ///< CLIENT KILL TYPE ... on every node: the toolkit's connections drop
   rolling_restart, ///< every master in turn: kill -9 or CLUSTER FAILOVER, restart, wait healthy
+  sentinel_failover, ///< SENTINEL FAILOVER: the sentinels promote a replica (Sentinel scenarios)
 };
+
+/// What a scenario runs on: a Redis Cluster (`[cluster]`, the default) or a master with replicas
+/// watched by sentinels (`[sentinel]`). Each has faults of its own: see allowed_on().
+enum class Deployment { cluster, sentinel };
+std::string_view deployment_name(Deployment deployment) noexcept;
+/// Whether `action` can run on `deployment`. Rules: CLUSTER FAILOVER, hang_node and
+/// rolling_restart are cluster faults; sentinel_failover is a Sentinel fault; kill_master,
+/// restart_killed and client_kill run on both.
+bool allowed_on(FaultAction action, Deployment deployment) noexcept;
 
 /// "kill_master", "hang_node", ...
 std::string_view action_name(FaultAction action) noexcept;
@@ -42,7 +52,8 @@ struct FaultSpec {
   FaultAction action = FaultAction::kill_master;
   /// kill_master, hang_node, manual_failover: "N" (the master serving the N-th slot range at the
   /// start, 0-based, in slot order) or "master_of:KEY" (the master serving KEY's slot when the
-  /// fault happens).
+  /// fault happens). Sentinel scenarios have one master, the one the sentinels name when the
+  /// fault happens: "0" only.
   std::string target = "0";
   double seconds = 3.0;          ///< hang_node: how long the node stays stopped
   std::string mode = "kill";     ///< rolling_restart: "kill" or "failover"
@@ -58,6 +69,16 @@ struct ClusterSettings {
   double node_timeout = 1.0; ///< seconds: cluster-node-timeout
   int masters = 3;
   int replicas_per_master = 1;
+};
+
+/// The local Sentinel deployment rtk starts (LocalSentinel::Options).
+struct SentinelSettings {
+  std::string master_name = "mymaster";
+  int replicas = 2;
+  int sentinels = 3;
+  int quorum = 2;
+  double down_after = 1.0;        ///< seconds: sentinel down-after-milliseconds
+  double failover_timeout = 10.0; ///< seconds: sentinel failover-timeout
 };
 
 /// The toolkit's settings under test.
@@ -81,7 +102,8 @@ struct Workload {
   int wait_replicas = 1;        ///< durable mode: WAIT for this many replicas
   double wait_timeout = 0.1;    ///< durable mode: seconds WAIT waits (it holds up its connection)
   int classic_channels = 1;     ///< SUBSCRIBE channels, one subscriber each
-  int sharded_channels_per_master = 1; ///< SSUBSCRIBE channels on each master's slots
+  /// SSUBSCRIBE channels on each master's slots; cluster only (a Sentinel scenario's default is 0).
+  int sharded_channels_per_master = 1;
   double publish_rate = 20;     ///< messages per second per channel
 
   /// Writers in all, async lanes counted one by one: the keys are dealt among them.
@@ -89,8 +111,10 @@ struct Workload {
 };
 
 struct Targets {
-  double error_window = 4.0; ///< seconds: from a master kill until operations succeed again
-  double delivery_gap = 5.0; ///< seconds: from a master kill until every subscriber delivers again
+  /// seconds: from a master kill (or SENTINEL FAILOVER) until operations succeed again
+  double error_window = 4.0;
+  /// seconds: from a master kill (or SENTINEL FAILOVER) until every subscriber delivers again
+  double delivery_gap = 5.0;
 };
 
 struct Scenario {
@@ -98,7 +122,9 @@ struct Scenario {
   std::string description;
   double duration = 30;  ///< seconds of workload (longer when the faults outlast it)
   bool durable = false;  ///< writers use setter_durable: SET + WAIT
-  ClusterSettings cluster;
+  Deployment deployment = Deployment::cluster; ///< a `[sentinel]` table makes it sentinel
+  ClusterSettings cluster;   ///< cluster scenarios
+  SentinelSettings sentinel; ///< sentinel scenarios
   ToolkitSettings toolkit;
   Workload workload;
   Targets targets;
@@ -107,7 +133,9 @@ struct Scenario {
 
 /// Parses a scenario. Unknown keys, wrong types and values out of range are ValidationErrors that
 /// name the key and say where it is (source:line:column); so is a key that does not apply to its
-/// fault's action. Faults come back sorted by `at`.
+/// fault's action, and a fault or key that does not apply to the deployment (`[cluster]` and
+/// `[sentinel]` together, sentinel_failover without `[sentinel]`, ...). Faults come back sorted
+/// by `at`.
 Scenario parse_scenario(std::string_view text, std::string_view source_name = "<scenario>");
 /// The same from a file; a file that cannot be read is a ValidationError too.
 Scenario load_scenario(const std::string& path);
@@ -157,7 +185,10 @@ struct FaultRecord {
   double at_ms = 0;    ///< when the fault was injected
   double end_ms = 0;   ///< when it was done (the SIGCONT of a hang, a restarted node answering)
   bool disruptive = true;  ///< errors after it are its own (a restart is not disruptive)
-  bool master_kill = false; ///< the targets apply: kill -9 of a master
+  bool master_kill = false; ///< kill -9 of a master
+  /// The targets (error window, delivery gap) apply: a master kill, or SENTINEL FAILOVER (a
+  /// change of master the clients must follow).
+  bool timed() const noexcept { return master_kill || action == "sentinel_failover"; }
   std::string error;   ///< empty when injected; else why it could not be
 };
 

@@ -7,6 +7,7 @@
 #include <redis_toolkit/errors.hpp>
 #include <redis_toolkit/key_slot.hpp>
 #include <redis_toolkit/local_cluster.hpp>
+#include <redis_toolkit/local_sentinel.hpp>
 #include <redis_toolkit/logging.hpp>
 #include <redis_toolkit/server_launcher.hpp>
 #include <redis_toolkit/toolkit.hpp>
@@ -20,6 +21,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iomanip>
 #include <memory>
 #include <mutex>
@@ -39,6 +41,7 @@ using namespace failover;
 using redis_toolkit::AsyncRedisToolkit;
 using redis_toolkit::ClusterError;
 using redis_toolkit::LocalCluster;
+using redis_toolkit::LocalSentinel;
 using redis_toolkit::NodeAddress;
 using redis_toolkit::PubSubKind;
 using redis_toolkit::RedisConnectionConfig;
@@ -226,6 +229,26 @@ std::optional<std::int64_t> payload_seq(const Value& value) {
   return seq;
 }
 
+/// redis-cli on one server, with the connection's user and password.
+std::string redis_cli(const RedisConnectionConfig& config, const NodeAddress& node,
+                      std::vector<std::string> arguments, milliseconds timeout = milliseconds(3000)) {
+  std::vector<std::string> argv = {redis_toolkit::redis_cli_path(), "-h", node.host, "-p",
+                                   std::to_string(node.port)};
+  if (config.username) {
+    argv.push_back("--user");
+    argv.push_back(*config.username);
+  }
+  // The password through the environment, never on a command line others can read.
+  if (config.password) ::setenv("REDISCLI_AUTH", config.password->c_str(), 1);
+  argv.insert(argv.end(), arguments.begin(), arguments.end());
+  const auto output = redis_toolkit::run_program(argv, timeout);
+  if (output.exit_status != 0)
+    throw redis_toolkit::ConnectionError(node.to_string(), arguments.empty() ? "" : arguments[0],
+                                         "redis-cli failed: " + output.standard_error +
+                                             output.standard_output);
+  return output.standard_output;
+}
+
 // ---- the cluster: one rtk started, or one --cluster names ----
 
 struct MasterInfo {
@@ -298,21 +321,7 @@ public:
   /// redis-cli on one node, with the connection's user and password.
   std::string redis_cli(const NodeAddress& node, std::vector<std::string> arguments,
                         milliseconds timeout = milliseconds(3000)) const {
-    std::vector<std::string> argv = {redis_toolkit::redis_cli_path(), "-h", node.host, "-p",
-                                     std::to_string(node.port)};
-    if (config_.username) {
-      argv.push_back("--user");
-      argv.push_back(*config_.username);
-    }
-    // The password through the environment, never on a command line others can read.
-    if (config_.password) ::setenv("REDISCLI_AUTH", config_.password->c_str(), 1);
-    argv.insert(argv.end(), arguments.begin(), arguments.end());
-    const auto output = redis_toolkit::run_program(argv, timeout);
-    if (output.exit_status != 0)
-      throw redis_toolkit::ConnectionError(node.to_string(), arguments.empty() ? "" : arguments[0],
-                                           "redis-cli failed: " + output.standard_error +
-                                               output.standard_output);
-    return output.standard_output;
+    return rtk::redis_cli(config_, node, std::move(arguments), timeout);
   }
 
   /// Existing cluster: the address of the master serving `slot`, and of its replica.
@@ -343,15 +352,163 @@ private:
   std::vector<MasterInfo> masters_;
 };
 
+// ---- Sentinel: a deployment rtk started, or one --sentinel names ----
+
+/// The servers an existing deployment's sentinels know, the master first: SENTINEL MASTER and
+/// SENTINEL REPLICAS on the first sentinel that answers (redis-cli prints their flat field/value
+/// lists one item a line).
+std::vector<NodeAddress> servers_named_by(const RedisConnectionConfig& config) {
+  RedisConnectionConfig sentinel_login;
+  sentinel_login.username = config.sentinel_username;
+  sentinel_login.password = config.sentinel_password;
+  const auto addresses = [](const std::string& output) {
+    std::vector<std::string> items;
+    std::istringstream lines(output);
+    for (std::string line; std::getline(lines, line);) items.push_back(line);
+    std::vector<NodeAddress> found;
+    std::string ip;
+    for (std::size_t i = 0; i + 1 < items.size(); i += 2) { // field, value, field, value ...
+      if (items[i] == "ip") ip = items[i + 1];
+      if (items[i] == "port" && !ip.empty())
+        found.push_back(NodeAddress{ip, static_cast<std::uint16_t>(std::stoi(items[i + 1]))});
+    }
+    return found;
+  };
+  std::string reasons;
+  for (const NodeAddress& sentinel : config.sentinels) {
+    try {
+      std::vector<NodeAddress> servers =
+          addresses(redis_cli(sentinel_login, sentinel, {"SENTINEL", "MASTER", config.sentinel_master_name}));
+      if (servers.empty()) throw ValidationError("does not monitor '" + config.sentinel_master_name + "'");
+      servers.resize(1);
+      for (const NodeAddress& replica :
+           addresses(redis_cli(sentinel_login, sentinel, {"SENTINEL", "REPLICAS", config.sentinel_master_name})))
+        servers.push_back(replica);
+      return servers;
+    } catch (const std::exception& error) {
+      reasons += (reasons.empty() ? "" : "; ") + sentinel.to_string() + ": " + error.what();
+    }
+  }
+  throw redis_toolkit::ConnectionError(config.sentinel_master_name, "SENTINEL MASTER",
+                                       "no sentinel told the servers: " + reasons);
+}
+
+class SentinelControl {
+public:
+  SentinelControl(LocalSentinel* local, RedisConnectionConfig config, std::vector<NodeAddress> servers)
+      : local_(local), config_(std::move(config)), servers_(std::move(servers)) {}
+
+  bool local() const { return local_ != nullptr; }
+  LocalSentinel& deployment() { return *local_; }
+  /// Every server, master and replicas (CLIENT KILL goes to each).
+  const std::vector<NodeAddress>& servers() const { return servers_; }
+  const std::string& master_name() const { return config_.sentinel_master_name; }
+  /// redis-cli on one server, with the connection's user and password.
+  std::string redis_cli(const NodeAddress& node, std::vector<std::string> arguments) const {
+    return rtk::redis_cli(config_, node, std::move(arguments));
+  }
+
+  std::vector<std::string> health_problems() const {
+    return LocalSentinel::health_problems_at(config_.sentinel_master_name, servers_, config_.sentinels);
+  }
+
+  void wait_until_healthy(milliseconds timeout) const {
+    if (local_ != nullptr) return local_->wait_until_healthy(timeout);
+    const auto deadline = Clock::now() + timeout;
+    for (;;) {
+      const auto problems = health_problems();
+      if (problems.empty()) return;
+      if (Clock::now() >= deadline)
+        throw redis_toolkit::ConnectionError(master_name(), "health",
+                                             "not healthy after " + std::to_string(timeout.count()) +
+                                                 " ms: " + problems.front());
+      std::this_thread::sleep_for(milliseconds(100));
+    }
+  }
+
+  /// The master the sentinels name now, "host:port" (an existing deployment).
+  std::string remote_master() const {
+    RedisConnectionConfig login;
+    login.username = config_.sentinel_username;
+    login.password = config_.sentinel_password;
+    for (const NodeAddress& sentinel : config_.sentinels) {
+      try {
+        std::istringstream lines(rtk::redis_cli(login, sentinel, {"SENTINEL", "GET-MASTER-ADDR-BY-NAME", master_name()}));
+        std::string host, port;
+        if (std::getline(lines, host) && std::getline(lines, port) && !port.empty()) return host + ":" + port;
+      } catch (const std::exception&) {
+        // the next sentinel
+      }
+    }
+    throw redis_toolkit::ConnectionError(master_name(), "SENTINEL", "no sentinel names the master");
+  }
+
+  /// SENTINEL FAILOVER on an existing deployment's first answering sentinel; returns the new
+  /// master once a sentinel names it.
+  std::string remote_failover(milliseconds timeout) const {
+    const std::string old_master = remote_master();
+    RedisConnectionConfig login;
+    login.username = config_.sentinel_username;
+    login.password = config_.sentinel_password;
+    std::string reply;
+    for (const NodeAddress& sentinel : config_.sentinels) {
+      try {
+        reply = rtk::redis_cli(login, sentinel, {"SENTINEL", "FAILOVER", master_name()});
+        break;
+      } catch (const std::exception& error) {
+        reply = error.what();
+      }
+    }
+    if (reply.rfind("OK", 0) != 0)
+      throw redis_toolkit::ConnectionError(master_name(), "SENTINEL FAILOVER", "refused: " + reply);
+    const auto deadline = Clock::now() + timeout;
+    for (;;) {
+      try {
+        const std::string now = remote_master();
+        if (now != old_master) return now;
+      } catch (const std::exception&) {
+        // mid-failover: ask again
+      }
+      if (Clock::now() >= deadline)
+        throw redis_toolkit::ConnectionError(master_name(), "SENTINEL FAILOVER",
+                                             "no new master within " + std::to_string(timeout.count()) + " ms");
+      std::this_thread::sleep_for(milliseconds(50));
+    }
+  }
+
+private:
+  LocalSentinel* local_;
+  RedisConnectionConfig config_;
+  std::vector<NodeAddress> servers_;
+};
+
 // ---- faults ----
 
 class FaultInjector {
 public:
-  FaultInjector(ClusterControl& control, Records& records, std::ostream& err,
-                std::vector<FaultRecord>& out)
-      : control_(control), records_(records), err_(err), out_(out) {}
+  /// Exactly one of `cluster` and `sentinel`: the deployment the faults go to.
+  FaultInjector(ClusterControl* cluster, SentinelControl* sentinel, Records& records,
+                std::ostream& err, std::vector<FaultRecord>& out)
+      : cluster_(cluster), sentinel_(sentinel), records_(records), err_(err), out_(out) {}
 
   void inject(const FaultSpec& spec) {
+    if (sentinel_ != nullptr) {
+      // The scenario's load refused the cluster's faults (allowed_on).
+      switch (spec.action) {
+        case FaultAction::kill_master:
+          return guarded(spec, [&](FaultRecord& r) { sentinel_kill_master(r); });
+        case FaultAction::restart_killed:
+          return guarded(spec, [&](FaultRecord& r) { sentinel_restart_killed(r); });
+        case FaultAction::sentinel_failover:
+          return guarded(spec, [&](FaultRecord& r) { sentinel_failover(r); });
+        case FaultAction::client_kill:
+          return guarded(spec, [&](FaultRecord& r) { client_kill(spec, r); });
+        default:
+          return guarded(spec, [&](FaultRecord&) {
+            throw ValidationError("not a fault of a Sentinel deployment");
+          });
+      }
+    }
     switch (spec.action) {
       case FaultAction::kill_master: return guarded(spec, [&](FaultRecord& r) { kill_master(spec, r); });
       case FaultAction::hang_node: return guarded(spec, [&](FaultRecord& r) { hang_node(spec, r); });
@@ -360,6 +517,10 @@ public:
       case FaultAction::restart_killed: return guarded(spec, [&](FaultRecord& r) { restart_killed(r); });
       case FaultAction::client_kill: return guarded(spec, [&](FaultRecord& r) { client_kill(spec, r); });
       case FaultAction::rolling_restart: return rolling_restart(spec);
+      case FaultAction::sentinel_failover:
+        return guarded(spec, [&](FaultRecord&) {
+          throw ValidationError("SENTINEL FAILOVER needs a Sentinel deployment");
+        });
     }
   }
 
@@ -391,46 +552,46 @@ private:
   void mark(FaultRecord& record) { record.at_ms = records_.now_ms(); }
 
   void kill_master(const FaultSpec& spec, FaultRecord& record) {
-    const std::size_t node = control_.local_master_of(control_.slot_of_target(spec.target));
-    record.detail = "kill -9 of master " + control_.local_address(node) + " (node " +
+    const std::size_t node = control().local_master_of(control().slot_of_target(spec.target));
+    record.detail = "kill -9 of master " + control().local_address(node) + " (node " +
                     std::to_string(node) + ")";
     mark(record);
-    control_.cluster().node(node).kill_hard();
+    control().cluster().node(node).kill_hard();
     killed_.push_back(node);
   }
 
   void hang_node(const FaultSpec& spec, FaultRecord& record) {
-    const std::size_t node = control_.local_master_of(control_.slot_of_target(spec.target));
-    record.detail = "SIGSTOP of master " + control_.local_address(node) + " for " +
+    const std::size_t node = control().local_master_of(control().slot_of_target(spec.target));
+    record.detail = "SIGSTOP of master " + control().local_address(node) + " for " +
                     fixed(spec.seconds) + " s, then SIGCONT";
     mark(record);
-    control_.cluster().node(node).pause();
+    control().cluster().node(node).pause();
     std::this_thread::sleep_for(seconds_to_ms(spec.seconds));
-    control_.cluster().node(node).resume();
+    control().cluster().node(node).resume();
   }
 
   void manual_failover(const std::string& target, FaultRecord& record) {
-    const int slot = control_.slot_of_target(target);
+    const int slot = control().slot_of_target(target);
     // A master that does not know its replica yet ignores the request: healthy first.
-    control_.wait_until_healthy(heal_timeout);
-    if (control_.local()) {
-      const std::size_t master = control_.local_master_of(slot);
-      const std::size_t replica = control_.cluster().replica_of(master);
-      record.detail = "CLUSTER FAILOVER: replica " + control_.local_address(replica) +
-                      " took over from " + control_.local_address(master);
+    control().wait_until_healthy(heal_timeout);
+    if (control().local()) {
+      const std::size_t master = control().local_master_of(slot);
+      const std::size_t replica = control().cluster().replica_of(master);
+      record.detail = "CLUSTER FAILOVER: replica " + control().local_address(replica) +
+                      " took over from " + control().local_address(master);
       mark(record);
-      control_.cluster().manual_failover(replica, milliseconds(15000));
+      control().cluster().manual_failover(replica, milliseconds(15000));
       return;
     }
-    const auto [master, replica] = control_.remote_master_and_replica(slot);
+    const auto [master, replica] = control().remote_master_and_replica(slot);
     record.detail = "CLUSTER FAILOVER: replica " + replica.to_string() + " took over from " +
                     master.to_string();
     mark(record);
-    const std::string reply = control_.redis_cli(replica, {"CLUSTER", "FAILOVER"});
+    const std::string reply = control().redis_cli(replica, {"CLUSTER", "FAILOVER"});
     if (reply.rfind("OK", 0) != 0)
       throw ClusterError("CLUSTER FAILOVER refused: " + reply, replica.to_string());
     const auto deadline = Clock::now() + milliseconds(15000);
-    while (control_.redis_cli(replica, {"ROLE"}).rfind("master", 0) != 0) {
+    while (control().redis_cli(replica, {"ROLE"}).rfind("master", 0) != 0) {
       if (Clock::now() >= deadline)
         throw ClusterError("the replica did not become master within 15 s", replica.to_string());
       std::this_thread::sleep_for(milliseconds(20));
@@ -440,10 +601,10 @@ private:
   void restart_killed(FaultRecord& record) {
     if (killed_.empty()) throw ValidationError("no node was killed before: nothing to restart");
     const std::size_t node = killed_.back();
-    record.detail = "restart of " + control_.local_address(node) + " (node " +
+    record.detail = "restart of " + control().local_address(node) + " (node " +
                     std::to_string(node) + "), which rejoins as a replica";
     mark(record);
-    control_.cluster().restart_node(node);
+    control().cluster().restart_node(node);
     killed_.pop_back();
   }
 
@@ -451,17 +612,21 @@ private:
     long long killed = 0;
     std::string types;
     for (const std::string& type : spec.types) types += (types.empty() ? "" : ", ") + type;
+    const std::vector<NodeAddress>& nodes = cluster_ ? cluster_->nodes() : sentinel_->servers();
     mark(record);
-    for (const NodeAddress& node : control_.nodes()) {
+    for (const NodeAddress& node : nodes) {
       for (const std::string& type : spec.types) {
         try {
-          killed += std::atoll(control_.redis_cli(node, {"CLIENT", "KILL", "TYPE", type}).c_str());
+          const std::vector<std::string> command = {"CLIENT", "KILL", "TYPE", type};
+          killed += std::atoll((cluster_ ? cluster_->redis_cli(node, command)
+                                         : sentinel_->redis_cli(node, command))
+                                   .c_str());
         } catch (const std::exception&) {
           // a node that is down has no connection to kill
         }
       }
     }
-    record.detail = "CLIENT KILL TYPE " + types + " on " + std::to_string(control_.nodes().size()) +
+    record.detail = "CLIENT KILL TYPE " + types + " on " + std::to_string(nodes.size()) +
                     " nodes: " + std::to_string(killed) + " connections closed";
   }
 
@@ -473,11 +638,11 @@ private:
               record.action = "rolling_restart";
               record.disruptive = false;
               record.detail = "every master in turn (" + spec.mode + "), " +
-                              std::to_string(control_.initial_masters().size()) + " masters";
-              control_.wait_until_healthy(heal_timeout);
+                              std::to_string(control().initial_masters().size()) + " masters";
+              control().wait_until_healthy(heal_timeout);
             });
     if (!out_.back().error.empty()) return;
-    for (std::size_t index = 0; index < control_.initial_masters().size() && !failed; ++index) {
+    for (std::size_t index = 0; index < control().initial_masters().size() && !failed; ++index) {
       const std::string target = std::to_string(index);
       std::size_t node = 0;
       if (spec.mode == "kill") {
@@ -486,30 +651,30 @@ private:
           kill_master(kill, record);
           record.end_ms = records_.now_ms();
           node = killed_.back();
-          control_.wait_until_healthy(heal_timeout); // the replica took over
+          control().wait_until_healthy(heal_timeout); // the replica took over
         }, part_of);
       } else {
         FaultSpec failover{spec.at, FaultAction::manual_failover, target, 0, "", 0, {}, 0};
         guarded(failover, [&](FaultRecord& record) {
-          node = control_.local_master_of(control_.slot_of_target(target));
+          node = control().local_master_of(control().slot_of_target(target));
           manual_failover(target, record);
           record.end_ms = records_.now_ms();
           // As an operator would: every node agrees on the new master before the old one stops.
           // Restarting it at once made the cluster report CLUSTERDOWN for a moment here.
-          control_.wait_until_healthy(heal_timeout);
+          control().wait_until_healthy(heal_timeout);
         }, part_of);
       }
       if (!out_.back().error.empty()) break;
       guarded(FaultSpec{spec.at, FaultAction::restart_killed, "", 0, "", 0, {}, 0},
               [&](FaultRecord& record) {
                 record.action = "restart_node";
-                record.detail = "restart of " + control_.local_address(node) +
+                record.detail = "restart of " + control().local_address(node) +
                                 ", which rejoins as a replica";
                 mark(record);
-                control_.cluster().restart_node(node);
+                control().cluster().restart_node(node);
                 record.end_ms = records_.now_ms(); // it answers
                 if (!killed_.empty() && killed_.back() == node) killed_.pop_back();
-                control_.wait_until_healthy(heal_timeout);
+                control().wait_until_healthy(heal_timeout);
               },
               part_of);
       failed = !out_.back().error.empty();
@@ -517,7 +682,63 @@ private:
     }
   }
 
-  ClusterControl& control_;
+  // ---- Sentinel: the master is the one the sentinels name when the fault happens ----
+
+  std::string server_text(std::size_t index) {
+    return sentinel_->deployment().server_addresses().at(index).to_string() + " (server " +
+           std::to_string(index) + ")";
+  }
+
+  void sentinel_kill_master(FaultRecord& record) {
+    if (!sentinel_->local()) throw ValidationError("kill_master needs a deployment rtk started");
+    LocalSentinel& deployment = sentinel_->deployment();
+    const std::size_t master = deployment.master();
+    record.detail = "kill -9 of master " + server_text(master) + ", as the sentinels named it";
+    mark(record);
+    deployment.server(master).kill_hard();
+    killed_.push_back(master);
+  }
+
+  /// Rules: the killed server starts again only once the sentinels have promoted another, so that
+  /// it rejoins as a replica (started before, it would simply be the master again); and the
+  /// restart is done once the deployment is healthy, that server a replica with its link up. The
+  /// sentinels convert a returning master only some seconds after it answers, so the run's 5 s
+  /// after the last fault count from then, not from its first answer.
+  void sentinel_restart_killed(FaultRecord& record) {
+    if (killed_.empty()) throw ValidationError("no server was killed before: nothing to restart");
+    LocalSentinel& deployment = sentinel_->deployment();
+    const std::size_t server = killed_.back();
+    const std::size_t master = deployment.wait_for_new_master(server, heal_timeout);
+    record.detail = "restart of " + server_text(server) + ", which rejoins as a replica of " +
+                    server_text(master);
+    mark(record);
+    deployment.restart_server(server);
+    killed_.pop_back();
+    deployment.wait_until_healthy(heal_timeout);
+  }
+
+  void sentinel_failover(FaultRecord& record) {
+    // The sentinels refuse (NOGOODSLAVE) while no replica is in sync: healthy first.
+    sentinel_->wait_until_healthy(heal_timeout);
+    if (sentinel_->local()) {
+      LocalSentinel& deployment = sentinel_->deployment();
+      const std::size_t old_master = deployment.master();
+      mark(record);
+      const std::size_t new_master = deployment.failover(milliseconds(15000));
+      record.detail = "SENTINEL FAILOVER: " + server_text(new_master) + " took over from " +
+                      server_text(old_master);
+      return;
+    }
+    const std::string old_master = sentinel_->remote_master();
+    mark(record);
+    const std::string new_master = sentinel_->remote_failover(milliseconds(15000));
+    record.detail = "SENTINEL FAILOVER: " + new_master + " took over from " + old_master;
+  }
+
+  ClusterControl& control() { return *cluster_; }
+
+  ClusterControl* cluster_;
+  SentinelControl* sentinel_;
   Records& records_;
   std::ostream& err_;
   std::vector<FaultRecord>& out_;
@@ -830,9 +1051,10 @@ private:
 
 class Monitor {
 public:
-  Monitor(std::vector<NodeAddress> nodes, std::shared_ptr<Records> records,
+  /// `healthy` asks the deployment once (it may throw: not healthy).
+  Monitor(std::function<bool()> healthy, std::shared_ptr<Records> records,
           std::vector<HealthSample>& samples, MetricsSampler& metrics)
-      : nodes_(std::move(nodes)), records_(std::move(records)), samples_(samples), metrics_(metrics) {
+      : healthy_(std::move(healthy)), records_(std::move(records)), samples_(samples), metrics_(metrics) {
     thread_ = std::thread([this] { run(); });
   }
   ~Monitor() { stop(); }
@@ -847,7 +1069,7 @@ private:
       const double at = records_->now_ms();
       bool healthy = false;
       try {
-        healthy = LocalCluster::health_problems(nodes_).empty();
+        healthy = healthy_();
       } catch (const std::exception&) {
         healthy = false;
       }
@@ -862,7 +1084,7 @@ private:
     }
   }
 
-  std::vector<NodeAddress> nodes_;
+  std::function<bool()> healthy_;
   std::shared_ptr<Records> records_;
   std::vector<HealthSample>& samples_; ///< read after stop()
   MetricsSampler& metrics_;
@@ -1045,14 +1267,26 @@ std::filesystem::path report_directory(const CliInvocation& invocation) {
 int run_failover_sim(const CliInvocation& invocation, CommandStreams& streams) {
   const Scenario scenario = scenario_of(invocation);
   const std::filesystem::path directory = report_directory(invocation);
-  const bool existing = invocation.config.connection.cluster_mode;
+  const bool sentinel = scenario.deployment == Deployment::sentinel;
+  const RedisConnectionConfig& given = invocation.config.connection;
+  // Rule: the deployment named on the command line must be the scenario's kind.
+  if (sentinel && given.cluster_mode)
+    throw ValidationError("scenario " + scenario.name + " runs on Sentinel ([sentinel]): name its "
+                          "sentinels with --sentinel H:P,... --master NAME, not --cluster");
+  if (!sentinel && given.sentinel_mode())
+    throw ValidationError("scenario " + scenario.name + " runs on a cluster: --sentinel needs a "
+                          "scenario with a [sentinel] table");
+  const bool existing = sentinel ? given.sentinel_mode() : given.cluster_mode;
   if (existing) {
     for (const FaultSpec& fault : scenario.faults) {
       if (!fault.needs_process_control()) continue;
-      throw ValidationError("fault " + std::string(action_name(fault.action)) + " at " +
-                            fixed(fault.at) + " s needs to signal or start redis-server processes, "
-                            "which rtk can do only on a cluster it starts itself: drop --cluster, "
-                            "or use a scenario with manual_failover and client_kill only");
+      throw ValidationError(
+          "fault " + std::string(action_name(fault.action)) + " at " + fixed(fault.at) +
+          " s needs to signal or start redis-server processes, which rtk can do only on a " +
+          (sentinel ? "deployment it starts itself: drop --sentinel, or use a scenario with "
+                      "sentinel_failover and client_kill only"
+                    : "cluster it starts itself: drop --cluster, or use a scenario with "
+                      "manual_failover and client_kill only"));
     }
   }
 
@@ -1066,9 +1300,34 @@ int run_failover_sim(const CliInvocation& invocation, CommandStreams& streams) {
 
   std::ostream& err = streams.err;
   std::optional<LocalCluster> local;
+  std::optional<LocalSentinel> local_sentinel;
   RedisConnectionConfig connection = invocation.config.connection;
   std::string cluster_text;
-  if (!existing) {
+  if (sentinel && !existing) {
+    const SentinelSettings& settings = scenario.sentinel;
+    err << "failover-sim: starting a local Sentinel deployment (a master, " << settings.replicas
+        << " replica(s), " << settings.sentinels << " sentinels, quorum " << settings.quorum
+        << ", down-after " << fixed(settings.down_after * 1000, 0) << " ms)\n"
+        << std::flush;
+    LocalSentinel::Options sentinel_options;
+    sentinel_options.master_name = settings.master_name;
+    sentinel_options.replicas = settings.replicas;
+    sentinel_options.sentinels = settings.sentinels;
+    sentinel_options.quorum = settings.quorum;
+    sentinel_options.down_after = seconds_to_ms(settings.down_after);
+    sentinel_options.failover_timeout = seconds_to_ms(settings.failover_timeout);
+    local_sentinel = LocalSentinel::start(sentinel_options); // from this thread, which outlives it
+    connection = RedisConnectionConfig{};
+    connection.host = "127.0.0.1";
+    connection.sentinels = local_sentinel->sentinel_addresses();
+    connection.sentinel_master_name = settings.master_name;
+    cluster_text = "local Sentinel 1+" + std::to_string(settings.replicas) + ", " +
+                   std::to_string(settings.sentinels) + " sentinels (quorum " +
+                   std::to_string(settings.quorum) + ", down-after " +
+                   fixed(settings.down_after * 1000, 0) + " ms) started by rtk, master '" +
+                   settings.master_name + "': servers " + joined(local_sentinel->server_addresses()) +
+                   ", sentinels " + joined(local_sentinel->sentinel_addresses());
+  } else if (!sentinel && !existing) {
     err << "failover-sim: starting a local cluster (" << scenario.cluster.masters << " masters, "
         << scenario.cluster.replicas_per_master << " replica(s) each, cluster-node-timeout "
         << fixed(scenario.cluster.node_timeout * 1000, 0) << " ms)\n"
@@ -1112,29 +1371,52 @@ int run_failover_sim(const CliInvocation& invocation, CommandStreams& streams) {
     total.handler_backlog += async_part.handler_backlog;
     return total;
   }, err);
-  const std::vector<MasterInfo> masters = masters_in_slot_order(toolkit);
+  // The deployment's control: the cluster's slots and nodes, or the sentinels' servers. A
+  // Sentinel deployment has no slots: no masters in slot order, hence classic channels only.
+  std::vector<MasterInfo> masters;
   std::vector<NodeAddress> nodes;
-  if (local) {
-    nodes = local->addresses();
+  std::optional<ClusterControl> cluster_control;
+  std::optional<SentinelControl> sentinel_control;
+  std::function<bool()> healthy;
+  if (sentinel) {
+    if (local_sentinel) {
+      nodes = local_sentinel->server_addresses();
+    } else {
+      nodes = servers_named_by(connection);
+      cluster_text = "existing Sentinel deployment (--sentinel " + joined(connection.sentinels) +
+                     " --master " + connection.sentinel_master_name + "): servers " + joined(nodes);
+    }
+    sentinel_control.emplace(local_sentinel ? &*local_sentinel : nullptr, connection, nodes);
+    healthy = [&control = *sentinel_control] { return control.health_problems().empty(); };
   } else {
-    for (const auto& node : redis_toolkit::ClusterOperations(toolkit).get_nodes_info())
-      nodes.push_back(NodeAddress{node.host, node.port});
-    cluster_text = "existing cluster (--cluster): " + joined(nodes);
+    masters = masters_in_slot_order(toolkit);
+    if (local) {
+      nodes = local->addresses();
+    } else {
+      for (const auto& node : redis_toolkit::ClusterOperations(toolkit).get_nodes_info())
+        nodes.push_back(NodeAddress{node.host, node.port});
+      cluster_text = "existing cluster (--cluster): " + joined(nodes);
+    }
+    cluster_control.emplace(local ? &*local : nullptr, toolkit, connection, nodes, masters);
+    for (const FaultSpec& fault : scenario.faults) {
+      if (fault.action == FaultAction::kill_master || fault.action == FaultAction::hang_node ||
+          fault.action == FaultAction::manual_failover)
+        (void)cluster_control->slot_of_target(fault.target); // a master index beyond the cluster: exit 2
+    }
+    if (scenario.durable && local &&
+        scenario.workload.wait_replicas > scenario.cluster.replicas_per_master)
+      throw ValidationError("asks WAIT for " + std::to_string(scenario.workload.wait_replicas) +
+                                " replicas, but each master has " +
+                                std::to_string(scenario.cluster.replicas_per_master),
+                            "workload.wait_replicas");
+    healthy = [nodes] { return LocalCluster::health_problems(nodes).empty(); };
   }
   log.cluster = cluster_text;
-  ClusterControl control(local ? &*local : nullptr, toolkit, connection, nodes, masters);
-  for (const FaultSpec& fault : scenario.faults) {
-    if (fault.action == FaultAction::kill_master || fault.action == FaultAction::hang_node ||
-        fault.action == FaultAction::manual_failover)
-      (void)control.slot_of_target(fault.target); // a master index beyond the cluster: exit 2
-  }
-  if (scenario.durable && local &&
-      scenario.workload.wait_replicas > scenario.cluster.replicas_per_master)
-    throw ValidationError("asks WAIT for " + std::to_string(scenario.workload.wait_replicas) +
-                              " replicas, but each master has " +
-                              std::to_string(scenario.cluster.replicas_per_master),
-                          "workload.wait_replicas");
-  control.wait_until_healthy(heal_timeout);
+  const auto wait_until_healthy = [&](milliseconds timeout) {
+    if (sentinel_control) sentinel_control->wait_until_healthy(timeout);
+    else cluster_control->wait_until_healthy(timeout);
+  };
+  wait_until_healthy(heal_timeout);
   log.channels = choose_channels(scenario.workload, masters);
 
   std::vector<FaultRecord> faults;
@@ -1153,11 +1435,12 @@ int run_failover_sim(const CliInvocation& invocation, CommandStreams& streams) {
     records->t0 = Clock::now();
     MetricsSampler metrics_samples(toolkit, *records);
     metrics_samples.sample(); // the start of the "before" phase
-    Monitor monitor(nodes, records, health, metrics_samples);
+    Monitor monitor(healthy, records, health, metrics_samples);
     Progress progress(records, faults, faults_mutex, scenario.duration * 1000, err);
     workload.start();
 
-    FaultInjector injector(control, *records, err, injected);
+    FaultInjector injector(cluster_control ? &*cluster_control : nullptr,
+                           sentinel_control ? &*sentinel_control : nullptr, *records, err, injected);
     const std::atomic<bool> never{false};
     for (const FaultSpec& spec : scenario.faults) {
       sleep_until(records->t0 + seconds_to_ms(spec.at), never);
@@ -1187,7 +1470,7 @@ int run_failover_sim(const CliInvocation& invocation, CommandStreams& streams) {
 
   err << "failover-sim: workload done; reading every acknowledged write back\n" << std::flush;
   try {
-    control.wait_until_healthy(heal_timeout);
+    wait_until_healthy(heal_timeout);
   } catch (const std::exception& error) {
     err << "failover-sim: " << error.what() << "; reading back anyway\n";
   }

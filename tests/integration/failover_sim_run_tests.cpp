@@ -1,8 +1,11 @@
 // `rtk failover-sim` run for real ($RTK_RTK_EXE): it starts its own 3+3 cluster, kills a master
 // under a durable workload (or hangs one), and its JSON report line says what the toolkit
 // promises: no write acknowledged by WAIT lost, writers and subscribers back after the fault, an
-// error window measured. The scenarios are short, with generous targets: the timing targets of
+// error window measured. The same on Sentinel: rtk starts a master, 2 replicas and 3 sentinels and
+// kills the master or asks for SENTINEL FAILOVER; and on a deployment the test started itself,
+// named with --sentinel. The scenarios are short, with generous targets: the timing targets of
 // the shipped scenarios are for the benchmark machine, not for a shared CI box (TESTING.md).
+#include "redis_toolkit/local_sentinel.hpp"
 #include "redis_toolkit/server_launcher.hpp"
 #include "redis_toolkit/value.hpp"
 #include "redis_toolkit/wire_format.hpp"
@@ -137,9 +140,184 @@ error_window = 15.0
 delivery_gap = 15.0
 )";
 
+/// The light workload on Sentinel: no slots, so classic channels only (two, to see both move).
+/// `wait_replicas`: 2 (every replica) for SENTINEL FAILOVER, whose old master keeps taking writes
+/// after the promotion while the other replica still follows it and acknowledges them
+/// (docs/FAILOVER_SIMULATION.md, Sentinel scenarios). `delivery_gap`: the subscribers stay on the
+/// old master until Sentinel demotes it, about 11 s after SENTINEL FAILOVER here (the same page).
+std::string sentinel_workload(int wait_replicas = 1, double delivery_gap = 15) {
+  std::string text = light_workload;
+  const auto replace = [&text](const std::string& from, const std::string& to) {
+    const std::size_t at = text.find(from);
+    BOOST_REQUIRE(at != std::string::npos);
+    text.replace(at, from.size(), to);
+  };
+  replace("sharded_channels_per_master = 1\n", "wait_replicas = " + std::to_string(wait_replicas) + "\n");
+  replace("classic_channels = 1\n", "classic_channels = 2\n");
+  replace("delivery_gap = 15.0\n", "delivery_gap = " + std::to_string(delivery_gap) + "\n");
+  return text;
+}
+
+/// What every Sentinel run promises: the report of a durable run on a Sentinel deployment whose
+/// faults (`actions`, in order) were all injected, each timed one with an error window and a
+/// delivery gap, no write acknowledged by WAIT lost, every writer back, every promise met.
+void check_sentinel_report(const Value& report, const std::vector<std::string>& actions) {
+  BOOST_TEST(report.find("deployment")->as_string() == "sentinel");
+  BOOST_TEST(report.find("durable")->as_bool());
+  BOOST_TEST(contains(report.find("cluster")->as_string(), "Sentinel"));
+  const auto& channels = report.find("workload")->find("channels")->items();
+  BOOST_TEST(channels.size() == 2U);
+  for (const Value& channel : channels) BOOST_TEST(channel.find("kind")->as_string() == "classic");
+
+  BOOST_TEST(status_of(report, "durable_writes_lost") == "met");
+  const Value& writes = *report.find("writes");
+  BOOST_TEST(writes.find("checked")->as_bool());
+  BOOST_TEST(writes.find("durable_lost")->as_int() == 0);
+  BOOST_TEST(writes.find("durable_keys")->as_int() > 100);
+  BOOST_TEST(writes.find("unverified")->as_int() == 0);
+
+  const auto& faults = report.find("faults")->items();
+  BOOST_REQUIRE(faults.size() == actions.size());
+  for (std::size_t i = 0; i < actions.size(); ++i) {
+    const Value& fault = faults[i];
+    BOOST_TEST(fault.find("action")->as_string() == actions[i]);
+    BOOST_TEST(fault.find("injected")->as_bool(), actions[i] << ": " << fault.find("error")->to_string());
+    if (actions[i] == "restart_killed") continue;
+    BOOST_TEST(is_number(fault.find("error_window_ms")),
+               actions[i] << " error window: " << fault.find("error_window_ms")->to_string());
+    BOOST_TEST(is_number(fault.find("healthy_ms")));
+    BOOST_TEST(is_number(fault.find("delivery_gap_ms")),
+               actions[i] << " delivery gap: " << fault.find("delivery_gap_ms")->to_string());
+    for (const Value& gap : fault.find("channel_gaps_ms")->items()) BOOST_TEST(is_number(&gap));
+  }
+  BOOST_TEST(status_of(report, "error_window") == "met");
+  BOOST_TEST(status_of(report, "subscribers_delivering") == "met");
+  BOOST_TEST(status_of(report, "writers_recovered") == "met");
+  BOOST_TEST(status_of(report, "faults_injected") == "met");
+  const auto& phases = report.find("phases")->items();
+  BOOST_REQUIRE(phases.size() == 3U);
+  // An operation counts in the phase it started in: a write in flight at the kill started
+  // "before" and may fail. On Sentinel every key is on the killed master, so each writer (2
+  // blocking, 2 async lanes in the light workload) may have one such write; none may fail earlier.
+  const Value& before = *phases[0].find("ops");
+  BOOST_TEST(before.find("blocking_write")->find("failed")->as_int() <= 2);
+  BOOST_TEST(before.find("async_write")->find("failed")->as_int() <= 2);
+  BOOST_TEST(phases[2].find("ops")->find("blocking_write")->find("succeeded")->as_int() > 0);
+  BOOST_TEST(report.find("ok")->as_bool());
+  check_phase_metrics(report);
+}
+
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(failover_sim_run_tests)
+
+BOOST_AUTO_TEST_CASE(a_sentinel_master_kill_in_durable_mode_loses_no_acknowledged_write) {
+  Workspace workspace;
+  // config/failover/sentinel_master_kill.toml, shorter and lighter.
+  const std::string scenario = workspace.write("sentinel_kill.toml", R"(
+name = "test_sentinel_kill"
+duration = 12
+[sentinel]
+replicas = 2
+sentinels = 3
+)" + sentinel_workload() + R"(
+[[faults]]
+at = 3
+action = "kill_master"
+
+[[faults]]
+at = 7
+action = "restart_killed"
+)");
+  const auto run = run_rtk({"failover-sim", "--scenario", scenario, "--durable", "--report-dir",
+                            workspace.path.string()});
+  BOOST_TEST_MESSAGE("stderr:\n" << run.standard_error);
+  BOOST_TEST(run.exit_status == 0, run.standard_error);
+  const Value report = report_of(run);
+  BOOST_TEST(report.find("scenario")->as_string() == "test_sentinel_kill");
+  check_sentinel_report(report, {"kill_master", "restart_killed"});
+  const Value& restart = report.find("faults")->items().at(1);
+  BOOST_TEST(contains(restart.find("detail")->as_string(), "rejoins as a replica of"));
+  BOOST_TEST(is_number(restart.find("healthy_ms"))); // back as a replica, the deployment healthy
+
+  std::ifstream markdown(workspace.path / "failover-report-test_sentinel_kill.md");
+  BOOST_REQUIRE(markdown.good());
+  std::stringstream text;
+  text << markdown.rdbuf();
+  BOOST_TEST(contains(text.str(), "- Sentinel: local Sentinel 1+2"));
+  BOOST_TEST(contains(text.str(), "from each master kill or SENTINEL FAILOVER"));
+}
+
+BOOST_AUTO_TEST_CASE(a_sentinel_failover_in_durable_mode_loses_no_acknowledged_write) {
+  Workspace workspace;
+  // config/failover/sentinel_failover.toml, shorter and lighter: one failover, and long enough
+  // after it for the subscribers to be back.
+  const std::string scenario = workspace.write("sentinel_failover.toml", R"(
+name = "test_sentinel_failover"
+duration = 22
+[sentinel]
+)" + sentinel_workload(2, 20) + R"(
+[[faults]]
+at = 3
+action = "sentinel_failover"
+)");
+  const auto run = run_rtk({"failover-sim", "--scenario", scenario, "--durable", "--report-dir",
+                            workspace.path.string()});
+  BOOST_TEST_MESSAGE("stderr:\n" << run.standard_error);
+  BOOST_TEST(run.exit_status == 0, run.standard_error);
+  const Value report = report_of(run);
+  check_sentinel_report(report, {"sentinel_failover"});
+  for (const Value& fault : report.find("faults")->items())
+    BOOST_TEST(contains(fault.find("detail")->as_string(), "SENTINEL FAILOVER: "));
+}
+
+BOOST_AUTO_TEST_CASE(an_existing_sentinel_deployment_named_with_sentinel_is_failed_over) {
+  // A deployment rtk did not start: only faults that need no process (sentinel_failover here).
+  const auto deployment = redis_toolkit::LocalSentinel::start();
+  std::string sentinels;
+  for (const auto& address : deployment.sentinel_addresses())
+    sentinels += (sentinels.empty() ? "" : ",") + address.to_string();
+  Workspace workspace;
+  const std::string scenario = workspace.write("existing.toml", R"(
+name = "test_sentinel_existing"
+duration = 22
+[sentinel]
+)" + sentinel_workload(2, 20) + R"(
+[[faults]]
+at = 3
+action = "sentinel_failover"
+)");
+  const std::size_t old_master = deployment.master();
+  const auto run = run_rtk({"--sentinel", sentinels, "--master", deployment.master_name(),
+                            "failover-sim", "--scenario", scenario, "--durable", "--report-dir",
+                            workspace.path.string()});
+  BOOST_TEST_MESSAGE("stderr:\n" << run.standard_error);
+  BOOST_TEST(run.exit_status == 0, run.standard_error);
+  const Value report = report_of(run);
+  check_sentinel_report(report, {"sentinel_failover"});
+  BOOST_TEST(contains(report.find("cluster")->as_string(), "existing Sentinel deployment (--sentinel "));
+  deployment.wait_until_healthy(30s);
+  BOOST_TEST(deployment.master() != old_master); // the failover happened here, for real
+}
+
+BOOST_AUTO_TEST_CASE(deployments_that_do_not_match_the_scenario_exit_2) {
+  const std::string source = RTK_SOURCE_DIR;
+  // Killing a master needs a deployment rtk started (nothing answers there, and nothing is asked).
+  const auto kill = run_rtk({"--sentinel", "127.0.0.1:1", "--master", "mymaster", "failover-sim",
+                             "--scenario", source + "/config/failover/sentinel_master_kill.toml"}, 20s);
+  BOOST_TEST(kill.exit_status == 2);
+  BOOST_TEST(contains(kill.standard_error, "ValidationError: fault kill_master at 8.0 s needs to signal "
+                                           "or start redis-server processes"));
+  BOOST_TEST(contains(kill.standard_error, "drop --sentinel"));
+  const auto cluster = run_rtk({"--cluster", "127.0.0.1:1", "failover-sim", "--scenario",
+                                source + "/config/failover/sentinel_failover.toml"}, 20s);
+  BOOST_TEST(cluster.exit_status == 2);
+  BOOST_TEST(contains(cluster.standard_error, "runs on Sentinel ([sentinel])"));
+  const auto sentinel = run_rtk({"--sentinel", "127.0.0.1:1", "--master", "mymaster", "failover-sim"}, 20s);
+  BOOST_TEST(sentinel.exit_status == 2);
+  BOOST_TEST(contains(sentinel.standard_error, "runs on a cluster: --sentinel needs a scenario with a "
+                                               "[sentinel] table"));
+}
 
 BOOST_AUTO_TEST_CASE(a_master_kill_in_durable_mode_loses_no_acknowledged_write) {
   Workspace workspace;

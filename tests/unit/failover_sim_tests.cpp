@@ -8,6 +8,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -69,7 +70,8 @@ RunLog synthetic_run() {
   for (double t = 0; t < 10000; t += 200) log.health.push_back({t, t < 4000 || t >= 6200});
   log.channels = {{"sim:classic:0", false, ""}, {"sim:sharded:0:0", true, "127.0.0.1:7000"}};
   for (double t = 0; t < 10000; t += 100) {
-    log.deliveries.push_back({0, static_cast<std::int64_t>(t), t, t + 1});
+    // The publisher numbers its messages from 1: the n-th publish carries n.
+    log.deliveries.push_back({0, static_cast<std::int64_t>(t / 100) + 1, t, t + 1});
     if (t < 4000 || t >= 6800) log.deliveries.push_back({1, static_cast<std::int64_t>(t), t, t + 100});
   }
   log.writes.done = true;
@@ -243,10 +245,165 @@ BOOST_AUTO_TEST_CASE(faults_that_need_processes_are_known) {
     fault.action = action;
     BOOST_TEST(fault.needs_process_control(), action_name(action));
   }
-  for (FaultAction action : {FaultAction::manual_failover, FaultAction::client_kill}) {
+  for (FaultAction action : {FaultAction::manual_failover, FaultAction::client_kill,
+                             FaultAction::sentinel_failover}) {
     fault.action = action;
     BOOST_TEST(!fault.needs_process_control(), action_name(action));
   }
+}
+
+BOOST_AUTO_TEST_CASE(a_sentinel_table_makes_a_sentinel_scenario) {
+  const Scenario s = parse_scenario(R"(
+duration = 20
+durable = true
+[sentinel]
+master_name = "prod"
+replicas = 3
+sentinels = 5
+quorum = 3
+down_after = 2.5
+failover_timeout = 20
+[workload]
+wait_replicas = 2
+classic_channels = 2
+[[faults]]
+at = 12
+action = "sentinel_failover"
+[[faults]]
+at = 3
+action = "kill_master"
+[[faults]]
+at = 8
+action = "restart_killed"
+[[faults]]
+at = 15
+action = "client_kill"
+)", "/x/sentinel_drill.toml");
+  BOOST_TEST(s.name == "sentinel_drill");
+  BOOST_TEST((s.deployment == Deployment::sentinel));
+  BOOST_TEST(deployment_name(s.deployment) == "sentinel");
+  BOOST_TEST(s.sentinel.master_name == "prod");
+  BOOST_TEST(s.sentinel.replicas == 3);
+  BOOST_TEST(s.sentinel.sentinels == 5);
+  BOOST_TEST(s.sentinel.quorum == 3);
+  BOOST_TEST(s.sentinel.down_after == 2.5);
+  BOOST_TEST(s.sentinel.failover_timeout == 20.0);
+  // No slots on Sentinel: the sharded channels' default goes to 0.
+  BOOST_TEST(s.workload.sharded_channels_per_master == 0);
+  BOOST_TEST(s.workload.classic_channels == 2);
+  BOOST_REQUIRE(s.faults.size() == 4U);
+  BOOST_TEST((s.faults[0].action == FaultAction::kill_master));
+  BOOST_TEST(s.faults[0].target == "0"); // the master the sentinels name
+  BOOST_TEST((s.faults[1].action == FaultAction::restart_killed));
+  BOOST_TEST((s.faults[2].action == FaultAction::sentinel_failover));
+  BOOST_TEST(action_name(s.faults[2].action) == "sentinel_failover");
+  BOOST_TEST((s.faults[3].action == FaultAction::client_kill));
+
+  const Scenario defaults = parse_scenario("[sentinel]\n");
+  BOOST_TEST((defaults.deployment == Deployment::sentinel));
+  BOOST_TEST(defaults.sentinel.master_name == "mymaster");
+  BOOST_TEST(defaults.sentinel.replicas == 2);
+  BOOST_TEST(defaults.sentinel.sentinels == 3);
+  BOOST_TEST(defaults.sentinel.quorum == 2);
+  BOOST_TEST(defaults.sentinel.down_after == 1.0);
+  BOOST_TEST((parse_scenario("").deployment == Deployment::cluster));
+  BOOST_TEST(parse_scenario("").workload.sharded_channels_per_master == 1);
+}
+
+BOOST_AUTO_TEST_CASE(faults_and_keys_of_the_other_deployment_are_refused_at_load) {
+  BOOST_TEST(allowed_on(FaultAction::sentinel_failover, Deployment::sentinel));
+  BOOST_TEST(!allowed_on(FaultAction::sentinel_failover, Deployment::cluster));
+  for (FaultAction action : {FaultAction::hang_node, FaultAction::manual_failover,
+                             FaultAction::rolling_restart}) {
+    BOOST_TEST(allowed_on(action, Deployment::cluster), action_name(action));
+    BOOST_TEST(!allowed_on(action, Deployment::sentinel), action_name(action));
+  }
+  for (FaultAction action : {FaultAction::kill_master, FaultAction::restart_killed,
+                             FaultAction::client_kill}) {
+    BOOST_TEST(allowed_on(action, Deployment::cluster), action_name(action));
+    BOOST_TEST(allowed_on(action, Deployment::sentinel), action_name(action));
+  }
+  BOOST_TEST(contains(parse_error("[[faults]]\nat = 1\naction = \"sentinel_failover\"\n"),
+                      "key 'faults[0].action': action sentinel_failover does not apply to a cluster "
+                      "scenario (it needs a [sentinel] table; on a cluster, manual_failover) at "
+                      "test.toml:3:10"));
+  BOOST_TEST(contains(parse_error("[sentinel]\n[[faults]]\nat = 1\naction = \"manual_failover\"\n"),
+                      "key 'faults[0].action': action manual_failover does not apply to a sentinel "
+                      "scenario (CLUSTER FAILOVER: on Sentinel, sentinel_failover) at test.toml:4:10"));
+  BOOST_TEST(contains(parse_error("[sentinel]\n[[faults]]\nat = 1\naction = \"hang_node\"\n"),
+                      "key 'faults[0].action': action hang_node does not apply to a sentinel scenario"));
+  BOOST_TEST(contains(parse_error("[sentinel]\n[[faults]]\nat = 1\naction = \"rolling_restart\"\n"),
+                      "key 'faults[0].action': action rolling_restart does not apply"));
+  BOOST_TEST(contains(parse_error("[sentinel]\n[[faults]]\nat = 1\naction = \"kill_master\"\ntarget = 2\n"),
+                      "key 'faults[0].target': a Sentinel deployment has one master: 0 or left out, got '2' "
+                      "at test.toml:5:"));
+  BOOST_TEST(contains(parse_error("[sentinel]\n[[faults]]\nat = 1\naction = \"sentinel_failover\"\ntarget = 0\n"),
+                      "key 'faults[0].target': does not apply to action sentinel_failover at test.toml:5:1"));
+  BOOST_TEST(contains(parse_error("[cluster]\nmasters = 3\n[sentinel]\nreplicas = 2\n"),
+                      "key 'cluster': a scenario runs on a cluster or on Sentinel, not both: [cluster] "
+                      "at test.toml:1:1 beside [sentinel]"));
+  BOOST_TEST(contains(parse_error("[sentinel]\n[workload]\nsharded_channels_per_master = 1\n"),
+                      "key 'workload.sharded_channels_per_master': sharded channels live on a "
+                      "cluster's slots: a Sentinel scenario has classic channels only"));
+  BOOST_TEST(contains(parse_error("durable = true\n[sentinel]\nreplicas = 1\n[workload]\nwait_replicas = 2\n"),
+                      "key 'workload.wait_replicas': asks WAIT for 2 replicas, but the master has 1"));
+  BOOST_TEST(contains(parse_error("[sentinel]\nreplicas = 0\n"),
+                      "key 'sentinel.replicas': must be from 1 to 5, got 0 at test.toml:2:"));
+  BOOST_TEST(contains(parse_error("[sentinel]\nsentinels = 3\nquorum = 4\n"),
+                      "key 'sentinel.quorum': must be from 1 to 3, got 4"));
+  BOOST_TEST(contains(parse_error("[sentinel]\ndown_after = 0.01\n"), "key 'sentinel.down_after'"));
+  BOOST_TEST(contains(parse_error("[sentinel]\nmaster_name = \"my master\"\n"),
+                      "key 'sentinel.master_name': must be a name without spaces"));
+  BOOST_TEST(contains(parse_error("[sentinel]\nnode_timeout = 1\n"),
+                      "key 'sentinel.node_timeout': unknown key at test.toml:2:1 (known keys: master_name"));
+  BOOST_TEST(contains(parse_error("sentinel = 3\n"), "key 'sentinel': expected a table"));
+}
+
+BOOST_AUTO_TEST_CASE(a_subscriber_that_delivers_at_first_then_goes_deaf_has_a_gap_until_it_is_back) {
+  // Channel 0 gets the two messages published right after the fault (on the old master, before
+  // the publisher moved), then misses everything until the one published at 7.0 s.
+  RunLog log = synthetic_run();
+  log.deliveries.erase(std::remove_if(log.deliveries.begin(), log.deliveries.end(),
+                                      [](const Delivery& d) {
+                                        return d.channel == 0 && d.published_ms >= 4200 &&
+                                               d.published_ms < 7000;
+                                      }),
+                       log.deliveries.end());
+  const Report report = analyze(log);
+  BOOST_REQUIRE(report.faults.front().channel_gaps_ms.size() == 2U);
+  BOOST_TEST(*report.faults.front().channel_gaps_ms[0] == 3001.0); // not 1 ms: deaf until 7.0 s
+  BOOST_TEST(*report.faults.front().delivery_gap_ms == 3001.0);
+  // A failed publish is no message missed.
+  RunLog failed_publish = synthetic_run();
+  for (OpRecord& record : failed_publish.ops)
+    if (record.kind == OpKind::publish && record.start_ms == 5000) record.outcome = Outcome::failed;
+  failed_publish.deliveries.erase(
+      std::remove_if(failed_publish.deliveries.begin(), failed_publish.deliveries.end(),
+                     [](const Delivery& d) { return d.channel == 0 && d.published_ms == 5000; }),
+      failed_publish.deliveries.end());
+  BOOST_TEST(*analyze(failed_publish).faults.front().channel_gaps_ms[0] == 1.0);
+}
+
+BOOST_AUTO_TEST_CASE(a_sentinel_failover_is_held_to_the_targets_like_a_master_kill) {
+  RunLog log = synthetic_run();
+  log.scenario.deployment = Deployment::sentinel;
+  log.faults.front().action = "sentinel_failover";
+  log.faults.front().master_kill = false;
+  BOOST_TEST(log.faults.front().timed());
+  const Report report = analyze(log);
+  const CheckReport& window = check(report, "error_window");
+  BOOST_TEST(check_status_name(window.status) == "met");
+  BOOST_TEST(contains(window.target, "from each master kill or SENTINEL FAILOVER"));
+  BOOST_REQUIRE(window.measured_value.has_value());
+  BOOST_TEST(*window.measured_value == 1901.0); // as for the kill: writes clear at 5.9 s
+  BOOST_TEST(check_status_name(check(report, "subscribers_delivering").status) == "met");
+  const Value json = redis_toolkit::parse_cli_json(render_json(report));
+  BOOST_TEST(json.find("deployment")->as_string() == "sentinel");
+  BOOST_TEST(contains(render_markdown(report), "- Sentinel: local 3+3"));
+  // A CLUSTER FAILOVER is not held to them (nor is any other fault).
+  log.faults.front().action = "manual_failover";
+  BOOST_TEST(!log.faults.front().timed());
+  BOOST_TEST(check_status_name(check(analyze(log), "error_window").status) == "not_applicable");
 }
 
 // ---- figures ----
