@@ -226,8 +226,7 @@ struct RouterState {
   std::size_t sentinel_first = 0; ///< the sentinel that named the master last: asked first
   std::size_t next_watched_sentinel = 0;
   caf::actor sentinel_watch; ///< a subscriber on a sentinel's +switch-master
-  std::vector<caf::actor_addr> subscribers; ///< those that located a node: told when it moves
-  std::size_t subscribers_swept = 16; ///< the list's size after the last sweep of ended ones
+  std::vector<caf::actor> subscribers; ///< those that located a node: told when it moves
   static inline const char* name = "rtk_router";
 };
 
@@ -1181,19 +1180,11 @@ std::string sentinel_to_watch(RouterState& state, const std::string& suspect) {
   return sentinels[state.next_watched_sentinel % sentinels.size()].to_string();
 }
 
-/// Keeps `subscriber` to tell when the master moves. Ended subscribers are dropped whenever the
-/// list has doubled since the last sweep, so that subscription churn cannot grow it without bound.
-void remember_subscriber(RouterState& state, caf::actor_addr subscriber) {
-  auto& known = state.subscribers;
-  if (std::find(known.begin(), known.end(), subscriber) != known.end()) return;
-  if (known.size() >= 2 * state.subscribers_swept) {
-    known.erase(std::remove_if(known.begin(), known.end(),
-                               [](const caf::actor_addr& address) {
-                                 return !caf::actor_cast<caf::actor>(address);
-                               }),
-                known.end());
-    state.subscribers_swept = std::max<std::size_t>(16, known.size());
-  }
+/// Keeps `subscriber` to tell when the master moves, until it ends (the down handler drops it).
+void remember_subscriber(Router* self, caf::actor subscriber) {
+  auto& known = self->state.subscribers;
+  if (!subscriber || std::find(known.begin(), known.end(), subscriber) != known.end()) return;
+  self->monitor(subscriber);
   known.push_back(std::move(subscriber));
 }
 
@@ -1246,14 +1237,8 @@ void apply_sentinel_master(Router* self, const NodeAddress& master,
   apply_topology(self, topology, state.settings.sentinels[sentinel]);
   if (before && *before != master) {
     // A demoted master may serve on for seconds: subscribers there would hear nothing.
-    std::vector<caf::actor_addr> alive;
-    for (const caf::actor_addr& address : state.subscribers) {
-      if (auto subscriber = caf::actor_cast<caf::actor>(address)) {
-        self->send(subscriber, relocate_atom::value, master.to_string());
-        alive.push_back(address);
-      }
-    }
-    state.subscribers.swap(alive);
+    for (const caf::actor& subscriber : state.subscribers)
+      self->send(subscriber, relocate_atom::value, master.to_string());
   }
   discovery_finished(self);
 }
@@ -1517,6 +1502,12 @@ caf::behavior router(Router* self, RouterSettings settings) {
     fail_parts_of(self, down.source);
     for (auto& connection : self->state.sentinel_connections)
       if (connection && connection.address() == down.source) connection = caf::actor();
+    auto& subscribers = self->state.subscribers;
+    subscribers.erase(std::remove_if(subscribers.begin(), subscribers.end(),
+                                     [&](const caf::actor& subscriber) {
+                                       return subscriber.address() == down.source;
+                                     }),
+                      subscribers.end());
     for (auto& node : self->state.nodes) {
       for (auto& connection : node.connections) {
         if (connection.actor && connection.actor.address() == down.source) {
@@ -1574,14 +1565,15 @@ caf::behavior router(Router* self, RouterSettings settings) {
       },
       [self](locate_atom, std::int32_t slot, std::string& suspect) {
         auto& state = self->state;
+        // Before make_response_promise(), which takes the sender over.
+        caf::actor asker = caf::actor_cast<caf::actor>(self->current_sender());
         auto promise = self->make_response_promise();
         if (slot == sentinel_slot) {
           promise.deliver(sentinel_to_watch(state, suspect));
           return;
         }
         if (!suspect.empty()) request_refresh(self); // a subscriber lost that node
-        if (state.settings.sentinel_mode())
-          remember_subscriber(state, caf::actor_cast<caf::actor_addr>(self->current_sender()));
+        if (state.settings.sentinel_mode()) remember_subscriber(self, std::move(asker));
         if (state.settings.sentinel_mode() && !suspect.empty()) {
           // The master it lost is most likely being replaced: answer once the sentinels were
           // asked, so that the subscriber follows the new master rather than the old one.
