@@ -4,6 +4,7 @@
 
 #include "redis_toolkit/actor_protocol.hpp"
 #include "socket_connect.hpp"
+#include "tls.hpp"
 
 #include <caf/actor.hpp>
 #include <caf/atom.hpp>
@@ -29,6 +30,9 @@ struct ConnectionSettings {
   std::size_t max_reply_size = 512 * 1024 * 1024; ///< RedisOptions::max_reply_size
   /// Idle this long: PING, answered within socket_timeout or the connection is dead; 0: never.
   std::chrono::milliseconds health_check_interval{5000};
+  /// Set: every connection is TLS, made from this context (shared by all of a toolkit's
+  /// connections); the handshake is part of the connect and its timeout.
+  std::shared_ptr<const TlsContext> tls;
 
   std::string server() const { return host + ":" + std::to_string(port); }
 };

@@ -55,6 +55,9 @@ struct NodeConnectionState {
   Clock::time_point last_read{};   ///< when the server last sent anything
   bool health_timer_armed = false;
   bool health_ping_waiting = false; ///< a health check PING is in flight
+  std::shared_ptr<TlsSession> tls; ///< set while a TLS connection is up
+  std::string tls_buffer;          ///< ciphertext to send (TLS only)
+  std::string tls_received;        ///< plaintext of the last read (TLS only)
   caf::actor owner;   ///< told of every TCP connection made and ended (statistics)
   bool linked = false; ///< logged in and reported up
   static inline const char* name = "rtk_node_connection";
@@ -92,6 +95,7 @@ void end_connection(NodeConnection* self, Reply::Type kind, const std::string& r
   state.scribe_unsent = 0;
   state.outgoing.clear();
   state.decoder.reset();
+  state.tls.reset();
   fail_everything(self, kind, reason);
 }
 
@@ -109,18 +113,34 @@ void write_to_scribe(NodeConnection* self, const char* data, std::size_t size) {
   self->state.scribe_unsent += size;
 }
 
-void write_batch(NodeConnection* self, const CommandBatch& batch) {
-  write_to_scribe(self, batch.encoded.data(), batch.encoded.size());
+/// Encrypts `size` bytes of plaintext into tls_buffer; false on a TLS error (errno EPROTO).
+bool seal(NodeConnectionState& state, const char* data, std::size_t size) {
+  state.tls_buffer.clear();
+  std::string error;
+  if (state.tls->encrypt(data, size, state.tls_buffer, error)) return true;
+  RTK_LOG_DEBUG("TLS to " << state.settings.server() << ": " << error);
+  errno = EPROTO;
+  return false;
+}
+
+/// Hands a batch to the scribe; false on a TLS error.
+bool write_batch(NodeConnection* self, const CommandBatch& batch) {
+  auto& state = self->state;
+  if (!state.tls) {
+    write_to_scribe(self, batch.encoded.data(), batch.encoded.size());
+    return true;
+  }
+  if (!seal(state, batch.encoded.data(), batch.encoded.size())) return false;
+  write_to_scribe(self, state.tls_buffer.data(), state.tls_buffer.size());
+  return true;
 }
 
 /// Writes `outgoing` at once with send(2) when nothing is queued before it, which spares CAF's
 /// register-for-writing round (two epoll_ctl and a wake-up per write); whatever the socket does
 /// not take now, and everything while the scribe still holds bytes, goes through the scribe.
 /// False when the socket failed (the caller drops the connection).
-bool write_now(NodeConnection* self, const std::string& outgoing) {
+bool write_bytes_now(NodeConnection* self, const char* data, std::size_t size) {
   auto& state = self->state;
-  const char* data = outgoing.data();
-  std::size_t size = outgoing.size();
   if (state.scribe_unsent == 0 && state.fd >= 0) {
     while (size > 0) {
       const ssize_t sent = ::send(state.fd, data, size, MSG_DONTWAIT | MSG_NOSIGNAL);
@@ -138,6 +158,14 @@ bool write_now(NodeConnection* self, const std::string& outgoing) {
   write_to_scribe(self, data, size);
   self->flush(state.handle);
   return true;
+}
+
+/// write_bytes_now for plaintext: over TLS, the ciphertext takes the same path.
+bool write_now(NodeConnection* self, const std::string& outgoing) {
+  auto& state = self->state;
+  if (!state.tls) return write_bytes_now(self, outgoing.data(), outgoing.size());
+  if (!seal(state, outgoing.data(), outgoing.size())) return false;
+  return write_bytes_now(self, state.tls_buffer.data(), state.tls_buffer.size());
 }
 
 void arm_timer(NodeConnection* self) {
@@ -230,6 +258,7 @@ void on_connected(NodeConnection* self, ConnectOutcome& outcome) {
     fail_everything(self, Reply::Type::connection_failed, "connect failed: " + outcome.error);
     return;
   }
+  state.tls = std::move(outcome.tls);
   state.fd = outcome.socket->release();
   state.scribe_unsent = 0;
   state.handle = self->add_scribe(state.fd);
@@ -238,7 +267,7 @@ void on_connected(NodeConnection* self, ConnectOutcome& outcome) {
   state.phase = Phase::logging_in;
   state.last_read = Clock::now();
   CommandBatch login = login_commands(state.settings);
-  write_batch(self, login);
+  bool written = write_batch(self, login);
   state.in_flight.push_internal(login.count, Clock::now(),
                                 [self](std::vector<Reply>& replies) {
                                   std::string failure = login_failure(replies);
@@ -257,8 +286,12 @@ void on_connected(NodeConnection* self, ConnectOutcome& outcome) {
   while (!state.waiting.empty()) {
     auto [batch, requester] = std::move(state.waiting.front());
     state.waiting.pop_front();
-    write_batch(self, batch);
+    written = written && write_batch(self, batch);
     state.in_flight.push(std::move(requester), batch.count, Clock::now());
+  }
+  if (!written) {
+    drop_connection(self, Reply::Type::connection_failed, "TLS error while sending");
+    return;
   }
   self->flush(state.handle);
   arm_timer(self);
@@ -267,8 +300,31 @@ void on_connected(NodeConnection* self, ConnectOutcome& outcome) {
 void on_data(NodeConnection* self, const caf::io::new_data_msg& message) {
   auto& state = self->state;
   state.last_read = Clock::now();
+  const char* data = message.buf.data();
+  std::size_t size = message.buf.size();
+  if (state.tls) {
+    // Ciphertext in, plaintext for the decoder; whatever OpenSSL answers on its own (a key
+    // update) goes out at once. The server's close_notify or alert ends the connection.
+    std::string error;
+    state.tls_received.clear();
+    if (!state.tls->decrypt(data, size, state.tls_received, error)) {
+      drop_connection(self, Reply::Type::connection_failed, error);
+      return;
+    }
+    if (state.tls->has_output()) {
+      state.tls_buffer.clear();
+      state.tls->take_output(state.tls_buffer);
+      if (!write_bytes_now(self, state.tls_buffer.data(), state.tls_buffer.size())) {
+        drop_connection(self, Reply::Type::connection_failed,
+                        std::string("write failed: ") + std::strerror(errno));
+        return;
+      }
+    }
+    data = state.tls_received.data();
+    size = state.tls_received.size();
+  }
   try {
-    state.decoder.feed(message.buf.data(), message.buf.size());
+    state.decoder.feed(data, size);
     Reply reply;
     while (state.decoder.next(reply)) {
       if (!state.in_flight.complete_one(std::move(reply)))

@@ -1076,7 +1076,9 @@ void query_topology(Router* self, std::uint64_t round, std::int32_t node, bool s
             const NodeAddress source = self->state.nodes[node].address;
             ClusterTopology topology;
             try {
-              topology = shards ? parse_cluster_shards(reply, source)
+              // CLUSTER SLOTS answers a TLS client with TLS ports already; SHARDS lists both.
+              topology = shards ? parse_cluster_shards(reply, source,
+                                                       self->state.settings.node.tls != nullptr)
                                 : parse_cluster_slots(reply, source);
             } catch (const std::exception& problem) {
               failed(problem.what());

@@ -50,6 +50,8 @@ struct SubscriberState {
   Phase phase = Phase::disconnected;
   caf::io::connection_handle handle;
   resp::ReplyDecoder decoder;
+  std::shared_ptr<TlsSession> tls; ///< set while a TLS connection is up
+  std::string tls_received;        ///< plaintext of the last read (TLS only)
   std::uint32_t login_replies_expected = 0;
   std::vector<Reply> login_replies;
   std::map<std::string, Channel> channels;
@@ -138,6 +140,26 @@ std::map<std::string, Channel>& subscriptions(SubscriberState& state, Target tar
   return target == Target::pattern ? state.patterns : state.channels;
 }
 
+void connection_lost(Subscriber* self, const std::string& reason);
+
+/// Writes plaintext on the connection: as it is over TCP, encrypted first over TLS.
+void send_bytes(Subscriber* self, const std::string& bytes) {
+  auto& state = self->state;
+  if (!state.tls) {
+    self->write(state.handle, bytes.size(), bytes.data());
+    self->flush(state.handle);
+    return;
+  }
+  std::string ciphertext;
+  std::string error;
+  if (!state.tls->encrypt(bytes.data(), bytes.size(), ciphertext, error)) {
+    connection_lost(self, error);
+    return;
+  }
+  self->write(state.handle, ciphertext.size(), ciphertext.data());
+  self->flush(state.handle);
+}
+
 /// Sends `command` for `channels`; nothing when there are none, unless `even_without_channels`
 /// (UNSUBSCRIBE without arguments: all of them).
 void send_channel_command(Subscriber* self, std::string_view command,
@@ -148,8 +170,7 @@ void send_channel_command(Subscriber* self, std::string_view command,
   arguments.insert(arguments.end(), channels.begin(), channels.end());
   std::string encoded;
   resp::append_command(encoded, arguments);
-  self->write(self->state.handle, encoded.size(), encoded.data());
-  self->flush(self->state.handle);
+  send_bytes(self, encoded);
 }
 
 std::vector<std::string> all_names(const std::map<std::string, Channel>& subscriptions) {
@@ -176,6 +197,7 @@ void disconnect(Subscriber* self) {
   state.ping_waiting = false;
   state.phase = Phase::disconnected;
   state.decoder.reset();
+  state.tls.reset();
 }
 
 void connection_lost(Subscriber* self, const std::string& reason) {
@@ -239,8 +261,7 @@ void check_health(Subscriber* self) {
   if (!awaiting && now - state.last_read >= interval) {
     std::string ping;
     resp::append_command(ping, {"PING"});
-    self->write(state.handle, ping.size(), ping.data());
-    self->flush(state.handle);
+    send_bytes(self, ping);
     state.ping_waiting = true;
     state.awaiting_since = now;
   }
@@ -383,8 +404,26 @@ void on_login_complete(Subscriber* self) {
 void on_data(Subscriber* self, const caf::io::new_data_msg& message) {
   auto& state = self->state;
   state.last_read = Steady::now();
+  const char* data = message.buf.data();
+  std::size_t size = message.buf.size();
+  if (state.tls) {
+    std::string error;
+    state.tls_received.clear();
+    if (!state.tls->decrypt(data, size, state.tls_received, error)) {
+      connection_lost(self, error);
+      return;
+    }
+    if (state.tls->has_output()) { // OpenSSL's own answer (a key update), sent as it is
+      std::string answer;
+      state.tls->take_output(answer);
+      self->write(state.handle, answer.size(), answer.data());
+      self->flush(state.handle);
+    }
+    data = state.tls_received.data();
+    size = state.tls_received.size();
+  }
   try {
-    state.decoder.feed(message.buf.data(), message.buf.size());
+    state.decoder.feed(data, size);
     Reply reply;
     while (state.phase == Phase::connected && state.decoder.next(reply)) {
       if (state.login_replies_expected > 0) {
@@ -410,14 +449,14 @@ void on_connected(Subscriber* self, ConnectOutcome& outcome) {
     schedule_reconnect(self);
     return;
   }
+  state.tls = std::move(outcome.tls);
   state.handle = self->add_scribe(outcome.socket->release());
   self->configure_read(state.handle, caf::io::receive_policy::at_most(64 * 1024));
   state.phase = Phase::connected;
   state.statistics.connected = true;
   CommandBatch login = login_commands(state.settings.connection);
   state.login_replies_expected = login.count;
-  self->write(state.handle, login.encoded.size(), login.encoded.data());
-  self->flush(state.handle);
+  send_bytes(self, login.encoded);
   state.awaiting_since = Steady::now();
   if (!state.health_timer_armed) check_health(self);
 }

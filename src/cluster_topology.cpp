@@ -78,7 +78,7 @@ std::size_t ClusterTopology::covered_slots() const {
   return table.covered();
 }
 
-ClusterTopology parse_cluster_shards(const Reply& reply, const NodeAddress& asked) {
+ClusterTopology parse_cluster_shards(const Reply& reply, const NodeAddress& asked, bool tls) {
   if (reply.type != Reply::Type::array) bad_shape("CLUSTER SHARDS");
   ClusterTopology topology;
   for (const Reply& entry : reply.elements) {
@@ -93,8 +93,9 @@ ClusterTopology parse_cluster_shards(const Reply& reply, const NodeAddress& aske
                                       slot_number(integer_of(slots->elements[i + 1]))});
     bool has_master = false;
     for (const Reply& node : nodes->elements) {
-      const Reply* port = map_value(node, "port");
-      if (port == nullptr) continue; // a TLS-only node: not reachable by this build
+      const Reply* port = tls ? map_value(node, "tls-port") : nullptr;
+      if (port == nullptr) port = map_value(node, "port");
+      if (port == nullptr) continue; // a TLS-only node seen by a plain client: not reachable
       std::string host = map_text(node, "ip");
       if (host.empty()) host = map_text(node, "endpoint");
       NodeAddress address = reported_address(host, port_number(integer_of(*port)), asked);

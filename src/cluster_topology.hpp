@@ -31,8 +31,10 @@ struct ClusterTopology {
 };
 
 /// CLUSTER SHARDS (Redis >= 7). `asked` stands in for a node that reports no address. Replicas
-/// reported failed are left out. Throws std::runtime_error on a reply of another shape.
-ClusterTopology parse_cluster_shards(const Reply& reply, const NodeAddress& asked);
+/// reported failed are left out. With `tls`, a node's "tls-port" is its address (a TLS cluster
+/// reports its plain port as "port"). Throws std::runtime_error on a reply of another shape.
+ClusterTopology parse_cluster_shards(const Reply& reply, const NodeAddress& asked,
+                                     bool tls = false);
 /// CLUSTER SLOTS (every version). Same conventions.
 ClusterTopology parse_cluster_slots(const Reply& reply, const NodeAddress& asked);
 /// CLUSTER NODES text, one ClusterNodeInfo per line; `asked` fills an empty host.

@@ -139,6 +139,24 @@ void validate_sentinel_fields(const RedisConnectionConfig& config) {
                           "sentinel_master_name");
 }
 
+/// A file named in a TLS field must exist and be readable now (the toolkit reads it when it
+/// starts); a certificate needs its key and the reverse.
+void validate_tls_files(const RedisConnectionConfig& config) {
+  const std::pair<const char*, const std::string*> files[] = {
+      {"ssl_ca_certs", &config.ssl_ca_certs},
+      {"ssl_certfile", &config.ssl_certfile},
+      {"ssl_keyfile", &config.ssl_keyfile}};
+  for (const auto& [field, path] : files) {
+    if (path->empty()) continue;
+    std::ifstream file(*path, std::ios::binary);
+    if (!file) throw ValidationError("cannot read '" + *path + "'", field);
+  }
+  if (!config.ssl_certfile.empty() && config.ssl_keyfile.empty())
+    throw ValidationError("a client certificate needs its key (ssl_keyfile)", "ssl_certfile");
+  if (config.ssl_certfile.empty() && !config.ssl_keyfile.empty())
+    throw ValidationError("a client key needs its certificate (ssl_certfile)", "ssl_keyfile");
+}
+
 } // namespace
 
 void RedisConnectionConfig::validate() const {
@@ -146,15 +164,11 @@ void RedisConnectionConfig::validate() const {
   require_range("db", db, 0, 15);
   require_seconds("connection_timeout", connection_timeout);
   require_seconds("socket_timeout", socket_timeout);
-  if (ssl) {
-    throw ValidationError("TLS is not supported by this build of redis-toolkit; set ssl = false "
-                          "(a local TLS proxy such as stunnel can carry the connection)",
-                          "ssl");
-  }
   if (ssl_cert_reqs != "none" && ssl_cert_reqs != "optional" && ssl_cert_reqs != "required") {
     throw ValidationError("must be none, optional or required, got '" + ssl_cert_reqs + "'",
                           "ssl_cert_reqs");
   }
+  if (ssl) validate_tls_files(*this);
   if (cluster_mode) validate_cluster_config();
   validate_sentinel_fields(*this);
 }
@@ -201,6 +215,7 @@ std::string RedisConnectionConfig::describe() const {
   if (password) text += " password=***";
   if (sentinel_username) text += " sentinel_user=" + *sentinel_username;
   if (sentinel_password) text += " sentinel_password=***";
+  if (ssl) text += " tls";
   return text;
 }
 
@@ -503,6 +518,7 @@ RedisConnectionConfig read_connection(const toml::table& table, std::string_view
       member_field("ssl_certfile", &Config::ssl_certfile),
       member_field("ssl_ca_certs", &Config::ssl_ca_certs),
       member_field("ssl_cert_reqs", &Config::ssl_cert_reqs),
+      member_field("ssl_server_name", &Config::ssl_server_name),
       member_field("cluster_mode", &Config::cluster_mode),
       member_field("startup_nodes", &Config::startup_nodes),
       member_field("skip_full_coverage_check", &Config::skip_full_coverage_check),

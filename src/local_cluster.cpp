@@ -461,6 +461,12 @@ LocalCluster LocalCluster::start(Options options) {
     node.keep_directory = options.keep_directory;
     node.start_timeout = std::clamp(remaining_until(deadline), milliseconds{1}, node_start_timeout);
     node.extra_args = cluster_arguments(options, node.directory);
+    if (options.tls) {
+      node.tls = options.tls;
+      node.tls->port = 0;
+      node.extra_args.insert(node.extra_args.end(),
+                             {"--tls-cluster", "yes", "--tls-replication", "yes"});
+    }
     cluster.nodes_.push_back(RedisServerProcess::start(std::move(node)));
   }
   const std::vector<NodeAddress> addresses = cluster.addresses();
@@ -504,6 +510,14 @@ std::vector<NodeAddress> LocalCluster::addresses() const {
   std::vector<NodeAddress> result;
   result.reserve(nodes_.size());
   for (const RedisServerProcess& node : nodes_) result.push_back(NodeAddress{node.host(), node.port()});
+  return result;
+}
+
+std::vector<NodeAddress> LocalCluster::tls_addresses() const {
+  std::vector<NodeAddress> result;
+  result.reserve(nodes_.size());
+  for (const RedisServerProcess& node : nodes_)
+    result.push_back(NodeAddress{node.host(), node.tls_port()});
   return result;
 }
 

@@ -411,8 +411,20 @@ std::vector<std::string> RedisServerProcess::command_line(const std::string& bin
                                                           const Options& options) {
   std::vector<std::string> argv = {binary};
   if (!options.config_file.empty()) argv.push_back(options.config_file); // must come first
+  argv.insert(argv.end(), {"--port", std::to_string(port)});
+  if (options.tls) { // TLS beside the plain port, which the launcher keeps using
+    argv.insert(argv.end(), {"--tls-port", std::to_string(options.tls->port),
+                             "--tls-cert-file", options.tls->cert_file,
+                             "--tls-key-file", options.tls->key_file,
+                             "--tls-ca-cert-file", options.tls->ca_cert_file,
+                             "--tls-auth-clients", options.tls->auth_clients ? "yes" : "no"});
+    // A TLS cluster node would put its bus on tls-port + 10000; it stays on port + 10000, the
+    // port find_free_loopback_port checked.
+    if (wants_cluster_bus(options.extra_args))
+      argv.insert(argv.end(), {"--cluster-port", std::to_string(port + 10000)});
+  }
   argv.insert(argv.end(), {
-      "--port", std::to_string(port), "--bind", loopback,
+      "--bind", loopback,
       // No persistence: a test server starts empty and leaves no dump behind.
       "--save", "", "--appendonly", "no",
       // We must own the pid to stop, pause and reap it.
@@ -436,6 +448,7 @@ RedisServerProcess::RedisServerProcess(std::string binary, Options options)
     : binary_(std::move(binary)), options_(std::move(options)) {
   port_ = options_.port != 0 ? options_.port
                              : find_free_loopback_port(wants_cluster_bus(options_.extra_args));
+  if (options_.tls && options_.tls->port == 0) options_.tls->port = find_free_loopback_port();
   if (options_.directory.empty()) {
     directory_ = make_temporary_directory();
     owns_directory_ = true;
@@ -510,6 +523,7 @@ void RedisServerProcess::launch() {
     const bool port_taken = log.find("Address already in use") != std::string::npos;
     if (port_taken && may_change_port && attempt < port_collision_attempts) {
       port_ = find_free_loopback_port(wants_cluster_bus(options_.extra_args));
+      if (options_.tls) options_.tls->port = find_free_loopback_port();
       continue;
     }
     throw ConnectionError(address(), "start",

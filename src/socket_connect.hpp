@@ -8,6 +8,8 @@
 
 namespace redis_toolkit::detail {
 
+class TlsSession;
+
 /// Owns a connected socket until someone takes it, so that a socket whose receiver is gone is
 /// closed rather than leaked. Shared so that it can travel inside a CAF message.
 class ConnectedSocket {
@@ -16,6 +18,7 @@ public:
   ~ConnectedSocket();
   ConnectedSocket(const ConnectedSocket&) = delete;
   ConnectedSocket& operator=(const ConnectedSocket&) = delete;
+  int fd() const noexcept { return fd_; }
   /// Hands the descriptor over; the caller closes it from now on.
   int release() noexcept;
 
@@ -25,6 +28,8 @@ private:
 
 struct ConnectOutcome {
   std::shared_ptr<ConnectedSocket> socket; ///< null on failure
+  /// The TLS session after a completed handshake when the connection uses TLS; null otherwise.
+  std::shared_ptr<TlsSession> tls;
   std::string error;                        ///< why it failed (never contains credentials)
 };
 

@@ -136,7 +136,8 @@ std::string identity_of(const caf::actor_system& system, const RouterSettings& r
       std::to_string(settings.socket_timeout.count()), std::to_string(settings.keepalive),
       std::to_string(router.max_connections), std::to_string(settings.max_reply_size),
       std::to_string(settings.health_check_interval.count()),
-      std::to_string(router.max_pending_calls), router.count_calls ? "counted" : "uncounted"};
+      std::to_string(router.max_pending_calls), router.count_calls ? "counted" : "uncounted",
+      settings.tls ? "tls\x01" + settings.tls->identity() : std::string("tcp")};
   if (router.sentinel_mode()) {
     parts.push_back("sentinel " + router.sentinel_master_name);
     for (const NodeAddress& sentinel : router.sentinels) parts.push_back(sentinel.to_string());
@@ -231,6 +232,9 @@ ConnectionSettings connection_settings(const RedisConnectionConfig& config) {
   settings.connect_timeout = config.connection_timeout;
   settings.socket_timeout = config.socket_timeout;
   settings.keepalive = config.socket_keepalive;
+  // Reads the CA, certificate and key files now: a bad one is a ValidationError at start rather
+  // than a failure on every connect.
+  if (config.ssl) settings.tls = TlsContext::create(config);
   return settings;
 }
 

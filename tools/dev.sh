@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 
 packages=(build-essential cmake libcaf-dev libhiredis-dev libcereal-dev libboost-test-dev
           libtomlplusplus-dev rapidjson-dev gnuplot-nox redis-server redis-tools curl clang
-          prometheus-cpp-dev python3-prometheus-client)
+          prometheus-cpp-dev python3-prometheus-client libssl-dev openssl)
 
 install_missing_packages() {
   local missing=()
@@ -79,7 +79,7 @@ case "${1:-}" in
     # above (they fork rtk from test threads, which TSan does not follow through libstdc++).
     (cd build-tsan && TSAN_OPTIONS="halt_on_error=1 suppressions=$PWD/../tools/tsan.supp" \
       ctest --output-on-failure -j2 --timeout 900 \
-        -R '^(unit\..*|integration\.(toolkit|async_toolkit|pubsub|psubscribe|cluster|cluster_failover|cluster_psubscribe|local_cluster|server_launcher|command|cluster_command|fault|cluster_fault|hostile_server|metrics|metrics_board|sentinel_client)_tests)$')
+        -R '^(unit\..*|integration\.(toolkit|async_toolkit|pubsub|psubscribe|cluster|cluster_failover|cluster_psubscribe|local_cluster|server_launcher|command|cluster_command|fault|cluster_fault|hostile_server|metrics|metrics_board|sentinel_client|tls)_tests)$')
     echo "== fuzzing the reply decoder and the wire-format reader (30 s each)"
     fuzz 30
     ;;

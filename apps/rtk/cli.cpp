@@ -209,6 +209,36 @@ const std::vector<OptionSpec>& option_table() {
          require_text(o, v);
          s.override_connection([v](Connection& c) { c.sentinel_master_name = v; });
        }},
+      // TLS: redis-cli's flags. The file options take effect with --tls (or ssl = true in the
+      // --config file), as in redis-cli.
+      {"tls", "", "connect with TLS, checking the server's certificate and name (docs/SECURITY.md)",
+       connection, [](S& s, Text, Text) {
+         s.override_connection([](Connection& c) { c.ssl = true; });
+       }},
+      {"cacert", "FILE", "TLS: the CA certificates (PEM) the server's must chain to (default: "
+       "the system's)", connection, [](S& s, Text o, Text v) {
+         require_text(o, v);
+         s.override_connection([v](Connection& c) { c.ssl_ca_certs = v; });
+       }},
+      {"cert", "FILE", "TLS: client certificate (PEM) for mutual TLS, with --key", connection,
+       [](S& s, Text o, Text v) {
+         require_text(o, v);
+         s.override_connection([v](Connection& c) { c.ssl_certfile = v; });
+       }},
+      {"key", "FILE", "TLS: the client certificate's private key (PEM, no passphrase)",
+       connection, [](S& s, Text o, Text v) {
+         require_text(o, v);
+         s.override_connection([v](Connection& c) { c.ssl_keyfile = v; });
+       }},
+      {"sni", "NAME", "TLS: the server name sent and checked (default: the host)", connection,
+       [](S& s, Text o, Text v) {
+         require_text(o, v);
+         s.override_connection([v](Connection& c) { c.ssl_server_name = v; });
+       }},
+      {"insecure", "", "TLS: do not check the server's certificate (ssl_cert_reqs = none)",
+       connection, [](S& s, Text, Text) {
+         s.override_connection([](Connection& c) { c.ssl_cert_reqs = "none"; });
+       }},
       {"config", "FILE.toml", "read the connection and options from a TOML file first",
        connection, [](S& s, Text o, Text v) {
          require_text(o, v);

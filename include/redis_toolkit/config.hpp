@@ -53,10 +53,24 @@ struct RedisConnectionConfig {
   std::chrono::milliseconds socket_timeout{5000};
   bool socket_keepalive = true;
 
-  // TLS: kept so that Python configs carry over, but this build has no TLS and validate() says so.
+  // TLS (docs/SECURITY.md), for every connection: commands, subscribers, cluster nodes. TLS 1.2
+  // is the minimum. The files are read once, when the toolkit starts.
+  /// Connect with TLS. `ssl = true` alone verifies the server against the system's CAs.
   bool ssl = false;
-  std::string ssl_keyfile, ssl_certfile, ssl_ca_certs;
-  std::string ssl_cert_reqs = "required"; ///< "none", "optional" or "required"
+  /// Client certificate (PEM, the chain may follow it) and its unencrypted key, for mutual TLS;
+  /// both or neither: `ssl_certfile = "/etc/redis/client.crt"; ssl_keyfile = ".../client.key"`.
+  std::string ssl_keyfile, ssl_certfile;
+  /// CA certificates (PEM) the server's certificate must chain to; empty: the system's default
+  /// store. `ssl_ca_certs = "/etc/redis/ca.crt"`.
+  std::string ssl_ca_certs;
+  /// "required" (default): the chain and the server's name are checked. "optional": the same,
+  /// since a TLS server always sends its certificate. "none": nothing is checked (tests only:
+  /// anyone on the path can read and change the traffic).
+  std::string ssl_cert_reqs = "required";
+  /// The name sent as SNI and checked against the certificate; empty: the host connected to (an
+  /// IP address is then checked against the certificate's IP entries, and no SNI is sent).
+  /// For a server reached by address whose certificate names it: `ssl_server_name = "redis.internal"`.
+  std::string ssl_server_name;
 
   bool cluster_mode = false;
   /// Seeds for discovering the cluster; when empty, host:port is the only seed.

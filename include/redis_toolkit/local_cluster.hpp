@@ -59,6 +59,11 @@ public:
     std::string directory;
     bool keep_directory = false;          ///< start(): leave the files (logs, nodes.conf) behind
     std::vector<std::string> extra_args;  ///< appended to every node's command line
+    /// Set (start() only): every node also listens with TLS on a port of its own and the cluster
+    /// runs `tls-cluster yes` and `tls-replication yes`, so nodes announce their TLS ports to TLS
+    /// clients (tls_addresses()); the plain ports stay what the launcher drives the cluster with.
+    /// The Tls's port is ignored (each node gets a free one).
+    std::optional<RedisServerProcess::Tls> tls;
   };
 
   /// Starts the nodes, creates the cluster (redis-cli --cluster create), and returns once
@@ -79,6 +84,8 @@ public:
 
   /// Every node's address, in start order; the startup nodes for a toolkit.
   std::vector<NodeAddress> addresses() const;
+  /// Every node's TLS address (Options::tls), in start order: the startup nodes for a TLS toolkit.
+  std::vector<NodeAddress> tls_addresses() const;
   std::size_t size() const noexcept { return nodes_.size(); }
   RedisServerProcess& node(std::size_t index) { return nodes_.at(index); }
   /// The index of the node at `address`; throws std::out_of_range.

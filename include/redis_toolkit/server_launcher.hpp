@@ -59,6 +59,22 @@ ProgramOutput run_program(const std::vector<std::string>& argv, std::chrono::mil
 /// process group, so a child it forked (a diskless sync to a replica) shares its fate.
 class RedisServerProcess {
 public:
+  /// A TLS server: tls_port() speaks TLS (`--tls-port`) beside the plain port(), which stays what
+  /// the launcher (and LocalCluster, redis-cli in the tests) checks and drives the server with, so
+  /// a server that requires client certificates needs none from them. Clients of the toolkit
+  /// under test connect to tls_port().
+  ///   RedisServerProcess::Tls tls;
+  ///   tls.cert_file = dir + "/server.crt"; tls.key_file = dir + "/server.key";
+  ///   tls.ca_cert_file = dir + "/ca.crt";
+  ///   options.tls = tls;
+  struct Tls {
+    std::string cert_file;    ///< --tls-cert-file (PEM)
+    std::string key_file;     ///< --tls-key-file (PEM)
+    std::string ca_cert_file; ///< --tls-ca-cert-file: the CA client certificates must chain to
+    bool auth_clients = false; ///< --tls-auth-clients yes: a client certificate is required
+    std::uint16_t port = 0; ///< the TLS port; 0: a free port
+  };
+
   struct Options {
     std::string binary;                  ///< empty: find_redis_server_binary()
     std::vector<std::string> extra_args; ///< appended last, so they override the defaults
@@ -72,6 +88,8 @@ public:
     /// A configuration file read before the command-line settings (a sentinel needs one, which it
     /// rewrites); empty: none.
     std::string config_file;
+    /// Set: TLS on tls_port() as well (see Tls).
+    std::optional<Tls> tls;
   };
 
   /// Starts the server and returns once it answers PING. Throws ConnectionError naming the
@@ -94,6 +112,8 @@ public:
 
   const std::string& host() const noexcept { return host_; }
   std::uint16_t port() const noexcept { return port_; }
+  /// The TLS port of a server started with Options::tls; 0 otherwise.
+  std::uint16_t tls_port() const noexcept { return options_.tls ? options_.tls->port : 0; }
   /// "127.0.0.1:port"
   std::string address() const;
   /// The pid of the last process started, kept after it is stopped (for checks with kill(pid, 0)).

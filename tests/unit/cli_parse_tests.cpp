@@ -57,9 +57,9 @@ CliRun run(const Arguments& arguments, const std::string& input = {}) {
 /// A TOML file that lives as long as the object.
 struct TemporaryToml {
   std::filesystem::path path;
-  explicit TemporaryToml(const std::string& text)
+  explicit TemporaryToml(const std::string& text, const std::string& extension = "toml")
       : path(std::filesystem::temp_directory_path() /
-             ("rtk-cli-test-" + std::to_string(::getpid()) + ".toml")) {
+             ("rtk-cli-test-" + std::to_string(::getpid()) + "." + extension)) {
     std::ofstream(path) << text;
   }
   ~TemporaryToml() { std::filesystem::remove(path); }
@@ -170,6 +170,33 @@ BOOST_AUTO_TEST_CASE(sentinels_and_a_master_name_turn_on_sentinel_mode) {
   BOOST_TEST(contains(parse_error({"--sentinel", "127.0.0.1:26379", "--master", "m", "--cluster",
                                    "127.0.0.1:7000", "nodes"}),
                       "cluster_mode"));
+}
+
+BOOST_AUTO_TEST_CASE(redis_cli_tls_flags_fill_the_ssl_fields) {
+  // Files: the parser only checks that they can be read (the toolkit loads them).
+  const TemporaryToml ca("-\n", "ca.crt");
+  const TemporaryToml cert("-\n", "client.crt");
+  const TemporaryToml key("-\n", "client.key");
+  const CliInvocation invocation = parse_command_line(
+      {"--tls", "--cacert", ca.path.string(), "--cert", cert.path.string(), "--key",
+       key.path.string(), "--sni", "redis.internal", "get", "k"});
+  const auto& connection = invocation.config.connection;
+  BOOST_TEST(connection.ssl);
+  BOOST_TEST(connection.ssl_ca_certs == ca.path.string());
+  BOOST_TEST(connection.ssl_certfile == cert.path.string());
+  BOOST_TEST(connection.ssl_keyfile == key.path.string());
+  BOOST_TEST(connection.ssl_server_name == "redis.internal");
+  BOOST_TEST(connection.ssl_cert_reqs == "required");
+  BOOST_TEST(parse_command_line({"--tls", "--insecure", "health"}).config.connection.ssl_cert_reqs ==
+             "none");
+  BOOST_TEST(!parse_command_line({"health"}).config.connection.ssl);
+  // A file that cannot be read is named, with its option's field.
+  BOOST_TEST(contains(parse_error({"--tls", "--cacert", "/nonexistent/ca.crt", "health"}),
+                      "/nonexistent/ca.crt"));
+  // A certificate without its key is refused.
+  BOOST_TEST(contains(parse_error({"--tls", "--cert", cert.path.string(), "health"}),
+                      "ssl_keyfile"));
+  BOOST_TEST(contains(parse_error({"health", "--tls", "--sni"}), "--sni"));
 }
 
 BOOST_AUTO_TEST_CASE(the_config_file_comes_first_and_options_override_it) {

@@ -91,6 +91,17 @@ BOOST_AUTO_TEST_CASE(cluster_shards_skips_failed_replicas_and_empty_shards) {
   BOOST_TEST(topology.covered_slots() == 8192u);
 }
 
+BOOST_AUTO_TEST_CASE(cluster_shards_of_a_tls_cluster_give_tls_ports_to_tls_clients) {
+  // tls-cluster yes: "port" is the plain port, "tls-port" the one a TLS client must use.
+  Reply node = shard_node("127.0.0.1", 7000, "master", "online");
+  node.elements.push_back(text("tls-port"));
+  node.elements.push_back(integer(8000));
+  Reply reply = array({array({text("slots"), array({integer(0), integer(16383)}), text("nodes"),
+                              array({node})})});
+  BOOST_TEST(parse_cluster_shards(reply, asked, /*tls=*/true).shards.at(0).master.port == 8000);
+  BOOST_TEST(parse_cluster_shards(reply, asked, /*tls=*/false).shards.at(0).master.port == 7000);
+}
+
 BOOST_AUTO_TEST_CASE(malformed_topology_replies_are_errors_not_crashes) {
   BOOST_CHECK_THROW(parse_cluster_slots(text("nope"), asked), std::runtime_error);
   BOOST_CHECK_THROW(parse_cluster_slots(array({array({integer(0)})}), asked), std::runtime_error);

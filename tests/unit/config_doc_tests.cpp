@@ -132,6 +132,7 @@ BOOST_AUTO_TEST_CASE(connection_defaults_are_the_documented_ones) {
          {"ssl_certfile", code("\"" + c.ssl_certfile + "\"")},
          {"ssl_ca_certs", code("\"" + c.ssl_ca_certs + "\"")},
          {"ssl_cert_reqs", code("\"" + c.ssl_cert_reqs + "\"")},
+         {"ssl_server_name", code("\"" + c.ssl_server_name + "\"")},
          {"cluster_mode", code(c.cluster_mode)},
          {"startup_nodes", c.startup_nodes.empty() ? "empty" : "?"},
          {"skip_full_coverage_check", code(c.skip_full_coverage_check)},

@@ -86,6 +86,7 @@ BOOST_AUTO_TEST_CASE(connection_defaults_match_the_contract) {
   BOOST_TEST(config.socket_keepalive);
   BOOST_TEST(!config.ssl);
   BOOST_TEST(config.ssl_cert_reqs == "required");
+  BOOST_TEST(config.ssl_server_name.empty());
   BOOST_TEST(!config.cluster_mode);
   BOOST_TEST(config.startup_nodes.empty());
   BOOST_TEST(!config.skip_full_coverage_check);
@@ -167,6 +168,23 @@ BOOST_AUTO_TEST_CASE(password_and_password_env_together_are_refused) {
   BOOST_TEST(!contains(message, "from-env"), message);
 }
 
+BOOST_AUTO_TEST_CASE(tls_fields_load_from_toml) {
+  // /proc/self/status stands in for a PEM file: validate() only checks that it can be read.
+  const auto config = RedisConnectionConfig::from_toml_string(
+      "ssl = true\nssl_ca_certs = '/proc/self/status'\nssl_certfile = '/proc/self/status'\n"
+      "ssl_keyfile = '/proc/self/status'\nssl_cert_reqs = 'optional'\n"
+      "ssl_server_name = 'redis.internal'\n");
+  BOOST_TEST(config.ssl);
+  BOOST_TEST(config.ssl_ca_certs == "/proc/self/status");
+  BOOST_TEST(config.ssl_certfile == "/proc/self/status");
+  BOOST_TEST(config.ssl_keyfile == "/proc/self/status");
+  BOOST_TEST(config.ssl_cert_reqs == "optional");
+  BOOST_TEST(config.ssl_server_name == "redis.internal");
+  BOOST_TEST(contains(config.describe(), " tls"));
+  // ssl = true alone uses the system's CAs.
+  BOOST_CHECK_NO_THROW(RedisConnectionConfig::from_toml_string("ssl = true\n"));
+}
+
 BOOST_AUTO_TEST_CASE(bad_connection_fields_are_named) {
   check_refused({{"host = ''", "host"},
                  {"port = 0", "port"},
@@ -178,7 +196,11 @@ BOOST_AUTO_TEST_CASE(bad_connection_fields_are_named) {
                  {"socket_timeout = -1.5", "socket_timeout"},
                  {"socket_timeout = 0.0005", "socket_timeout"}, // finer than a millisecond
                  {"socket_timeout = inf", "socket_timeout"},
-                 {"ssl = true", "ssl"},
+                 // TLS files are checked when TLS is on: readable, a certificate with its key.
+                 {"ssl_ca_certs = '/nonexistent/ca.crt'\nssl = true", "ssl_ca_certs"},
+                 {"ssl_certfile = '/nonexistent/c.crt'\nssl = true", "ssl_certfile"},
+                 {"ssl_certfile = '/proc/self/status'\nssl = true", "ssl_certfile"},
+                 {"ssl_keyfile = '/proc/self/status'\nssl = true", "ssl_keyfile"},
                  {"ssl_cert_reqs = 'sometimes'", "ssl_cert_reqs"},
                  {"startup_nodes = ['no-port']", "startup_nodes"},
                  {"startup_nodes = [{ host = 'a', prot = 1 }]", "startup_nodes.prot"},
@@ -223,8 +245,10 @@ BOOST_AUTO_TEST_CASE(validate_names_the_field_and_the_value) {
 
   config = RedisConnectionConfig{};
   config.ssl = true;
+  config.ssl_keyfile = "/proc/self/status"; // readable, but a key needs its certificate
   message = error_of([&] { config.validate(); });
-  BOOST_TEST(contains(message, "TLS is not supported"), message);
+  BOOST_TEST(contains(message, "'ssl_keyfile'"), message);
+  BOOST_TEST(contains(message, "ssl_certfile"), message);
 }
 
 BOOST_AUTO_TEST_CASE(unknown_key_names_the_key_the_file_and_the_line) {
