@@ -3,6 +3,7 @@
 // themselves; writes acknowledged by WAIT 1 survive; subscribers on the lost node deliver again),
 // a manual CLUSTER FAILOVER followed without any error, and a cluster that is down.
 #include "cluster_fixture.hpp"
+#include "inbox.hpp"
 #include "redis_cli.hpp"
 #include "toolkit_fixture.hpp"
 
@@ -27,6 +28,8 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 using rtk_test::quiet_options;
 using rtk_test::suite_cluster;
+
+using rtk_test::Inbox;
 
 namespace {
 
@@ -78,21 +81,6 @@ std::string tag_on_master(LocalCluster& cluster, std::size_t master, const std::
   }
   throw std::runtime_error("no tag found for master " + std::to_string(master));
 }
-
-struct Inbox {
-  std::mutex mutex;
-  std::vector<Value> values;
-  MessageHandler handler() {
-    return [this](const std::string&, const Value& value) {
-      std::lock_guard<std::mutex> lock(mutex);
-      values.push_back(value);
-    };
-  }
-  bool has(const Value& value) {
-    std::lock_guard<std::mutex> lock(mutex);
-    return std::find(values.begin(), values.end(), value) != values.end();
-  }
-};
 
 } // namespace
 

@@ -5,6 +5,7 @@
 // survive, subscribers deliver again on the new master), and says clearly when no sentinel helps.
 #include "cluster_fixture.hpp"
 #include "daemon_checks.hpp"
+#include "inbox.hpp"
 #include "redis_cli.hpp"
 #include "toolkit_fixture.hpp"
 
@@ -28,6 +29,8 @@ using namespace redis_toolkit;
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 using rtk_test::quiet_options;
+
+using rtk_test::Inbox;
 
 namespace {
 
@@ -103,21 +106,6 @@ std::thread start_caller(std::atomic<bool>& stop, CallerLog& log, Call call) {
     }
   });
 }
-
-struct Inbox {
-  std::mutex mutex;
-  std::vector<Value> values;
-  MessageHandler handler() {
-    return [this](const std::string&, const Value& value) {
-      std::lock_guard<std::mutex> lock(mutex);
-      values.push_back(value);
-    };
-  }
-  bool has(const Value& value) {
-    std::lock_guard<std::mutex> lock(mutex);
-    return std::find(values.begin(), values.end(), value) != values.end();
-  }
-};
 
 /// Blocking and async writers and a subscriber through a failover that `fail_over` causes and
 /// waits for (returning the new master): errors only typed and only from the failover on, the

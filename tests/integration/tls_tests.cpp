@@ -2,6 +2,7 @@
 // makes with openssl (tls_certificates.hpp). Data, batches and pub/sub travel encrypted for the
 // blocking and async toolkits; every way a handshake can go wrong is a ConnectionError naming the
 // server and the reason, within the connection timeout. Waits have deadlines, never sleeps.
+#include "inbox.hpp"
 #include "tls_certificates.hpp"
 #include "toolkit_fixture.hpp"
 
@@ -22,6 +23,8 @@
 
 using namespace redis_toolkit;
 using namespace std::chrono_literals;
+
+using rtk_test::Inbox;
 
 namespace {
 
@@ -76,21 +79,6 @@ std::string failure_of(const RedisConnectionConfig& config) {
   BOOST_FAIL("the connection must fail");
   return {};
 }
-
-struct Inbox {
-  std::mutex mutex;
-  std::vector<Value> values;
-  MessageHandler handler() {
-    return [this](const std::string&, const Value& value) {
-      std::lock_guard<std::mutex> lock(mutex);
-      values.push_back(value);
-    };
-  }
-  std::size_t size() {
-    std::lock_guard<std::mutex> lock(mutex);
-    return values.size();
-  }
-};
 
 struct TlsServer {
   RedisServerProcess server = RedisServerProcess::start(certificates().server());
