@@ -38,12 +38,15 @@ std::optional<pid_t> read_pid_file(const std::string& path) {
 }
 
 /// A live redis-server process serving `port`: a pid from a stale pid file may belong to anything
-/// by now. Redis sets its process title to "redis-server 127.0.0.1:PORT [cluster|sentinel]".
+/// by now. Redis sets its process title to "redis-server 127.0.0.1:PORT [cluster|sentinel]"
+/// ("redis-sentinel ..." when started as Debian's redis-sentinel).
 bool is_redis_server_on(pid_t pid, std::uint16_t port) {
   if (!process_alive(pid)) return false;
   std::ifstream comm("/proc/" + std::to_string(pid) + "/comm");
   std::string name;
-  if (!std::getline(comm, name) || name.rfind("redis-server", 0) != 0) return false;
+  if (!std::getline(comm, name) ||
+      (name.rfind("redis-server", 0) != 0 && name.rfind("redis-sentinel", 0) != 0))
+    return false;
   std::ifstream cmdline("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
   std::string title((std::istreambuf_iterator<char>(cmdline)), std::istreambuf_iterator<char>());
   std::replace(title.begin(), title.end(), '\0', ' ');

@@ -111,9 +111,11 @@ bool same_node(const NodeAddress& a, const NodeAddress& b) {
 }
 
 /// Replicas copy the master at once over the socket: a new replica is in sync in milliseconds.
+/// `master_port` is the master's TLS port with Options::tls: replicas then replicate over TLS.
 std::vector<std::string> server_arguments(const LocalSentinel::Options& options, int index,
                                           std::uint16_t master_port) {
   std::vector<std::string> arguments{"--repl-diskless-sync", "yes", "--repl-diskless-sync-delay", "0"};
+  if (options.tls) arguments.insert(arguments.end(), {"--tls-replication", "yes"});
   if (index > 0) arguments.insert(arguments.end(), {"--replicaof", loopback, std::to_string(master_port)});
   arguments.insert(arguments.end(), options.extra_args.begin(), options.extra_args.end());
   return arguments;
@@ -125,8 +127,41 @@ std::string sentinel_config(const LocalSentinel::Options& options, std::uint16_t
          std::to_string(options.quorum) + "\n" +
          "sentinel down-after-milliseconds " + name + " " + std::to_string(options.down_after.count()) + "\n" +
          "sentinel failover-timeout " + name + " " + std::to_string(options.failover_timeout.count()) + "\n" +
-         "sentinel parallel-syncs " + name + " 1\n";
+         "sentinel parallel-syncs " + name + " 1\n" +
+         // The sentinels reach the servers and each other over TLS, and announce their TLS ports.
+         (options.tls ? "tls-replication yes\n" : "");
 }
+
+/// Options::tls for one process: each gets a free TLS port of its own.
+std::optional<RedisServerProcess::Tls> tls_of(const LocalSentinel::Options& options) {
+  std::optional<RedisServerProcess::Tls> tls = options.tls;
+  if (tls) tls->port = 0;
+  return tls;
+}
+
+/// The sentinels' program and the arguments that make it one (see Options::sentinel_binary).
+std::string sentinel_program(const LocalSentinel::Options& options) {
+  if (!options.sentinel_binary.empty()) return options.sentinel_binary;
+  if (auto found = find_redis_sentinel_binary()) return *found;
+  return options.binary; // empty: RedisServerProcess finds redis-server
+}
+
+/// One server as the deployment's checks see it: `control` is the plain address they query,
+/// `named` the address the sentinels name (the TLS one with Options::tls).
+struct ServerNode {
+  NodeAddress control;
+  NodeAddress named;
+};
+
+std::vector<ServerNode> plain_nodes(const std::vector<NodeAddress>& servers) {
+  std::vector<ServerNode> nodes;
+  for (const NodeAddress& server : servers) nodes.push_back(ServerNode{server, server});
+  return nodes;
+}
+
+std::vector<std::string> health_problems_of(const std::string& master_name,
+                                            const std::vector<ServerNode>& servers,
+                                            const std::vector<NodeAddress>& sentinels);
 
 } // namespace
 
@@ -151,12 +186,18 @@ LocalSentinel LocalSentinel::start(Options options) {
     process.start_timeout = std::clamp(remaining_until(deadline), milliseconds{1}, process_start_timeout);
     return process;
   };
+  // The port replicas replicate from and sentinels watch: the TLS one with Options::tls.
+  auto master_port = [&] {
+    const RedisServerProcess& master = deployment.servers_.front();
+    return options.tls ? master.tls_port() : master.port();
+  };
   for (int index = 0; index <= options.replicas; ++index) {
     const auto port = options.base_port == 0 ? std::uint16_t{0}
                                              : static_cast<std::uint16_t>(options.base_port + index);
     RedisServerProcess::Options server = process_options(port, "server-" + std::to_string(index));
+    server.tls = tls_of(options);
     server.extra_args = server_arguments(
-        options, index, index == 0 ? std::uint16_t{0} : deployment.servers_[0].port());
+        options, index, index == 0 ? std::uint16_t{0} : master_port());
     deployment.servers_.push_back(RedisServerProcess::start(std::move(server)));
   }
   for (int index = 0; index < options.sentinels; ++index) {
@@ -164,11 +205,13 @@ LocalSentinel LocalSentinel::start(Options options) {
                           ? std::uint16_t{0}
                           : static_cast<std::uint16_t>(options.base_port + sentinel_port_offset + index);
     RedisServerProcess::Options sentinel = process_options(port, "sentinel-" + std::to_string(index));
+    sentinel.binary = sentinel_program(options);
+    sentinel.tls = tls_of(options);
     sentinel.enable_debug_command = false;
     // The sentinel rewrites its file as it learns: a file of its own, in its own directory.
     fs::create_directories(sentinel.directory);
     sentinel.config_file = sentinel.directory + "/sentinel.conf";
-    std::ofstream(sentinel.config_file) << sentinel_config(options, deployment.servers_[0].port());
+    std::ofstream(sentinel.config_file) << sentinel_config(options, master_port());
     sentinel.extra_args = {"--sentinel"};
     deployment.sentinels_.push_back(RedisServerProcess::start(std::move(sentinel)));
   }
@@ -225,6 +268,19 @@ std::vector<NodeAddress> LocalSentinel::sentinel_addresses() const {
   return result;
 }
 
+std::vector<NodeAddress> LocalSentinel::tls_server_addresses() const {
+  std::vector<NodeAddress> result;
+  for (const RedisServerProcess& server : servers_) result.push_back(NodeAddress{server.host(), server.tls_port()});
+  return result;
+}
+
+std::vector<NodeAddress> LocalSentinel::tls_sentinel_addresses() const {
+  std::vector<NodeAddress> result;
+  for (const RedisServerProcess& sentinel : sentinels_)
+    result.push_back(NodeAddress{sentinel.host(), sentinel.tls_port()});
+  return result;
+}
+
 std::size_t LocalSentinel::master() const {
   std::optional<NodeAddress> named;
   for (const NodeAddress& address : sentinel_addresses()) {
@@ -240,7 +296,7 @@ std::size_t LocalSentinel::master() const {
     named = view.master;
   }
   if (!named) throw ConnectionError(sentinel_addresses().front().to_string(), "SENTINEL", "no sentinel answers");
-  const auto servers = server_addresses();
+  const auto servers = options_.tls ? tls_server_addresses() : server_addresses();
   for (std::size_t index = 0; index < servers.size(); ++index)
     if (same_node(servers[index], *named)) return index;
   throw ConnectionError(named->to_string(), "SENTINEL", "the sentinels name a server not of this deployment");
@@ -264,12 +320,25 @@ std::size_t LocalSentinel::wait_for_new_master(std::size_t old_master, milliseco
 }
 
 std::vector<std::string> LocalSentinel::health_problems() const {
-  return health_problems_at(options_.master_name, server_addresses(), sentinel_addresses());
+  std::vector<ServerNode> servers = plain_nodes(server_addresses());
+  if (options_.tls) {
+    const std::vector<NodeAddress> named = tls_server_addresses();
+    for (std::size_t index = 0; index < servers.size(); ++index) servers[index].named = named[index];
+  }
+  return health_problems_of(options_.master_name, servers, sentinel_addresses());
 }
 
 std::vector<std::string> LocalSentinel::health_problems_at(const std::string& master_name,
                                                            const std::vector<NodeAddress>& servers,
                                                            const std::vector<NodeAddress>& sentinels) {
+  return health_problems_of(master_name, plain_nodes(servers), sentinels);
+}
+
+namespace {
+
+std::vector<std::string> health_problems_of(const std::string& master_name,
+                                            const std::vector<ServerNode>& servers,
+                                            const std::vector<NodeAddress>& sentinels) {
   std::vector<std::string> problems;
   std::vector<SentinelView> views;
   for (const NodeAddress& address : sentinels) {
@@ -292,8 +361,11 @@ std::vector<std::string> LocalSentinel::health_problems_at(const std::string& ma
 
   // The servers that answer now, and what each says of its replication.
   std::size_t live_replicas = 0;
-  for (const NodeAddress& server : servers) {
-    const auto replication = replication_of(server);
+  NodeAddress master_control = *master; // a master not of these servers is asked where named
+  for (const ServerNode& node : servers) {
+    const NodeAddress& server = node.named;
+    const auto replication = replication_of(node.control);
+    if (same_node(server, *master)) master_control = node.control;
     if (!replication) continue;
     const std::string role = info_field(*replication, "role").value_or("");
     if (same_node(server, *master)) {
@@ -309,7 +381,7 @@ std::vector<std::string> LocalSentinel::health_problems_at(const std::string& ma
     else if (info_field(*replication, "master_link_status").value_or("") != "up")
       problems.push_back("server " + server.to_string() + ": link to the master not up yet");
   }
-  if (const auto replication = replication_of(*master)) {
+  if (const auto replication = replication_of(master_control)) {
     const std::string connected = info_field(*replication, "connected_slaves").value_or("0");
     if (connected != std::to_string(live_replicas))
       problems.push_back("the master has " + connected + " replicas connected, " +
@@ -338,6 +410,8 @@ std::vector<std::string> LocalSentinel::health_problems_at(const std::string& ma
   }
   return problems;
 }
+
+} // namespace
 
 void LocalSentinel::wait_until_healthy(milliseconds timeout) const {
   const auto deadline = Clock::now() + timeout;
@@ -414,6 +488,7 @@ std::vector<NodeAddress> LocalSentinel::detached_sentinels(const Options& given)
 void LocalSentinel::start_detached(Options given) {
   const Options options = detached_defaults(std::move(given));
   validate(options);
+  if (options.tls) throw ValidationError("a detached deployment has no TLS; use LocalSentinel::start", "tls");
   const auto deadline = Clock::now() + options.start_timeout;
   const std::vector<NodeAddress> servers = detached_servers(options);
   const std::vector<NodeAddress> sentinels = detached_sentinels(options);
@@ -449,7 +524,9 @@ void LocalSentinel::start_detached(Options given) {
       sentinel.config_file = directory + "/sentinel.conf";
       std::ofstream(sentinel.config_file, std::ios::trunc) << sentinel_config(options, servers.front().port);
       sentinel.extra_args = {"--sentinel"};
-      detail::start_daemon(binary, address.port, directory, sentinel, deadline);
+      const std::string sentinel_binary = sentinel_program(options);
+      detail::start_daemon(sentinel_binary.empty() ? binary : sentinel_binary, address.port, directory,
+                           sentinel, deadline);
     }
     for (;;) {
       const std::vector<std::string> problems = health_problems_at(options.master_name, servers, sentinels);

@@ -341,6 +341,10 @@ std::optional<std::string> find_redis_server_binary() {
   return find_executable("RTK_REDIS_SERVER", "redis-server");
 }
 
+std::optional<std::string> find_redis_sentinel_binary() {
+  return find_executable("RTK_REDIS_SENTINEL", "redis-sentinel");
+}
+
 std::string redis_cli_path() {
   if (auto found = find_executable("RTK_REDIS_CLI", "redis-cli")) return *found;
   throw ConnectionError("redis-cli", "find", std::string("redis-cli not found; ") + install_hint);

@@ -10,6 +10,9 @@
 //   deployment.wait_for_new_master(master, std::chrono::seconds(30));
 //   deployment.wait_until_healthy(std::chrono::seconds(30));
 //
+// Over TLS: options.tls = RedisServerProcess::Tls{cert, key, ca}; a client then lists
+// deployment.tls_sentinel_addresses() with ssl = true and ssl_ca_certs = ca.
+//
 // Owned processes get SIGTERM when the thread that started them exits (see RedisServerProcess):
 // start it from a thread that outlives it. Every wait has a deadline; what was still wrong when
 // it passed is a ConnectionError naming a server or sentinel.
@@ -19,6 +22,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -36,7 +40,10 @@ struct LocalSentinelProcessStatus {
 class LocalSentinel {
 public:
   struct Options {
-    std::string binary;                  ///< empty: find_redis_server_binary() (sentinel mode)
+    std::string binary;                  ///< the servers'; empty: find_redis_server_binary()
+    /// The sentinels'; empty: find_redis_sentinel_binary() (Debian's redis-sentinel), and when
+    /// there is none, the servers' binary in sentinel mode (the same program).
+    std::string sentinel_binary;
     std::string master_name = "mymaster";
     int replicas = 2;                    ///< 0..5
     int sentinels = 3;                   ///< 1..7
@@ -50,6 +57,12 @@ public:
     std::string directory;
     bool keep_directory = false;
     std::vector<std::string> extra_args; ///< appended to every server's (not sentinel's) command line
+    /// Set: every server and sentinel also listens on a TLS port of its own (the `port` field is
+    /// ignored) with these certificates; replicas replicate and sentinels talk to the servers and
+    /// to each other over TLS, so the sentinels name TLS addresses. A TLS client lists
+    /// tls_sentinel_addresses(). The plain ports stay, for the deployment's own checks. Not for
+    /// the detached form.
+    std::optional<RedisServerProcess::Tls> tls;
   };
 
   /// Starts the servers (server 0 the master, the others its replicas) and the sentinels, and
@@ -72,6 +85,9 @@ public:
   RedisServerProcess& sentinel(std::size_t index) { return sentinels_.at(index); }
   std::vector<NodeAddress> server_addresses() const;
   std::vector<NodeAddress> sentinel_addresses() const; ///< what a client's `sentinels` lists
+  /// With Options::tls: the TLS addresses, which the sentinels name and a TLS client lists.
+  std::vector<NodeAddress> tls_server_addresses() const;
+  std::vector<NodeAddress> tls_sentinel_addresses() const;
   const std::string& directory() const noexcept { return directory_; }
 
   /// The server the answering sentinels name as master (SENTINEL GET-MASTER-ADDR-BY-NAME). Throws

@@ -26,6 +26,11 @@ namespace redis_toolkit {
 /// /usr/bin/redis-server or /usr/local/bin/redis-server. No value when none is executable.
 std::optional<std::string> find_redis_server_binary();
 
+/// The redis-sentinel to run (Debian's `redis-sentinel` package): $RTK_REDIS_SENTINEL when set,
+/// else redis-sentinel on PATH, /usr/bin or /usr/local/bin. No value when none is executable;
+/// LocalSentinel then runs redis-server in sentinel mode, the same program under another name.
+std::optional<std::string> find_redis_sentinel_binary();
+
 /// The redis-cli to run, found the same way ($RTK_REDIS_CLI, PATH, /usr/bin, /usr/local/bin).
 /// Throws ConnectionError with the install hint when there is none.
 std::string redis_cli_path();

@@ -1,6 +1,8 @@
 // rtk against a real Sentinel deployment: --sentinel and --master find the master, whichever
-// server the sentinels name, and a master name no sentinel knows is a clear error.
+// server the sentinels name, over TLS too (--tls --cacert), and a master name no sentinel knows is
+// a clear error.
 #include "redis_cli.hpp"
+#include "tls_certificates.hpp"
 
 #include "redis_toolkit/local_sentinel.hpp"
 
@@ -13,9 +15,10 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::string sentinel_list(const LocalSentinel& deployment) {
+std::string sentinel_list(const LocalSentinel& deployment, bool tls = false) {
   std::string list;
-  for (const NodeAddress& sentinel : deployment.sentinel_addresses())
+  for (const NodeAddress& sentinel :
+       tls ? deployment.tls_sentinel_addresses() : deployment.sentinel_addresses())
     list += (list.empty() ? "" : ",") + sentinel.to_string();
   return list;
 }
@@ -56,6 +59,24 @@ BOOST_AUTO_TEST_CASE(sentinel_and_master_reach_the_master_the_sentinels_name) {
              unknown.standard_error);
   BOOST_TEST(unknown.standard_error.find("does not monitor 'nobody'") != std::string::npos,
              unknown.standard_error);
+}
+
+BOOST_AUTO_TEST_CASE(tls_and_sentinel_together_reach_a_tls_deployment) {
+  rtk_test::TlsCertificates certificates;
+  LocalSentinel::Options options;
+  options.tls = certificates.server().tls;
+  LocalSentinel deployment = LocalSentinel::start(options);
+  const std::string sentinels = sentinel_list(deployment, true);
+  const std::string ca = certificates.file("ca.crt");
+  auto set = rtk({"--tls", "--cacert", ca, "--sentinel", sentinels, "--master", "mymaster", "set", "k", "7"});
+  BOOST_TEST(set.exit_status == 0, set.standard_error);
+  const std::uint16_t master = deployment.server_addresses().at(deployment.master()).port;
+  BOOST_TEST(rtk_test::run_redis_cli(master, {"GET", "k"}) == R"({"__type__": "int", "__data__": 7})");
+
+  // The TLS ports without --tls: the sentinels do not answer plain RESP, a clear error.
+  auto plain = rtk({"--sentinel", sentinels, "--master", "mymaster", "get", "k"});
+  BOOST_TEST(plain.exit_status == 1);
+  BOOST_TEST(plain.standard_error.find("ConnectionError") != std::string::npos, plain.standard_error);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

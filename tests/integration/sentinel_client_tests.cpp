@@ -2,11 +2,13 @@
 // sentinels): it finds the master through the sentinels (one of them down), reads from replicas
 // with readonly_mode, follows a kill -9 of the master and a SENTINEL FAILOVER under blocking, async
 // and subscribing callers (typed errors only in the failover window, writes acknowledged by WAIT
-// survive, subscribers deliver again on the new master), and says clearly when no sentinel helps.
+// survive, subscribers deliver again on the new master), does all of it over TLS, and says
+// clearly when no sentinel helps.
 #include "cluster_fixture.hpp"
 #include "daemon_checks.hpp"
 #include "inbox.hpp"
 #include "redis_cli.hpp"
+#include "tls_certificates.hpp"
 #include "toolkit_fixture.hpp"
 
 #include "redis_toolkit/actor_protocol.hpp"
@@ -112,8 +114,8 @@ std::thread start_caller(std::atomic<bool>& stop, CallerLog& log, Call call) {
 /// writers carry on by themselves, every write acknowledged by WAIT before is on the new master,
 /// and the subscriber, now on the new master, delivers again.
 template <typename FailOver>
-void writers_and_subscribers_follow(LocalSentinel& deployment, FailOver fail_over) {
-  const RedisConnectionConfig config = sentinel_config(deployment);
+void writers_and_subscribers_follow(LocalSentinel& deployment, FailOver fail_over,
+                                    const RedisConnectionConfig& config) {
   RedisToolkit toolkit(config, own_router());
   AsyncRedisToolkit async_toolkit(config, own_router());
   const std::size_t old_master = deployment.master();
@@ -273,12 +275,50 @@ BOOST_AUTO_TEST_CASE(kill_minus_nine_of_the_master_under_blocking_async_and_subs
   writers_and_subscribers_follow(deployment, [&](std::size_t old_master) {
     deployment.server(old_master).kill_hard();
     return deployment.wait_for_new_master(old_master, 30s);
-  });
+  }, sentinel_config(deployment));
 }
 
 BOOST_AUTO_TEST_CASE(a_sentinel_failover_is_followed) {
   LocalSentinel deployment = LocalSentinel::start();
-  writers_and_subscribers_follow(deployment, [&](std::size_t) { return deployment.failover(30s); });
+  writers_and_subscribers_follow(deployment, [&](std::size_t) { return deployment.failover(30s); },
+                                 sentinel_config(deployment));
+}
+
+BOOST_AUTO_TEST_CASE(over_tls_the_sentinels_the_master_and_a_kill_minus_nine_are_followed) {
+  // Every process speaks TLS on its TLS port, and the sentinels name TLS addresses: a client
+  // that lists the sentinels' TLS ports reaches them, and the masters they name, only over TLS.
+  rtk_test::TlsCertificates certificates;
+  LocalSentinel::Options options;
+  options.tls = certificates.server().tls;
+  LocalSentinel deployment = LocalSentinel::start(options);
+  RedisConnectionConfig config = sentinel_config(deployment);
+  config.sentinels = deployment.tls_sentinel_addresses();
+  config.ssl = true;
+  config.ssl_ca_certs = certificates.file("ca.crt");
+
+  RedisToolkit toolkit(config, own_router());
+  toolkit.setter("over-tls", "yes");
+  const std::uint16_t master_port = port_of(deployment, deployment.master());
+  BOOST_TEST(contains(rtk_test::run_redis_cli(master_port, {"EXISTS", "over-tls"}), "1"));
+
+  // A CA that signed none of them: the sentinels are refused, each named, with the reason.
+  RedisConnectionConfig wrong_ca = config;
+  wrong_ca.ssl_ca_certs = certificates.file("other_ca.crt");
+  RedisOptions once = own_router();
+  once.retry_attempts = 1;
+  RedisToolkit refused(wrong_ca, once);
+  try {
+    refused.getter("over-tls");
+    BOOST_FAIL("a sentinel with an unknown CA was trusted");
+  } catch (const ConnectionError& e) {
+    BOOST_TEST(contains(e.what(), "certificate verify failed"), e.what());
+    BOOST_TEST(contains(e.what(), config.sentinels.front().to_string()), e.what());
+  }
+
+  writers_and_subscribers_follow(deployment, [&](std::size_t old_master) {
+    deployment.server(old_master).kill_hard();
+    return deployment.wait_for_new_master(old_master, 30s);
+  }, config);
 }
 
 BOOST_AUTO_TEST_CASE(no_sentinel_that_helps_is_a_typed_error_naming_the_master) {
