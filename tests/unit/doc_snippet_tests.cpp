@@ -198,7 +198,8 @@ BOOST_AUTO_TEST_CASE(every_cpp_block_in_the_docs_compiles) {
   const fs::path directory = fs::temp_directory_path() / ("rtk-doc-snippets-" + std::to_string(::getpid()));
   fs::create_directories(directory);
   const std::vector<std::string> flags = {RTK_CXX_COMPILER, "-std=c++17", "-Wall", "-Wextra",
-                                          "-Wno-unused", "-I" RTK_SOURCE_DIR "/include"};
+                                          "-Wno-unused", "-I" RTK_SOURCE_DIR "/include",
+                                          "-I" RTK_SOURCE_DIR "/testing/include"};
   std::ofstream(directory / "prelude.hpp") << "#pragma once\n" << prelude;
   std::vector<std::string> precompile = flags;
   precompile.insert(precompile.end(), {"-x", "c++-header", (directory / "prelude.hpp").string(),
