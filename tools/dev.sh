@@ -9,7 +9,8 @@ cd "$(dirname "$0")/.."
 
 packages=(build-essential cmake libcaf-dev libhiredis-dev libcereal-dev libboost-test-dev
           libtomlplusplus-dev rapidjson-dev gnuplot-nox redis-server redis-tools curl clang
-          prometheus-cpp-dev python3-prometheus-client libssl-dev openssl redis-sentinel)
+          prometheus-cpp-dev python3-prometheus-client libssl-dev openssl redis-sentinel
+          libevent-dev)
 
 install_missing_packages() {
   local missing=()

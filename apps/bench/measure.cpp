@@ -4,6 +4,8 @@
 #include <redis_toolkit/toolkit_actor.hpp>
 
 #include <caf/all.hpp>
+#include <hiredis/adapters/libevent.h>
+#include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 
 #include <sys/resource.h>
@@ -62,6 +64,10 @@ struct Argv {
   /// Sends the command and waits for its reply (nullptr: the connection failed).
   redisReply* call(redisContext* context) const {
     return static_cast<redisReply*>(redisCommandArgv(context, count(), argv(), lengths.data()));
+  }
+  /// Queues the command on an async context; `callback` gets its reply.
+  int append_async(redisAsyncContext* context, redisCallbackFn* callback, void* data) const {
+    return redisAsyncCommandArgv(context, callback, data, count(), argv(), lengths.data());
   }
 
 private:
@@ -161,6 +167,73 @@ double raw_window(RawConnection& connection, long operations, long window,
     if (sent < operations) send_next();
   }
   return static_cast<double>(operations) / seconds_since(start);
+}
+
+namespace {
+
+/// The state of raw_async_window's run, shared with hiredis' callbacks on the loop's thread.
+struct AsyncRun {
+  const std::vector<Argv>* argvs = nullptr;
+  redisAsyncContext* context = nullptr;
+  event_base* base = nullptr;
+  long operations = 0;
+  long sent = 0;
+  long received = 0;
+  std::string failure;
+
+  void send_next() {
+    const auto& all = *argvs;
+    all[static_cast<std::size_t>(sent % static_cast<long>(all.size()))].append_async(context, on_reply, this);
+    ++sent;
+  }
+  static void on_reply(redisAsyncContext* context, void* reply, void* data) {
+    auto* run = static_cast<AsyncRun*>(data);
+    const auto* typed = static_cast<const redisReply*>(reply);
+    if (typed == nullptr || typed->type == REDIS_REPLY_ERROR) {
+      if (run->failure.empty())
+        run->failure = typed == nullptr ? std::string(context->errstr) : std::string(typed->str, typed->len);
+      event_base_loopbreak(run->base);
+      return;
+    }
+    if (++run->received == run->operations) {
+      event_base_loopbreak(run->base);
+      return;
+    }
+    if (run->sent < run->operations) run->send_next();
+  }
+};
+
+} // namespace
+
+double raw_async_window(const std::string& host, std::uint16_t port, long operations, long window,
+                        const std::vector<Arguments>& commands) {
+  const std::vector<Argv> argvs = to_argv(commands);
+  std::unique_ptr<event_base, void (*)(event_base*)> base(event_base_new(), event_base_free);
+  if (!base) throw std::runtime_error("libevent: event_base_new failed");
+  redisAsyncContext* context = redisAsyncConnect(host.c_str(), port);
+  const std::string address = host + ":" + std::to_string(port);
+  if (context == nullptr || context->err) {
+    const std::string reason = context ? context->errstr : "out of memory";
+    if (context) redisAsyncFree(context);
+    throw std::runtime_error("hiredis async " + address + ": " + reason);
+  }
+  redisLibeventAttach(context, base.get());
+  AsyncRun run;
+  run.argvs = &argvs;
+  run.context = context;
+  run.base = base.get();
+  run.operations = operations;
+  const auto start = Clock::now();
+  while (run.sent < std::min(window, operations)) run.send_next();
+  event_base_dispatch(base.get());
+  const double seconds = seconds_since(start);
+  // Frees the context (and its callbacks' replies) while the loop still exists.
+  redisAsyncFree(context);
+  if (!run.failure.empty()) throw std::runtime_error("hiredis async " + address + ": " + run.failure);
+  if (run.received != operations)
+    throw std::runtime_error("hiredis async " + address + ": the loop ended after " +
+                             std::to_string(run.received) + " replies of " + std::to_string(operations));
+  return static_cast<double>(operations) / seconds;
 }
 
 double raw_batches(RawConnection& connection, long batches, const std::vector<Arguments>& commands) {

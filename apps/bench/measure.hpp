@@ -70,6 +70,10 @@ double raw_sequential(RawConnection& connection, long operations, const Argument
 /// A window of `operations` or more sends everything before reading the first reply.
 double raw_window(RawConnection& connection, long operations, long window,
                   const std::vector<Arguments>& commands);
+/// The same window through hiredis' async API on a libevent loop of its own (a connection of its
+/// own to host:port), the loop running on this thread: what an async hiredis user gets.
+double raw_async_window(const std::string& host, std::uint16_t port, long operations, long window,
+                        const std::vector<Arguments>& commands);
 /// Commands per second sending `commands` as one pipeline and reading every reply, `batches`
 /// times: what a batch costs a plain hiredis user.
 double raw_batches(RawConnection& connection, long batches, const std::vector<Arguments>& commands);

@@ -19,14 +19,20 @@ constexpr const char* hiredis_sequential = "hiredis redisCommand";
 struct Measured {
   double rate;
   double switches_per_call;
+  double cpu_us_per_call; ///< the whole process's user + system CPU, over the calls
 };
 
 template <typename Operation>
 Measured with_switches(long operations, Operation&& operation) {
   const long before = context_switches();
+  const double cpu_before = process_cpu_seconds();
   const double rate = operation();
-  return {rate, static_cast<double>(context_switches() - before) / static_cast<double>(operations)};
+  const double calls = static_cast<double>(operations);
+  return {rate, static_cast<double>(context_switches() - before) / calls,
+          (process_cpu_seconds() - cpu_before) * 1e6 / calls};
 }
+
+constexpr const char* hiredis_async = "hiredis async (libevent)";
 
 /// The value scenarios 2 and 3 read: a string of 100 bytes in the wire format, so that the typed
 /// getter of the actor callers decodes what the other callers read as bytes.
@@ -63,6 +69,7 @@ void run_blocking(BenchContext& context, Scenario& scenario) {
       const std::string name = one.command + " " + size_name;
       Row& rate = scenario.row(name, "ops/s");
       Row& switches = scenario.row("context switches per " + name, "switches/op", 0, false);
+      Row& cpu = scenario.row("CPU per " + name, "us/op", 0, false);
       context.each_round(scenario.id, name, [&] {
         const Measured facade = with_switches(operations, [&] {
           return rate_of(operations, [&](long) { one.toolkit_call(); });
@@ -73,6 +80,8 @@ void run_blocking(BenchContext& context, Scenario& scenario) {
         rate.add(hiredis_sequential, plain.rate);
         switches.add("toolkit", facade.switches_per_call);
         switches.add(hiredis_sequential, plain.switches_per_call);
+        cpu.add("toolkit", facade.cpu_us_per_call);
+        cpu.add(hiredis_sequential, plain.cpu_us_per_call);
       });
     }
   }
@@ -83,8 +92,10 @@ void run_in_flight(BenchContext& context, Scenario& scenario) {
   scenario.about =
       "One caller keeping N GETs in flight: the async toolkit (get_raw with a callback that "
       "starts the next call) against raw hiredis keeping the same N appended "
-      "(redisAppendCommand / redisGetReply) and `redis-benchmark -c 1 -P N`, all reading the "
-      "key redis-benchmark reads (a 100-byte string in the wire format). " +
+      "(redisAppendCommand / redisGetReply), raw hiredis async on a libevent loop (each reply's "
+      "callback sends the next GET) and `redis-benchmark -c 1 -P N`, all reading the "
+      "key redis-benchmark reads (a 100-byte string in the wire format). CPU per GET is the "
+      "whole process's user + system time over the calls. " +
       with_thousands(sizes.shallow_operations) + " GETs per figure at 1 and 10 in flight, " +
       with_thousands(sizes.deep_operations) + " from 100 on. The last row keeps 100 in flight "
       "over 100 keys holding the same value (no redis-benchmark figure: it reads one key).";
@@ -99,6 +110,7 @@ void run_in_flight(BenchContext& context, Scenario& scenario) {
     const std::string name = with_thousands(depth) + " in flight";
     Row& row = scenario.row(name, "ops/s", static_cast<double>(depth));
     Row& switches = scenario.row("context switches per GET, " + name, "switches/op", 0, false);
+    Row& cpu = scenario.row("CPU per GET, " + name, "us/op", 0, false);
     context.each_round(scenario.id, name, [&] {
       const Measured async = with_switches(operations, [&] {
         return async_gets_in_flight(toolkit, benchmark_get_key, depth, operations);
@@ -106,8 +118,16 @@ void run_in_flight(BenchContext& context, Scenario& scenario) {
       const Measured plain = with_switches(operations, [&] {
         return raw_window(raw, operations, depth, {{"GET", benchmark_get_key}});
       });
+      const Measured event_loop = with_switches(operations, [&] {
+        return raw_async_window(context.server().host(), context.server().port(), operations, depth,
+                                {{"GET", benchmark_get_key}});
+      });
       row.add("toolkit async", async.rate);
       row.add("hiredis pipelined", plain.rate);
+      row.add(hiredis_async, event_loop.rate);
+      cpu.add("toolkit async", async.cpu_us_per_call);
+      cpu.add("hiredis pipelined", plain.cpu_us_per_call);
+      cpu.add(hiredis_async, event_loop.cpu_us_per_call);
       row.add("redis-benchmark -P", redis_benchmark(context.server().port(), 1, operations,
                                                     static_cast<int>(depth)));
       switches.add("toolkit async", async.switches_per_call);
@@ -126,9 +146,22 @@ void run_in_flight(BenchContext& context, Scenario& scenario) {
   }
   const std::string name = "100 in flight, 100 keys";
   Row& spread = scenario.row(name, "ops/s");
+  Row& spread_cpu = scenario.row("CPU per GET, " + name, "us/op", 0, false);
+  const long operations = sizes.deep_operations;
   context.each_round(scenario.id, name, [&] {
-    spread.add("toolkit async", async_gets_in_flight(toolkit, keys, 100, sizes.deep_operations));
-    spread.add("hiredis pipelined", raw_window(raw, sizes.deep_operations, 100, gets));
+    const Measured async = with_switches(
+        operations, [&] { return async_gets_in_flight(toolkit, keys, 100, operations); });
+    const Measured plain =
+        with_switches(operations, [&] { return raw_window(raw, operations, 100, gets); });
+    const Measured event_loop = with_switches(operations, [&] {
+      return raw_async_window(context.server().host(), context.server().port(), operations, 100, gets);
+    });
+    spread.add("toolkit async", async.rate);
+    spread.add("hiredis pipelined", plain.rate);
+    spread.add(hiredis_async, event_loop.rate);
+    spread_cpu.add("toolkit async", async.cpu_us_per_call);
+    spread_cpu.add("hiredis pipelined", plain.cpu_us_per_call);
+    spread_cpu.add(hiredis_async, event_loop.cpu_us_per_call);
   });
   blocking.batch_delete(keys);
 }

@@ -172,6 +172,23 @@ std::vector<RatioTarget> ratio_targets() {
       {"Async 100 in flight over 100 keys vs raw hiredis over the same keys",
        {"in-flight", "100 in flight, 100 keys", "toolkit async"},
        {"in-flight", "100 in flight, 100 keys", "hiredis pipelined"}, 0.5, async_reason()},
+      // Issue 19's targets: against raw hiredis async on libevent, and CPU per call (a cost:
+      // the baseline's CPU over the toolkit's, so 0.67x means the toolkit may spend 1.5x).
+      {"Async get_raw 100 in flight over 100 keys vs raw hiredis async (libevent)",
+       {"in-flight", "100 in flight, 100 keys", "toolkit async"},
+       {"in-flight", "100 in flight, 100 keys", "hiredis async (libevent)"}, 0.8, async_reason()},
+      {"Async get_raw 10,000 in flight vs raw hiredis async (libevent)",
+       {"in-flight", "10,000 in flight", "toolkit async"},
+       {"in-flight", "10,000 in flight", "hiredis async (libevent)"}, 0.8, async_reason()},
+      {"CPU per async GET, 100 in flight over 100 keys: raw hiredis async's over the toolkit's "
+       "(the toolkit at most 1.5x)",
+       {"in-flight", "CPU per GET, 100 in flight, 100 keys", "hiredis async (libevent)"},
+       {"in-flight", "CPU per GET, 100 in flight, 100 keys", "toolkit async"}, 0.67, async_reason()},
+      {"CPU per blocking GET (100 B): hiredis redisCommand's over the toolkit's (the toolkit at "
+       "most 2x)",
+       {"blocking", "CPU per GET 100 B", "hiredis redisCommand"},
+       {"blocking", "CPU per GET 100 B", "toolkit"}, 0.5,
+       blocking_reason("context switches per GET 100 B")},
       {"command(GET) one at a time vs get_raw", {"commands", "GET one at a time", "command()"},
        {"commands", "GET one at a time", "get_raw"}, 0.9,
        always("command() builds a Reply and looks the command up in the COMMAND table; "
