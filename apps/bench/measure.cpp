@@ -8,6 +8,7 @@
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 
+#include <malloc.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -15,6 +16,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdlib>
+#include <fstream>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -344,6 +346,47 @@ double async_gets_in_flight(AsyncRedisToolkit& toolkit, const std::vector<std::s
 double async_gets_in_flight(AsyncRedisToolkit& toolkit, const std::string& key, long in_flight,
                             long operations) {
   return async_gets_in_flight(toolkit, std::vector<std::string>{key}, in_flight, operations);
+}
+
+namespace {
+
+long resident_bytes() {
+  std::ifstream statm("/proc/self/statm");
+  long pages = 0, resident = 0;
+  statm >> pages >> resident;
+  return resident * ::sysconf(_SC_PAGESIZE);
+}
+
+} // namespace
+
+double resident_bytes_per_held_call(const std::string& host, std::uint16_t port, long calls,
+                                    const StartCall& start) {
+  using namespace std::chrono_literals;
+  // The server sleeps (DEBUG SLEEP, on a connection of its own) while the calls are started:
+  // they are sent and wait for replies, all of them in flight at once.
+  RawConnection sleeper(host, port);
+  std::thread sleeping([&] { sleeper.command({"DEBUG", "SLEEP", "1.5"}); });
+  std::this_thread::sleep_for(100ms); // the server takes the DEBUG SLEEP before the calls
+  ::malloc_trim(0);                   // what earlier runs freed goes back: the growth is these calls'
+  const long before = resident_bytes();
+  std::atomic<long> completed{0}, failed{0};
+  for (long call = 0; call < calls; ++call)
+    start([&](bool ok) {
+      if (!ok) ++failed;
+      ++completed;
+    });
+  std::this_thread::sleep_for(500ms); // sent by now, answered only after the sleep
+  const long after = resident_bytes();
+  const bool answered_late = completed.load() == 0;
+  const auto deadline = Clock::now() + 30s;
+  while (completed.load() < calls && Clock::now() < deadline) std::this_thread::sleep_for(1ms);
+  sleeping.join();
+  if (completed.load() < calls || failed.load() > 0)
+    throw std::runtime_error("calls held in flight: " + std::to_string(completed.load()) + " of " +
+                             std::to_string(calls) + " answered, " + std::to_string(failed.load()) +
+                             " failed");
+  if (!answered_late) throw std::runtime_error("calls held in flight: answered during DEBUG SLEEP");
+  return static_cast<double>(after - before) / static_cast<double>(calls);
 }
 
 double threads_rate(int threads, long operations, const std::function<void()>& operation) {

@@ -90,6 +90,11 @@ using StartCall = std::function<void(std::function<void(bool ok)> done)>;
 /// Calls per second of `start` keeping `in_flight` calls outstanding (each completion starts the
 /// next) until `operations` have completed. Throws when any failed.
 double keep_in_flight(long in_flight, long operations, const StartCall& start);
+/// The growth of the process's resident memory per call with `calls` calls started by `start`
+/// held in flight at once (the server at host:port sleeps meanwhile, DEBUG SLEEP 1.5): what a
+/// pending call costs in memory. Throws when a call fails or is answered before the sleep ends.
+double resident_bytes_per_held_call(const std::string& host, std::uint16_t port, long calls,
+                                    const StartCall& start);
 /// GETs per second through the async toolkit keeping `in_flight` calls outstanding from one caller.
 double async_gets_in_flight(redis_toolkit::AsyncRedisToolkit& toolkit, const std::string& key,
                             long in_flight, long operations);

@@ -98,7 +98,9 @@ void run_in_flight(BenchContext& context, Scenario& scenario) {
       "whole process's user + system time over the calls. " +
       with_thousands(sizes.shallow_operations) + " GETs per figure at 1 and 10 in flight, " +
       with_thousands(sizes.deep_operations) + " from 100 on. The last row keeps 100 in flight "
-      "over 100 keys holding the same value (no redis-benchmark figure: it reads one key).";
+      "over 100 keys holding the same value (no redis-benchmark figure: it reads one key). The memory "
+      "row holds 10,000 GETs over those keys in flight at once while the server sleeps (DEBUG "
+      "SLEEP) and reports the process's resident memory growth per call.";
   RedisToolkit blocking(context.server_config(), BenchContext::toolkit_options());
   store_benchmark_value(blocking);
   AsyncRedisToolkit toolkit(context.server_config(), BenchContext::toolkit_options());
@@ -162,6 +164,20 @@ void run_in_flight(BenchContext& context, Scenario& scenario) {
     spread_cpu.add("toolkit async", async.cpu_us_per_call);
     spread_cpu.add("hiredis pipelined", plain.cpu_us_per_call);
     spread_cpu.add(hiredis_async, event_loop.cpu_us_per_call);
+  });
+  // Memory per call in flight: 10,000 GETs held pending at once while the server sleeps.
+  Row& memory = scenario.row("resident memory per GET held in flight, 10,000 at once", "bytes/op", 0, false);
+  context.each_round(scenario.id, "memory per call in flight", [&] {
+    std::atomic<std::size_t> next{0};
+    memory.add("toolkit async", resident_bytes_per_held_call(
+                                    context.server().host(), context.server().port(), 10000,
+                                    [&](std::function<void(bool)> done) {
+                                      const std::string& key = keys[next.fetch_add(1) % keys.size()];
+                                      toolkit.get_raw(key, [done = std::move(done)](
+                                                               Result<std::optional<std::string>> result) {
+                                        done(result.ok());
+                                      });
+                                    }));
   });
   blocking.batch_delete(keys);
 }
