@@ -1,7 +1,8 @@
 // TLS against real redis-server processes listening with --tls-port, with certificates the test
-// makes with openssl (tls_certificates.hpp). Data, batches and pub/sub travel encrypted for the
-// blocking and async toolkits; every way a handshake can go wrong is a ConnectionError naming the
-// server and the reason, within the connection timeout. Waits have deadlines, never sleeps.
+// makes with openssl (apps/bench/tls_certificates.hpp, which `rtk bench` uses too). Data, batches
+// and pub/sub travel encrypted for the blocking and async toolkits; every way a handshake can go
+// wrong is a ConnectionError naming the server and the reason, within the connection timeout.
+// Waits have deadlines, never sleeps.
 #include "inbox.hpp"
 #include "tls_certificates.hpp"
 #include "toolkit_fixture.hpp"
@@ -31,8 +32,8 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 /// One set of certificates for the whole suite (making them takes a moment).
-const rtk_test::TlsCertificates& certificates() {
-  static const rtk_test::TlsCertificates made;
+const rtk_bench::TlsCertificates& certificates() {
+  static const rtk_bench::TlsCertificates made;
   return made;
 }
 
