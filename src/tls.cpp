@@ -285,6 +285,21 @@ void TlsSession::take_output(std::string& ciphertext) {
   ciphertext.resize(before + static_cast<std::size_t>(read > 0 ? read : 0));
 }
 
-bool TlsSession::has_output() const { return BIO_ctrl_pending(network_out_) > 0; }
+// ---- TlsStream ----
+
+bool TlsStream::read(const char* data, std::size_t size) {
+  plaintext_.clear();
+  to_send_.clear();
+  if (!session_->decrypt(data, size, plaintext_, error_)) return false;
+  session_->take_output(to_send_);
+  return true;
+}
+
+bool TlsStream::write(const char* data, std::size_t size) {
+  to_send_.clear();
+  if (session_->encrypt(data, size, to_send_, error_)) return true;
+  errno = EPROTO;
+  return false;
+}
 
 } // namespace redis_toolkit::detail
