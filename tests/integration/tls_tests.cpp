@@ -18,6 +18,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -127,6 +128,24 @@ BOOST_FIXTURE_TEST_CASE(pubsub_works_over_tls, TlsServer) {
   rtk_test::wait_until([&] { return inbox.size() == 100; }, 10s, "100 messages over TLS");
   std::lock_guard<std::mutex> lock(inbox.mutex);
   for (int i = 0; i < 100; ++i) BOOST_TEST(inbox.values[i] == Value(i));
+}
+
+BOOST_FIXTURE_TEST_CASE(the_files_are_read_once_for_commands_and_subscribers, TlsServer) {
+  // One TLS context per toolkit, made when it starts: a subscriber made later connects with it,
+  // even once the CA file it was read from is gone.
+  const std::string ca = certificates().file("ca-read-once.crt");
+  std::filesystem::copy_file(certificates().file("ca.crt"), ca,
+                             std::filesystem::copy_options::overwrite_existing);
+  RedisConnectionConfig config = tls_config(server.tls_port());
+  config.ssl_ca_certs = ca;
+  RedisToolkit toolkit(config);
+  toolkit.setter("read-once", 1);
+  std::filesystem::remove(ca);
+  Inbox inbox;
+  auto subscription = toolkit.subscribe({"read-once"}, inbox.handler());
+  toolkit.publisher("read-once", 2);
+  rtk_test::wait_until([&] { return inbox.size() == 1; }, 10s, "a message over TLS");
+  BOOST_TEST(toolkit.getter("read-once").value_or(Value()) == Value(1));
 }
 
 BOOST_FIXTURE_TEST_CASE(a_host_name_is_checked_and_sent_as_sni, TlsServer) {
