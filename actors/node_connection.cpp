@@ -10,6 +10,8 @@
 
 #include <cstring>
 #include <deque>
+#include <optional>
+#include <string_view>
 
 #include <cerrno>
 #include <sys/socket.h>
@@ -55,9 +57,7 @@ struct NodeConnectionState {
   Clock::time_point last_read{};   ///< when the server last sent anything
   bool health_timer_armed = false;
   bool health_ping_waiting = false; ///< a health check PING is in flight
-  std::shared_ptr<TlsSession> tls; ///< set while a TLS connection is up
-  std::string tls_buffer;          ///< ciphertext to send (TLS only)
-  std::string tls_received;        ///< plaintext of the last read (TLS only)
+  std::optional<TlsStream> tls; ///< set while a TLS connection is up
   caf::actor owner;   ///< told of every TCP connection made and ended (statistics)
   bool linked = false; ///< logged in and reported up
   static inline const char* name = "rtk_node_connection";
@@ -113,13 +113,11 @@ void write_to_scribe(NodeConnection* self, const char* data, std::size_t size) {
   self->state.scribe_unsent += size;
 }
 
-/// Encrypts `size` bytes of plaintext into tls_buffer; false on a TLS error (errno EPROTO).
+/// Encrypts `size` bytes of plaintext into the stream's to_send(); false on a TLS error (errno
+/// EPROTO).
 bool seal(NodeConnectionState& state, const char* data, std::size_t size) {
-  state.tls_buffer.clear();
-  std::string error;
-  if (state.tls->encrypt(data, size, state.tls_buffer, error)) return true;
-  RTK_LOG_DEBUG("TLS to " << state.settings.server() << ": " << error);
-  errno = EPROTO;
+  if (state.tls->write(data, size)) return true;
+  RTK_LOG_DEBUG("TLS to " << state.settings.server() << ": " << state.tls->error());
   return false;
 }
 
@@ -131,7 +129,8 @@ bool write_batch(NodeConnection* self, const CommandBatch& batch) {
     return true;
   }
   if (!seal(state, batch.encoded.data(), batch.encoded.size())) return false;
-  write_to_scribe(self, state.tls_buffer.data(), state.tls_buffer.size());
+  const std::string_view ciphertext = state.tls->to_send();
+  write_to_scribe(self, ciphertext.data(), ciphertext.size());
   return true;
 }
 
@@ -165,7 +164,8 @@ bool write_now(NodeConnection* self, const std::string& outgoing) {
   auto& state = self->state;
   if (!state.tls) return write_bytes_now(self, outgoing.data(), outgoing.size());
   if (!seal(state, outgoing.data(), outgoing.size())) return false;
-  return write_bytes_now(self, state.tls_buffer.data(), state.tls_buffer.size());
+  const std::string_view ciphertext = state.tls->to_send();
+  return write_bytes_now(self, ciphertext.data(), ciphertext.size());
 }
 
 void arm_timer(NodeConnection* self) {
@@ -258,7 +258,10 @@ void on_connected(NodeConnection* self, ConnectOutcome& outcome) {
     fail_everything(self, Reply::Type::connection_failed, "connect failed: " + outcome.error);
     return;
   }
-  state.tls = std::move(outcome.tls);
+  if (outcome.tls)
+    state.tls.emplace(std::move(outcome.tls));
+  else
+    state.tls.reset();
   state.fd = outcome.socket->release();
   state.scribe_unsent = 0;
   state.handle = self->add_scribe(state.fd);
@@ -305,23 +308,19 @@ void on_data(NodeConnection* self, const caf::io::new_data_msg& message) {
   if (state.tls) {
     // Ciphertext in, plaintext for the decoder; whatever OpenSSL answers on its own (a key
     // update) goes out at once. The server's close_notify or alert ends the connection.
-    std::string error;
-    state.tls_received.clear();
-    if (!state.tls->decrypt(data, size, state.tls_received, error)) {
+    if (!state.tls->read(data, size)) {
+      const std::string error = state.tls->error(); // dropping the connection ends the stream
       drop_connection(self, Reply::Type::connection_failed, error);
       return;
     }
-    if (state.tls->has_output()) {
-      state.tls_buffer.clear();
-      state.tls->take_output(state.tls_buffer);
-      if (!write_bytes_now(self, state.tls_buffer.data(), state.tls_buffer.size())) {
-        drop_connection(self, Reply::Type::connection_failed,
-                        std::string("write failed: ") + std::strerror(errno));
-        return;
-      }
+    const std::string_view answer = state.tls->to_send();
+    if (!answer.empty() && !write_bytes_now(self, answer.data(), answer.size())) {
+      drop_connection(self, Reply::Type::connection_failed,
+                      std::string("write failed: ") + std::strerror(errno));
+      return;
     }
-    data = state.tls_received.data();
-    size = state.tls_received.size();
+    data = state.tls->plaintext().data();
+    size = state.tls->plaintext().size();
   }
   try {
     state.decoder.feed(data, size);

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 
 namespace redis_toolkit::detail {
@@ -50,8 +51,7 @@ struct SubscriberState {
   Phase phase = Phase::disconnected;
   caf::io::connection_handle handle;
   resp::ReplyDecoder decoder;
-  std::shared_ptr<TlsSession> tls; ///< set while a TLS connection is up
-  std::string tls_received;        ///< plaintext of the last read (TLS only)
+  std::optional<TlsStream> tls; ///< set while a TLS connection is up
   std::uint32_t login_replies_expected = 0;
   std::vector<Reply> login_replies;
   std::map<std::string, Channel> channels;
@@ -150,12 +150,12 @@ void send_bytes(Subscriber* self, const std::string& bytes) {
     self->flush(state.handle);
     return;
   }
-  std::string ciphertext;
-  std::string error;
-  if (!state.tls->encrypt(bytes.data(), bytes.size(), ciphertext, error)) {
+  if (!state.tls->write(bytes.data(), bytes.size())) {
+    const std::string error = state.tls->error(); // losing the connection ends the stream
     connection_lost(self, error);
     return;
   }
+  const std::string_view ciphertext = state.tls->to_send();
   self->write(state.handle, ciphertext.size(), ciphertext.data());
   self->flush(state.handle);
 }
@@ -407,20 +407,18 @@ void on_data(Subscriber* self, const caf::io::new_data_msg& message) {
   const char* data = message.buf.data();
   std::size_t size = message.buf.size();
   if (state.tls) {
-    std::string error;
-    state.tls_received.clear();
-    if (!state.tls->decrypt(data, size, state.tls_received, error)) {
+    if (!state.tls->read(data, size)) {
+      const std::string error = state.tls->error(); // losing the connection ends the stream
       connection_lost(self, error);
       return;
     }
-    if (state.tls->has_output()) { // OpenSSL's own answer (a key update), sent as it is
-      std::string answer;
-      state.tls->take_output(answer);
+    const std::string_view answer = state.tls->to_send();
+    if (!answer.empty()) { // OpenSSL's own answer (a key update), sent as it is
       self->write(state.handle, answer.size(), answer.data());
       self->flush(state.handle);
     }
-    data = state.tls_received.data();
-    size = state.tls_received.size();
+    data = state.tls->plaintext().data();
+    size = state.tls->plaintext().size();
   }
   try {
     state.decoder.feed(data, size);
@@ -449,7 +447,10 @@ void on_connected(Subscriber* self, ConnectOutcome& outcome) {
     schedule_reconnect(self);
     return;
   }
-  state.tls = std::move(outcome.tls);
+  if (outcome.tls)
+    state.tls.emplace(std::move(outcome.tls));
+  else
+    state.tls.reset();
   state.handle = self->add_scribe(outcome.socket->release());
   self->configure_read(state.handle, caf::io::receive_policy::at_most(64 * 1024));
   state.phase = Phase::connected;

@@ -405,7 +405,7 @@ void DynamicSubscriptions::stop() noexcept {
 std::shared_ptr<SubscriptionControl> new_subscription_control(const std::shared_ptr<ToolkitCore>& core,
                                                               PubSubKind kind) {
   SubscriberSettings settings;
-  settings.connection = connection_settings(core->config());
+  settings.connection = connection_settings(core->config(), core->tls_context());
   apply_limits(settings.connection, core->options());
   settings.retry_delay = core->options().subscriber_retry_delay;
   settings.expire_after = core->options().subscription_expire_minutes;

@@ -224,14 +224,19 @@ std::string TlsSession::handshake(int fd, Clock::time_point deadline) {
 bool TlsSession::decrypt(const char* data, std::size_t size, std::string& plaintext,
                          std::string& error) {
   if (size > 0) BIO_write(network_in_, data, static_cast<int>(size));
+  // Records are decrypted into a buffer on the stack and appended: growing `plaintext` by a
+  // record's room before each SSL_read would zero-fill that room every time.
+  char record[16 * 1024];
   for (;;) {
-    const std::size_t before = plaintext.size();
-    plaintext.resize(before + 16 * 1024);
     std::size_t read = 0;
     ERR_clear_error();
-    const int rc = SSL_read_ex(ssl_, plaintext.data() + before, 16 * 1024, &read);
-    plaintext.resize(before + read);
-    if (rc == 1) continue;
+    const int rc = SSL_read_ex(ssl_, record, sizeof record, &read);
+    if (rc == 1) {
+      plaintext.append(record, read);
+      // Nothing left to decrypt: another SSL_read would only say so.
+      if (!SSL_has_pending(ssl_) && BIO_ctrl_pending(network_in_) == 0) return true;
+      continue;
+    }
     const int error_kind = SSL_get_error(ssl_, rc);
     if (error_kind == SSL_ERROR_WANT_READ) return true;
     if (error_kind == SSL_ERROR_ZERO_RETURN) {
@@ -285,6 +290,21 @@ void TlsSession::take_output(std::string& ciphertext) {
   ciphertext.resize(before + static_cast<std::size_t>(read > 0 ? read : 0));
 }
 
-bool TlsSession::has_output() const { return BIO_ctrl_pending(network_out_) > 0; }
+// ---- TlsStream ----
+
+bool TlsStream::read(const char* data, std::size_t size) {
+  plaintext_.clear();
+  to_send_.clear();
+  if (!session_->decrypt(data, size, plaintext_, error_)) return false;
+  session_->take_output(to_send_);
+  return true;
+}
+
+bool TlsStream::write(const char* data, std::size_t size) {
+  to_send_.clear();
+  if (session_->encrypt(data, size, to_send_, error_)) return true;
+  errno = EPROTO;
+  return false;
+}
 
 } // namespace redis_toolkit::detail

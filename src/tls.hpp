@@ -12,6 +12,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <string_view>
 
 typedef struct ssl_ctx_st SSL_CTX;
 typedef struct ssl_st SSL;
@@ -80,7 +81,6 @@ public:
   /// Ciphertext OpenSSL produced on its own while decrypting (a key update's answer, an alert):
   /// appended to `ciphertext`, which the caller sends.
   void take_output(std::string& ciphertext);
-  bool has_output() const;
 
 private:
   std::shared_ptr<const TlsContext> context_;
@@ -88,6 +88,38 @@ private:
   BIO* network_in_ = nullptr;  ///< ciphertext read from the socket, owned by ssl_
   BIO* network_out_ = nullptr; ///< ciphertext to write to the socket, owned by ssl_
   std::string host_;
+};
+
+/// A TLS session on a broker's byte stream, as node connections and subscribers both use it:
+/// each read decrypted, each write encrypted, into buffers the stream keeps (their room stays
+/// from one call to the next), and what OpenSSL sends on its own handed out to be written.
+/// The caller writes to_send() its own way (send(2), the scribe) and feeds plaintext() to its
+/// decoder. Not thread-safe, like the session.
+class TlsStream {
+public:
+  explicit TlsStream(std::shared_ptr<TlsSession> session) : session_(std::move(session)) {}
+
+  /// Feeds ciphertext read from the socket. True: plaintext() is what it completed, and
+  /// to_send() what OpenSSL answers on its own (a key update's answer; mostly empty), to be
+  /// written before anything else. False: the session ended (the server's close_notify or
+  /// alert, a TLS error): error() says why and the connection is lost.
+  bool read(const char* data, std::size_t size);
+
+  /// Encrypts plaintext. True: to_send() is the ciphertext (with anything OpenSSL had waiting
+  /// before it). False on a TLS error: error() says why, and errno is EPROTO, as for a failed
+  /// send(2), so that the caller handles both alike.
+  bool write(const char* data, std::size_t size);
+
+  /// Valid until the next read() or write().
+  std::string_view plaintext() const noexcept { return plaintext_; }
+  std::string_view to_send() const noexcept { return to_send_; }
+  const std::string& error() const noexcept { return error_; }
+
+private:
+  std::shared_ptr<TlsSession> session_;
+  std::string plaintext_;
+  std::string to_send_;
+  std::string error_;
 };
 
 } // namespace redis_toolkit::detail

@@ -162,14 +162,15 @@ std::string identity_of(const caf::actor_system& system, const RouterSettings& r
 
 std::shared_ptr<SharedRouter> SharedRouter::acquire(caf::actor_system& system,
                                                     const RedisConnectionConfig& config,
-                                                    const RedisOptions& options) {
+                                                    const RedisOptions& options,
+                                                    std::shared_ptr<const TlsContext> tls) {
   struct Registry {
     std::mutex mutex;
     std::map<std::string, std::weak_ptr<SharedRouter>> routers;
   };
   static auto* registry = new Registry; // never destroyed: a static toolkit may outlive it
   RouterSettings settings;
-  settings.node = connection_settings(config);
+  settings.node = connection_settings(config, std::move(tls));
   apply_limits(settings, options);
   // One pipelined connection per server unless asked otherwise: every command of a round then
   // travels in one write and one read; spread over several connections, each pipeline costs its
@@ -222,7 +223,8 @@ void apply_limits(RouterSettings& settings, const RedisOptions& options) {
   settings.count_calls = options.metrics_enabled;
 }
 
-ConnectionSettings connection_settings(const RedisConnectionConfig& config) {
+ConnectionSettings connection_settings(const RedisConnectionConfig& config,
+                                       std::shared_ptr<const TlsContext> tls) {
   ConnectionSettings settings;
   settings.host = config.host;
   settings.port = static_cast<std::uint16_t>(config.port);
@@ -232,9 +234,7 @@ ConnectionSettings connection_settings(const RedisConnectionConfig& config) {
   settings.connect_timeout = config.connection_timeout;
   settings.socket_timeout = config.socket_timeout;
   settings.keepalive = config.socket_keepalive;
-  // Reads the CA, certificate and key files now: a bad one is a ValidationError at start rather
-  // than a failure on every connect.
-  if (config.ssl) settings.tls = TlsContext::create(config);
+  settings.tls = std::move(tls);
   return settings;
 }
 
@@ -416,7 +416,10 @@ ToolkitCore::ToolkitCore(caf::actor_system* system, RedisConnectionConfig config
   server_ = config_.cluster_mode    ? "cluster " + describe_seeds(config_)
             : config_.sentinel_mode() ? "sentinel master " + config_.sentinel_master_name
                                       : config_.host + ":" + std::to_string(config_.port);
-  router_ = SharedRouter::acquire(*system_, config_, options_);
+  // Reads the CA, certificate and key files now, once for every connection of the toolkit: a
+  // bad one is a ValidationError at start rather than a failure on every connect.
+  if (config_.ssl) tls_ = TlsContext::create(config_);
+  router_ = SharedRouter::acquire(*system_, config_, options_, tls_);
   callers_ = std::make_unique<BlockingCallers>(*system_);
   executor_count_ = std::clamp<std::size_t>(system_->scheduler().num_workers(), 1, 4);
   ProcessRegistry& registry = process_registry();

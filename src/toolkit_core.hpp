@@ -45,15 +45,21 @@ public:
   ~SharedRouter();
   const caf::actor& actor() const { return router_; }
 
+  /// `tls`: the toolkit's TLS context (null without TLS), see connection_settings.
   static std::shared_ptr<SharedRouter> acquire(caf::actor_system& system,
                                                const RedisConnectionConfig& config,
-                                               const RedisOptions& options);
+                                               const RedisOptions& options,
+                                               std::shared_ptr<const TlsContext> tls);
 
 private:
   caf::actor router_;
 };
 
-ConnectionSettings connection_settings(const RedisConnectionConfig& config);
+/// Where and how to connect, from the config; `tls` is the toolkit's TLS context, made once
+/// with TlsContext::create when config.ssl is set (null otherwise) and shared by every
+/// connection it makes, command and subscriber alike.
+ConnectionSettings connection_settings(const RedisConnectionConfig& config,
+                                       std::shared_ptr<const TlsContext> tls);
 /// The options' reply limit and health checks, into one connection's settings.
 void apply_limits(ConnectionSettings& settings, const RedisOptions& options);
 /// The same for every connection of a router, and the bound on calls in progress.
@@ -98,6 +104,8 @@ public:
     return router ? router->actor() : caf::actor();
   }
   const RedisConnectionConfig& config() const { return config_; }
+  /// The TLS context every connection of this toolkit uses; null without TLS.
+  const std::shared_ptr<const TlsContext>& tls_context() const { return tls_; }
   const RedisOptions& options() const { return options_; }
   OperationContext context() const { return {options_, server_, config_.cluster_mode}; }
   const std::string& server() const { return server_; }
@@ -157,6 +165,7 @@ private:
   caf::actor_system* system_;
   RedisConnectionConfig config_;
   RedisOptions options_;
+  std::shared_ptr<const TlsContext> tls_; ///< made once, before the router
   std::shared_ptr<PubSubTotals> pubsub_totals_; ///< shared with this core's subscribers
   std::string server_;
   std::shared_ptr<SharedRouter> router_;

@@ -14,12 +14,15 @@
 #include <chrono>
 #include <functional>
 #include <iosfwd>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace rtk_bench {
+
+class TlsCertificates;
 
 /// How much work each figure gets: enough for a stable figure in a full run, a quick check in a
 /// short one.
@@ -52,9 +55,15 @@ public:
   redis_toolkit::RedisServerProcess& server();
   /// The 3-master 3-replica cluster (cluster-node-timeout 1000 ms), started on first use.
   redis_toolkit::LocalCluster& cluster();
+  /// A redis-server listening with TLS on tls_port() beside its plain port(), on throwaway
+  /// certificates (tls_certificates.hpp) made on first use.
+  redis_toolkit::RedisServerProcess& tls_server();
   /// Configs for toolkits on them, with the test suites' 2 s timeouts.
   redis_toolkit::RedisConnectionConfig server_config();
   redis_toolkit::RedisConnectionConfig cluster_config();
+  /// The TLS server's plain port, or with `tls` its TLS port with ssl set and its CA to verify
+  /// against (the certificate names 127.0.0.1: the name is checked too).
+  redis_toolkit::RedisConnectionConfig tls_server_config(bool tls);
   /// The bench's toolkit options: warnings only (errors only where failures are the point).
   static redis_toolkit::RedisOptions toolkit_options(
       redis_toolkit::LogLevel level = redis_toolkit::LogLevel::warning);
@@ -80,6 +89,8 @@ private:
   std::chrono::steady_clock::time_point started_;
   std::optional<redis_toolkit::RedisServerProcess> server_;
   std::optional<redis_toolkit::LocalCluster> cluster_;
+  std::unique_ptr<TlsCertificates> certificates_;
+  std::optional<redis_toolkit::RedisServerProcess> tls_server_;
 };
 
 // The scenarios, in the order they run; each fills its Scenario's about, rows and notes.
@@ -92,6 +103,7 @@ void run_codec(BenchContext& context, Scenario& scenario);      // 6
 void run_commands(BenchContext& context, Scenario& scenario);   // 7
 void run_failover(BenchContext& context, Scenario& scenario);   // 8
 void run_metrics_cost(BenchContext& context, Scenario& scenario); // 9
+void run_tls(BenchContext& context, Scenario& scenario);        // 10
 
 /// The key every GET of scenarios 2 and 3 reads: the one redis-benchmark's GET test reads too.
 inline constexpr const char* benchmark_get_key = "key:__rand_int__";

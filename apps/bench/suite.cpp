@@ -2,6 +2,7 @@
 
 #include "scenarios.hpp"
 #include "targets.hpp"
+#include "tls_certificates.hpp"
 
 #include <redis_toolkit/server_launcher.hpp>
 
@@ -49,6 +50,7 @@ BenchContext::BenchContext(const SuiteOptions& options, int rounds, std::ostream
 BenchContext::~BenchContext() {
   if (cluster_) cluster_->stop();
   if (server_) server_->stop();
+  if (tls_server_) tls_server_->stop();
 }
 
 RedisServerProcess& BenchContext::server() {
@@ -67,6 +69,15 @@ LocalCluster& BenchContext::cluster() {
   return *cluster_;
 }
 
+RedisServerProcess& BenchContext::tls_server() {
+  if (!tls_server_) {
+    progress("servers", "making throwaway certificates, starting a redis-server with TLS");
+    certificates_ = std::make_unique<TlsCertificates>();
+    tls_server_.emplace(RedisServerProcess::start(certificates_->server()));
+  }
+  return *tls_server_;
+}
+
 RedisConnectionConfig BenchContext::server_config() {
   RedisConnectionConfig config;
   config.host = server().host();
@@ -82,6 +93,20 @@ RedisConnectionConfig BenchContext::cluster_config() {
   config.startup_nodes = cluster().addresses();
   config.connection_timeout = std::chrono::milliseconds(2000);
   config.socket_timeout = std::chrono::milliseconds(2000);
+  return config;
+}
+
+RedisConnectionConfig BenchContext::tls_server_config(bool tls) {
+  RedisServerProcess& server = tls_server();
+  RedisConnectionConfig config;
+  config.host = server.host();
+  config.port = tls ? server.tls_port() : server.port();
+  config.connection_timeout = std::chrono::milliseconds(2000);
+  config.socket_timeout = std::chrono::milliseconds(2000);
+  if (tls) {
+    config.ssl = true;
+    config.ssl_ca_certs = certificates_->file("ca.crt");
+  }
   return config;
 }
 
@@ -184,6 +209,7 @@ const std::vector<ScenarioEntry>& registry() {
        run_commands},
       {"failover", "8. Failover: the error window of a master kill", run_failover},
       {"metrics", "9. Metrics cost: async calls with metrics_enabled on vs off", run_metrics_cost},
+      {"tls", "10. TLS against plain TCP", run_tls},
   };
   return entries;
 }

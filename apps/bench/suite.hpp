@@ -30,7 +30,8 @@ struct SuiteOptions {
 
 /// Every scenario id, in the order they run: blocking, in-flight, callers, batches, pubsub,
 /// codec, commands, failover (after every other scenario on the cluster: it kills one of its
-/// masters), metrics (on the one redis-server).
+/// masters), metrics (on the one redis-server), tls (on a redis-server of its own with a TLS port
+/// beside the plain one).
 const std::vector<std::string>& scenario_ids();
 
 /// Runs the scenarios. A scenario that fails is recorded with its error (Scenario::failure) and

@@ -35,7 +35,14 @@ std::string read_file(const fs::path& path) {
 
 const std::set<std::string> every_scenario = {"blocking", "in-flight", "callers",  "batches",
                                               "pubsub",   "codec",     "commands", "failover",
-                                              "metrics"};
+                                              "metrics",  "tls"};
+
+/// The scenario called `id` in the results, or null.
+const rapidjson::Value* scenario_of(const rapidjson::Document& results, const std::string& id) {
+  for (const auto& scenario : results["scenarios"].GetArray())
+    if (std::string(scenario["id"].GetString()) == id) return &scenario;
+  return nullptr;
+}
 
 } // namespace
 
@@ -77,9 +84,7 @@ BOOST_AUTO_TEST_CASE(a_short_run_writes_every_scenario_the_targets_the_report_an
   BOOST_TEST(seen == every_scenario, boost::test_tools::per_element());
 
   // The metrics cost ran both sides: a positive rate and CPU per call with counting on and off.
-  const rapidjson::Value* metrics = nullptr;
-  for (const auto& scenario : results["scenarios"].GetArray())
-    if (std::string(scenario["id"].GetString()) == "metrics") metrics = &scenario;
+  const rapidjson::Value* metrics = scenario_of(results, "metrics");
   BOOST_REQUIRE(metrics != nullptr);
   std::set<std::string> metrics_rows;
   for (const auto& row : (*metrics)["rows"].GetArray()) {
@@ -95,22 +100,49 @@ BOOST_AUTO_TEST_CASE(a_short_run_writes_every_scenario_the_targets_the_report_an
   BOOST_TEST((metrics_rows == std::set<std::string>{"100 in flight, 100 keys",
                                                     "CPU per call, 100 in flight, 100 keys"}));
 
+  // TLS against plain TCP on one server: both sides of every row, rates and CPU per call.
+  const rapidjson::Value* tls = scenario_of(results, "tls");
+  BOOST_REQUIRE(tls != nullptr);
+  std::set<std::string> tls_rows;
+  for (const auto& row : (*tls)["rows"].GetArray()) {
+    const std::string name = row["name"].GetString();
+    tls_rows.insert(name);
+    std::set<std::string> labels;
+    for (const auto& side : row["sides"].GetArray()) {
+      labels.insert(side["label"].GetString());
+      for (const auto& figure : side["rounds"].GetArray()) BOOST_TEST(figure.GetDouble() > 0, name);
+    }
+    BOOST_TEST((labels == std::set<std::string>{"TLS", "plain TCP"}), name);
+  }
+  BOOST_TEST((tls_rows == std::set<std::string>{"GET one at a time", "CPU per call, GET one at a time",
+                                                "100 in flight, 100 keys",
+                                                "CPU per call, 100 in flight, 100 keys"}));
+
   // Every target is judged or says why not; the short run measures the ones at 10,000 too.
-  BOOST_TEST(results["targets"].Size() >= 14u);
+  BOOST_TEST(results["targets"].Size() >= 16u);
   bool metrics_target = false;
+  int tls_targets = 0;
   for (const auto& target : results["targets"].GetArray()) {
     BOOST_TEST(!target["met"].IsNull(), target["name"].GetString());
-    if (std::string(target["name"].GetString()).rfind("Metrics cost", 0) == 0) {
+    const std::string name = target["name"].GetString();
+    if (name.rfind("Metrics cost", 0) == 0) {
       metrics_target = true;
       BOOST_TEST(std::string(target["requirement"].GetString()) == ">= 0.95x");
     }
+    if (name.rfind("TLS vs plain TCP", 0) == 0) {
+      ++tls_targets;
+      BOOST_TEST(std::string(target["requirement"].GetString()) == ">= 0.7x", name);
+    }
   }
   BOOST_TEST(metrics_target);
+  BOOST_TEST(tls_targets == 2);
 
   const std::string report = read_file(directory / "bench-report.md");
   for (const char* part : {"# rtk bench report", "## Targets", "## 1. Blocking facade",
                                   "## 6. The wire codec", "## 7. Any command", "## 8. Failover",
-                                  "## 9. Metrics cost", "Metrics cost: async get_raw", "## Charts"})
+                                  "## 9. Metrics cost", "Metrics cost: async get_raw",
+                                  "## 10. TLS against plain TCP", "TLS vs plain TCP: blocking GET",
+                                  "## Charts"})
     BOOST_TEST(report.find(part) != std::string::npos, part);
 
   const std::string plotter = results["plotter"].GetString();

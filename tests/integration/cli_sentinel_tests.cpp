@@ -62,7 +62,7 @@ BOOST_AUTO_TEST_CASE(sentinel_and_master_reach_the_master_the_sentinels_name) {
 }
 
 BOOST_AUTO_TEST_CASE(tls_and_sentinel_together_reach_a_tls_deployment) {
-  rtk_test::TlsCertificates certificates;
+  rtk_bench::TlsCertificates certificates;
   LocalSentinel::Options options;
   options.tls = certificates.server().tls;
   LocalSentinel deployment = LocalSentinel::start(options);

@@ -199,7 +199,7 @@ BOOST_FIXTURE_TEST_CASE(channels_and_patterns_share_a_subscriber_across_a_reconn
   actor_config.load<caf::io::middleman>();
   caf::actor_system system(actor_config);
   detail::SubscriberSettings settings;
-  settings.connection = detail::connection_settings(config());
+  settings.connection = detail::connection_settings(config(), nullptr);
   settings.retry_delay = std::chrono::duration<double>(0.1);
   auto subscriber = detail::spawn_subscriber(system, settings);
   caf::scoped_actor self(system);

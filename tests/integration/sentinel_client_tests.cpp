@@ -287,7 +287,7 @@ BOOST_AUTO_TEST_CASE(a_sentinel_failover_is_followed) {
 BOOST_AUTO_TEST_CASE(over_tls_the_sentinels_the_master_and_a_kill_minus_nine_are_followed) {
   // Every process speaks TLS on its TLS port, and the sentinels name TLS addresses: a client
   // that lists the sentinels' TLS ports reaches them, and the masters they name, only over TLS.
-  rtk_test::TlsCertificates certificates;
+  rtk_bench::TlsCertificates certificates;
   LocalSentinel::Options options;
   options.tls = certificates.server().tls;
   LocalSentinel deployment = LocalSentinel::start(options);

@@ -1,7 +1,8 @@
 // TLS against real redis-server processes listening with --tls-port, with certificates the test
-// makes with openssl (tls_certificates.hpp). Data, batches and pub/sub travel encrypted for the
-// blocking and async toolkits; every way a handshake can go wrong is a ConnectionError naming the
-// server and the reason, within the connection timeout. Waits have deadlines, never sleeps.
+// makes with openssl (apps/bench/tls_certificates.hpp, which `rtk bench` uses too). Data, batches
+// and pub/sub travel encrypted for the blocking and async toolkits; every way a handshake can go
+// wrong is a ConnectionError naming the server and the reason, within the connection timeout.
+// Waits have deadlines, never sleeps.
 #include "inbox.hpp"
 #include "tls_certificates.hpp"
 #include "toolkit_fixture.hpp"
@@ -17,6 +18,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -31,8 +33,8 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 /// One set of certificates for the whole suite (making them takes a moment).
-const rtk_test::TlsCertificates& certificates() {
-  static const rtk_test::TlsCertificates made;
+const rtk_bench::TlsCertificates& certificates() {
+  static const rtk_bench::TlsCertificates made;
   return made;
 }
 
@@ -126,6 +128,24 @@ BOOST_FIXTURE_TEST_CASE(pubsub_works_over_tls, TlsServer) {
   rtk_test::wait_until([&] { return inbox.size() == 100; }, 10s, "100 messages over TLS");
   std::lock_guard<std::mutex> lock(inbox.mutex);
   for (int i = 0; i < 100; ++i) BOOST_TEST(inbox.values[i] == Value(i));
+}
+
+BOOST_FIXTURE_TEST_CASE(the_files_are_read_once_for_commands_and_subscribers, TlsServer) {
+  // One TLS context per toolkit, made when it starts: a subscriber made later connects with it,
+  // even once the CA file it was read from is gone.
+  const std::string ca = certificates().file("ca-read-once.crt");
+  std::filesystem::copy_file(certificates().file("ca.crt"), ca,
+                             std::filesystem::copy_options::overwrite_existing);
+  RedisConnectionConfig config = tls_config(server.tls_port());
+  config.ssl_ca_certs = ca;
+  RedisToolkit toolkit(config);
+  toolkit.setter("read-once", 1);
+  std::filesystem::remove(ca);
+  Inbox inbox;
+  auto subscription = toolkit.subscribe({"read-once"}, inbox.handler());
+  toolkit.publisher("read-once", 2);
+  rtk_test::wait_until([&] { return inbox.size() == 1; }, 10s, "a message over TLS");
+  BOOST_TEST(toolkit.getter("read-once").value_or(Value()) == Value(1));
 }
 
 BOOST_FIXTURE_TEST_CASE(a_host_name_is_checked_and_sent_as_sni, TlsServer) {

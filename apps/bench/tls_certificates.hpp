@@ -1,19 +1,20 @@
 #pragma once
-// Certificates for the TLS tests, made with the openssl command line in a fresh temporary
-// directory (removed by the destructor): a CA, a server certificate for 127.0.0.1 and localhost
-// signed by it, the same server with an expired certificate, a client certificate for mutual TLS,
-// and a second CA that signed none of them. EC keys (P-256): quick to make.
-#include "redis_toolkit/errors.hpp"
-#include "redis_toolkit/server_launcher.hpp"
+// Throwaway certificates for `rtk bench`'s TLS scenario and the TLS tests (which link
+// rtk_bench_lib), made with the openssl command line in a fresh temporary directory (removed by
+// the destructor): a CA, a server certificate for 127.0.0.1 and localhost signed by it, the same
+// server with an expired certificate, a client certificate for mutual TLS, and a second CA that
+// signed none of them. EC keys (P-256): quick to make. Never part of the installed library.
+#include <redis_toolkit/server_launcher.hpp>
 
 #include <chrono>
 #include <cstdlib>
+#include <stdexcept>
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
 
-namespace rtk_test {
+namespace rtk_bench {
 
 class TlsCertificates {
 public:
@@ -87,4 +88,4 @@ private:
   std::filesystem::path directory_;
 };
 
-} // namespace rtk_test
+} // namespace rtk_bench
