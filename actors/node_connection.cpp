@@ -41,6 +41,7 @@ struct Requester {
 };
 
 struct NodeConnectionState {
+  ReadSizer read_sizer; ///< the size of the next read (see ReadSizer)
   ConnectionSettings settings;
   Phase phase = Phase::disconnected;
   caf::io::connection_handle handle;
@@ -265,7 +266,8 @@ void on_connected(NodeConnection* self, ConnectOutcome& outcome) {
   state.fd = outcome.socket->release();
   state.scribe_unsent = 0;
   state.handle = self->add_scribe(state.fd);
-  self->configure_read(state.handle, caf::io::receive_policy::at_most(64 * 1024));
+  state.read_sizer = ReadSizer();
+  self->configure_read(state.handle, caf::io::receive_policy::at_most(state.read_sizer.current()));
   self->ack_writes(state.handle, true); // data_transferred_msg: when the scribe is empty again
   state.phase = Phase::logging_in;
   state.last_read = Clock::now();
@@ -302,6 +304,8 @@ void on_connected(NodeConnection* self, ConnectOutcome& outcome) {
 
 void on_data(NodeConnection* self, const caf::io::new_data_msg& message) {
   auto& state = self->state;
+  if (const std::size_t next = state.read_sizer.after_read(message.buf.size()))
+    self->configure_read(state.handle, caf::io::receive_policy::at_most(next));
   state.last_read = Clock::now();
   const char* data = message.buf.data();
   std::size_t size = message.buf.size();

@@ -47,6 +47,7 @@ enum class Phase { disconnected, locating, connecting, connected };
 constexpr std::chrono::milliseconds cluster_retry_limit{250};
 
 struct SubscriberState {
+  ReadSizer read_sizer; ///< the size of the next read (see ReadSizer)
   SubscriberSettings settings;
   Phase phase = Phase::disconnected;
   caf::io::connection_handle handle;
@@ -403,6 +404,8 @@ void on_login_complete(Subscriber* self) {
 
 void on_data(Subscriber* self, const caf::io::new_data_msg& message) {
   auto& state = self->state;
+  if (const std::size_t next = state.read_sizer.after_read(message.buf.size()))
+    self->configure_read(state.handle, caf::io::receive_policy::at_most(next));
   state.last_read = Steady::now();
   const char* data = message.buf.data();
   std::size_t size = message.buf.size();
@@ -452,7 +455,8 @@ void on_connected(Subscriber* self, ConnectOutcome& outcome) {
   else
     state.tls.reset();
   state.handle = self->add_scribe(outcome.socket->release());
-  self->configure_read(state.handle, caf::io::receive_policy::at_most(64 * 1024));
+  state.read_sizer = ReadSizer();
+  self->configure_read(state.handle, caf::io::receive_policy::at_most(state.read_sizer.current()));
   state.phase = Phase::connected;
   state.statistics.connected = true;
   CommandBatch login = login_commands(state.settings.connection);
