@@ -42,6 +42,24 @@ long context_switches();
 /// difference around some calls, over their number, is what each cost the process.
 double process_cpu_seconds();
 
+/// What some calls cost: their rate, and per call the process's context switches and CPU time.
+struct Measured {
+  double rate;              ///< calls per second
+  double switches_per_call; ///< context_switches() over the calls
+  double cpu_us_per_call;   ///< process_cpu_seconds() over the calls, in microseconds
+};
+
+/// Runs `measure` (which makes `operations` calls and returns their rate) and what they cost.
+template <typename Measure>
+Measured measure_calls(long operations, Measure&& measure) {
+  const long switches_before = context_switches();
+  const double cpu_before = process_cpu_seconds();
+  const double rate = measure();
+  const double calls = static_cast<double>(operations);
+  return {rate, static_cast<double>(context_switches() - switches_before) / calls,
+          (process_cpu_seconds() - cpu_before) * 1e6 / calls};
+}
+
 /// One plain hiredis connection: the baseline every comparison runs against.
 class RawConnection {
 public:

@@ -13,20 +13,6 @@ namespace {
 constexpr const char* tls_side = "TLS";
 constexpr const char* plain_side = "plain TCP";
 
-/// Calls per second and the process's CPU time (user + system, every thread) per call.
-struct Figures {
-  double rate;
-  double cpu_us_per_call;
-};
-
-template <typename Measure>
-Figures with_cpu(long operations, Measure&& measure) {
-  const double cpu_before = process_cpu_seconds();
-  const double rate = measure();
-  const double cpu = process_cpu_seconds() - cpu_before;
-  return {rate, cpu * 1e6 / static_cast<double>(operations)};
-}
-
 /// The two sides of one comparison, one after the other in each round, which goes first
 /// alternating so that a burst of load elsewhere, or a warmer cache, falls on each as often.
 void measure_both(BenchContext& context, Scenario& scenario, const std::string& name,
@@ -35,8 +21,8 @@ void measure_both(BenchContext& context, Scenario& scenario, const std::string& 
   Row& cpu = scenario.row("CPU per call, " + name, "us", 0, false);
   int round = 0;
   context.each_round(scenario.id, name, [&] {
-    Figures secure{}, plain{};
-    const auto run = [&](bool tls) { return with_cpu(operations, [&] { return measure(tls); }); };
+    Measured secure{}, plain{};
+    const auto run = [&](bool tls) { return measure_calls(operations, [&] { return measure(tls); }); };
     if (round++ % 2 == 0) {
       secure = run(true);
       plain = run(false);

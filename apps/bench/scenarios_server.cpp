@@ -16,22 +16,6 @@ namespace {
 constexpr const char* hiredis_sequential = "hiredis redisCommand";
 
 /// Calls per second of `operation`, and the context switches each call cost the process.
-struct Measured {
-  double rate;
-  double switches_per_call;
-  double cpu_us_per_call; ///< the whole process's user + system CPU, over the calls
-};
-
-template <typename Operation>
-Measured with_switches(long operations, Operation&& operation) {
-  const long before = context_switches();
-  const double cpu_before = process_cpu_seconds();
-  const double rate = operation();
-  const double calls = static_cast<double>(operations);
-  return {rate, static_cast<double>(context_switches() - before) / calls,
-          (process_cpu_seconds() - cpu_before) * 1e6 / calls};
-}
-
 constexpr const char* hiredis_async = "hiredis async (libevent)";
 
 /// The value scenarios 2 and 3 read: a string of 100 bytes in the wire format, so that the typed
@@ -71,10 +55,10 @@ void run_blocking(BenchContext& context, Scenario& scenario) {
       Row& switches = scenario.row("context switches per " + name, "switches/op", 0, false);
       Row& cpu = scenario.row("CPU per " + name, "us/op", 0, false);
       context.each_round(scenario.id, name, [&] {
-        const Measured facade = with_switches(operations, [&] {
+        const Measured facade = measure_calls(operations, [&] {
           return rate_of(operations, [&](long) { one.toolkit_call(); });
         });
-        const Measured plain = with_switches(
+        const Measured plain = measure_calls(
             operations, [&] { return raw_sequential(raw, operations, one.raw_command); });
         rate.add("toolkit", facade.rate);
         rate.add(hiredis_sequential, plain.rate);
@@ -107,6 +91,29 @@ void run_in_flight(BenchContext& context, Scenario& scenario) {
   const auto watched_blocking = context.watch(blocking);
   const auto watched = context.watch(toolkit);
   RawConnection raw(context.server().host(), context.server().port());
+  // The toolkit, pipelined hiredis and hiredis async, one after another, each keeping `window`
+  // GETs of `read` (in turn) in flight: each side's rate into `rate` and CPU per GET into `cpu`.
+  // Returns the toolkit's and pipelined hiredis's figures.
+  const auto three_sides = [&](Row& rate, Row& cpu, long operations, long window,
+                               const std::vector<std::string>& read) {
+    std::vector<Arguments> gets;
+    for (const std::string& key : read) gets.push_back({"GET", key});
+    const Measured async = measure_calls(
+        operations, [&] { return async_gets_in_flight(toolkit, read, window, operations); });
+    const Measured plain =
+        measure_calls(operations, [&] { return raw_window(raw, operations, window, gets); });
+    const Measured event_loop = measure_calls(operations, [&] {
+      return raw_async_window(context.server().host(), context.server().port(), operations, window,
+                              gets);
+    });
+    rate.add("toolkit async", async.rate);
+    rate.add("hiredis pipelined", plain.rate);
+    rate.add(hiredis_async, event_loop.rate);
+    cpu.add("toolkit async", async.cpu_us_per_call);
+    cpu.add("hiredis pipelined", plain.cpu_us_per_call);
+    cpu.add(hiredis_async, event_loop.cpu_us_per_call);
+    return std::make_pair(async, plain);
+  };
   for (const long depth : {1L, 10L, 100L, 1000L, 10000L}) {
     const long operations = depth <= 10 ? sizes.shallow_operations : sizes.deep_operations;
     const std::string name = with_thousands(depth) + " in flight";
@@ -114,22 +121,7 @@ void run_in_flight(BenchContext& context, Scenario& scenario) {
     Row& switches = scenario.row("context switches per GET, " + name, "switches/op", 0, false);
     Row& cpu = scenario.row("CPU per GET, " + name, "us/op", 0, false);
     context.each_round(scenario.id, name, [&] {
-      const Measured async = with_switches(operations, [&] {
-        return async_gets_in_flight(toolkit, benchmark_get_key, depth, operations);
-      });
-      const Measured plain = with_switches(operations, [&] {
-        return raw_window(raw, operations, depth, {{"GET", benchmark_get_key}});
-      });
-      const Measured event_loop = with_switches(operations, [&] {
-        return raw_async_window(context.server().host(), context.server().port(), operations, depth,
-                                {{"GET", benchmark_get_key}});
-      });
-      row.add("toolkit async", async.rate);
-      row.add("hiredis pipelined", plain.rate);
-      row.add(hiredis_async, event_loop.rate);
-      cpu.add("toolkit async", async.cpu_us_per_call);
-      cpu.add("hiredis pipelined", plain.cpu_us_per_call);
-      cpu.add(hiredis_async, event_loop.cpu_us_per_call);
+      const auto [async, plain] = three_sides(row, cpu, operations, depth, {benchmark_get_key});
       row.add("redis-benchmark -P", redis_benchmark(context.server().port(), 1, operations,
                                                     static_cast<int>(depth)));
       switches.add("toolkit async", async.switches_per_call);
@@ -139,32 +131,16 @@ void run_in_flight(BenchContext& context, Scenario& scenario) {
   // As services use it: the same window over 100 keys (same value), whose slots spread the calls
   // over the toolkit's completion actors; raw hiredis cycles through the same 100 GETs.
   std::vector<std::string> keys;
-  std::vector<Arguments> gets;
   const std::string stored = blocking.get_raw(benchmark_get_key).value_or(std::string());
   for (int i = 0; i < 100; ++i) {
     keys.push_back(std::string(benchmark_get_key) + ":" + std::to_string(i));
     blocking.set_raw(keys.back(), stored);
-    gets.push_back({"GET", keys.back()});
   }
   const std::string name = "100 in flight, 100 keys";
   Row& spread = scenario.row(name, "ops/s");
   Row& spread_cpu = scenario.row("CPU per GET, " + name, "us/op", 0, false);
-  const long operations = sizes.deep_operations;
-  context.each_round(scenario.id, name, [&] {
-    const Measured async = with_switches(
-        operations, [&] { return async_gets_in_flight(toolkit, keys, 100, operations); });
-    const Measured plain =
-        with_switches(operations, [&] { return raw_window(raw, operations, 100, gets); });
-    const Measured event_loop = with_switches(operations, [&] {
-      return raw_async_window(context.server().host(), context.server().port(), operations, 100, gets);
-    });
-    spread.add("toolkit async", async.rate);
-    spread.add("hiredis pipelined", plain.rate);
-    spread.add(hiredis_async, event_loop.rate);
-    spread_cpu.add("toolkit async", async.cpu_us_per_call);
-    spread_cpu.add("hiredis pipelined", plain.cpu_us_per_call);
-    spread_cpu.add(hiredis_async, event_loop.cpu_us_per_call);
-  });
+  context.each_round(scenario.id, name,
+                     [&] { three_sides(spread, spread_cpu, sizes.deep_operations, 100, keys); });
   // Memory per call in flight: 10,000 GETs held pending at once while the server sleeps.
   Row& memory = scenario.row("resident memory per GET held in flight, 10,000 at once", "bytes/op", 0, false);
   context.each_round(scenario.id, "memory per call in flight", [&] {
@@ -319,15 +295,9 @@ void run_metrics_cost(BenchContext& context, Scenario& scenario) {
   async_gets_in_flight(counted, keys, in_flight, 1000);
   async_gets_in_flight(uncounted, keys, in_flight, 1000);
 
-  struct Figures {
-    double rate;
-    double cpu_us_per_call;
-  };
   const auto measure = [&](AsyncRedisToolkit& toolkit) {
-    const double cpu_before = process_cpu_seconds();
-    const double rate = async_gets_in_flight(toolkit, keys, in_flight, operations);
-    const double cpu = process_cpu_seconds() - cpu_before;
-    return Figures{rate, cpu * 1e6 / static_cast<double>(operations)};
+    return measure_calls(operations,
+                         [&] { return async_gets_in_flight(toolkit, keys, in_flight, operations); });
   };
   const std::string name = std::to_string(in_flight) + " in flight, " +
                            std::to_string(keys_count) + " keys";
@@ -337,7 +307,7 @@ void run_metrics_cost(BenchContext& context, Scenario& scenario) {
   context.each_round(scenario.id, name, [&] {
     // Alternating which side goes first: a burst of load elsewhere, or a warmer cache, falls on
     // each side as often.
-    Figures on{}, off{};
+    Measured on{}, off{};
     if (round++ % 2 == 0) {
       on = measure(counted);
       off = measure(uncounted);
