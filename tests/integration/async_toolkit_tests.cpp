@@ -336,7 +336,11 @@ BOOST_FIXTURE_TEST_CASE(values_larger_than_the_socket_buffer_keep_order_with_sma
   // A connection writes with send(2) while CAF's scribe holds nothing unsent and hands the rest
   // to the scribe; one hash tag keeps every call here on one connection, so a 6 MiB value that
   // the socket cannot take at once is followed by small calls that must queue behind it.
-  AsyncRedisToolkit toolkit(config());
+  // 18 MiB through one connection: under ThreadSanitizer, with another suite beside it, a reply
+  // can take longer than the fixture's 2 s socket timeout, so these calls wait longer.
+  RedisConnectionConfig large = config();
+  large.socket_timeout = std::chrono::milliseconds(15000);
+  AsyncRedisToolkit toolkit(large);
   std::vector<std::string> big;
   for (char fill : {'a', 'b', 'c'}) big.push_back(std::string(6 * 1024 * 1024, fill));
   std::vector<std::future<void>> writes;
@@ -361,7 +365,7 @@ BOOST_FIXTURE_TEST_CASE(values_larger_than_the_socket_buffer_keep_order_with_sma
     BOOST_TEST(value->size() == big[round].size());
     BOOST_TEST((*value == big[round])); // compared whole, reported without printing 6 MiB
   }
-  RedisToolkit blocking(config()); // the same connections, from the blocking side
+  RedisToolkit blocking(large); // the same connections, from the blocking side
   BOOST_TEST(blocking.get_raw("{big}:small149").value_or("") == "149");
 }
 
