@@ -19,15 +19,24 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-/// OpenSSL's reason for the most recent error on this thread, and clears the queue.
-std::string openssl_reason() {
+/// The most recent error code on this thread's OpenSSL queue (0 if none); clears the queue, so an
+/// old error is never blamed for a later failure.
+unsigned long take_last_error() {
   unsigned long code = 0;
   unsigned long last = 0;
   while ((code = ERR_get_error()) != 0) last = code;
-  if (last == 0) return "unknown TLS error";
-  const char* reason = ERR_reason_error_string(last);
-  return reason != nullptr ? reason : "TLS error " + std::to_string(ERR_GET_REASON(last));
+  return last;
 }
+
+/// OpenSSL's words for an error code.
+std::string reason_text(unsigned long code) {
+  if (code == 0) return "unknown TLS error";
+  const char* reason = ERR_reason_error_string(code);
+  return reason != nullptr ? reason : "TLS error " + std::to_string(ERR_GET_REASON(code));
+}
+
+/// OpenSSL's reason for the most recent error on this thread, and clears the queue.
+std::string openssl_reason() { return reason_text(take_last_error()); }
 
 bool is_ip_address(const std::string& host) {
   unsigned char buffer[sizeof(in6_addr)];
@@ -54,9 +63,7 @@ std::string describe_handshake_failure(SSL* ssl, int error_kind, const std::stri
     return text;
   }
   if (error_kind == SSL_ERROR_SSL) {
-    unsigned long code = 0;
-    unsigned long last = 0;
-    while ((code = ERR_get_error()) != 0) last = code;
+    const unsigned long last = take_last_error();
     switch (ERR_GET_REASON(last)) {
     case SSL_R_WRONG_VERSION_NUMBER:
     case SSL_R_PACKET_LENGTH_TOO_LONG:
@@ -76,8 +83,7 @@ std::string describe_handshake_failure(SSL* ssl, int error_kind, const std::stri
       break;
     }
     if (last == 0) return "TLS handshake failed";
-    const char* reason = ERR_reason_error_string(last);
-    return std::string("TLS handshake failed: ") + (reason != nullptr ? reason : "unknown error");
+    return "TLS handshake failed: " + reason_text(last);
   }
   return "TLS handshake failed";
 }
@@ -103,6 +109,26 @@ std::string send_all(int fd, const std::string& bytes, Clock::time_point deadlin
     return std::string("write failed during the TLS handshake: ") + std::strerror(errno);
   }
   return {};
+}
+
+/// Rule: every certificate the context holds has its extensions decoded here, on the one thread
+/// that builds the context, before any connection shares it. OpenSSL decodes them lazily on a
+/// certificate's first use and publishes them with an atomic flag inside libcrypto, which
+/// ThreadSanitizer cannot see; two first handshakes on two threads then read as a data race.
+/// Decoded up front, every handshake takes the read-only path. (Certificates that the system's
+/// hashed CA directory loads on demand are outside this; they are never shared before use.)
+void cache_certificate_extensions(SSL_CTX* context) {
+  // X509_check_purpose with purpose -1 only fills the certificate's extension cache.
+  if (X509_STORE* store = SSL_CTX_get_cert_store(context)) {
+    STACK_OF(X509_OBJECT)* objects = X509_STORE_get0_objects(store);
+    for (int i = 0; i < sk_X509_OBJECT_num(objects); ++i)
+      if (X509* certificate = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objects, i)))
+        X509_check_purpose(certificate, -1, 0);
+  }
+  if (X509* own = SSL_CTX_get0_certificate(context)) X509_check_purpose(own, -1, 0);
+  STACK_OF(X509)* chain = nullptr;
+  if (SSL_CTX_get0_chain_certs(context, &chain) == 1)
+    for (int i = 0; i < sk_X509_num(chain); ++i) X509_check_purpose(sk_X509_value(chain, i), -1, 0);
 }
 
 } // namespace
@@ -145,6 +171,7 @@ std::shared_ptr<const TlsContext> TlsContext::create(const RedisConnectionConfig
                                 config.ssl_certfile + "'",
                             "ssl_keyfile");
   }
+  cache_certificate_extensions(context);
   result->server_name_ = config.ssl_server_name;
   result->identity_ = config.ssl_ca_certs + '\0' + config.ssl_certfile + '\0' +
                       config.ssl_keyfile + '\0' + config.ssl_cert_reqs + '\0' +
@@ -244,9 +271,7 @@ bool TlsSession::decrypt(const char* data, std::size_t size, std::string& plaint
       return false;
     }
     if (error_kind == SSL_ERROR_SSL) {
-      unsigned long code = 0;
-      unsigned long last = 0;
-      while ((code = ERR_get_error()) != 0) last = code;
+      const unsigned long last = take_last_error();
       // TLS 1.3 finishes the client's handshake before the server checks the client's
       // certificate: a missing or refused one arrives here, as an alert on the first read.
       const int reason = ERR_GET_REASON(last);
@@ -255,10 +280,8 @@ bool TlsSession::decrypt(const char* data, std::size_t size, std::string& plaint
         error = "the server requires a client certificate (ssl_certfile and ssl_keyfile)";
       else if (reason == SSL_R_TLSV1_ALERT_UNKNOWN_CA || reason == SSL_R_SSLV3_ALERT_BAD_CERTIFICATE)
         error = "the server refused the client certificate (not signed by a CA it trusts)";
-      else {
-        const char* text = last != 0 ? ERR_reason_error_string(last) : nullptr;
-        error = std::string("TLS error: ") + (text != nullptr ? text : "unknown");
-      }
+      else
+        error = "TLS error: " + reason_text(last);
       return false;
     }
     error = "TLS error";
