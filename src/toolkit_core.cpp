@@ -420,6 +420,7 @@ ToolkitCore::ToolkitCore(caf::actor_system* system, RedisConnectionConfig config
   // bad one is a ValidationError at start rather than a failure on every connect.
   if (config_.ssl) tls_ = TlsContext::create(config_);
   router_ = SharedRouter::acquire(*system_, config_, options_, tls_);
+  router_actor_ = router_->actor();
   callers_ = std::make_unique<BlockingCallers>(*system_);
   executor_count_ = std::clamp<std::size_t>(system_->scheduler().num_workers(), 1, 4);
   ProcessRegistry& registry = process_registry();
@@ -479,13 +480,12 @@ void ToolkitCore::call_router(caf::actor router, CommandRequest request,
 
 std::vector<Reply> ToolkitCore::execute(CommandRequest request, std::string_view operation) {
   const CallerThreadScope caller_thread;
-  auto router = std::atomic_load(&router_); // stays alive even if close() runs meanwhile
-  if (closed_.load() || !router)
-    throw ConnectionError(server_, std::string(operation), "the toolkit was cleaned up");
+  caf::actor router = this->router();
+  if (!router) throw ConnectionError(server_, std::string(operation), "the toolkit was cleaned up");
   // No scoped actor here: its mailbox lock is contended by the I/O thread on every reply, and
   // the router answers a ReplySink without any CAF response bookkeeping.
   auto waiter = std::make_shared<Waiter>();
-  caf::anon_send(router->actor(), exec_atom::value, std::move(request),
+  caf::anon_send(router, exec_atom::value, std::move(request),
                  std::shared_ptr<ReplySink>(std::make_shared<WaiterTicket>(waiter)));
   std::vector<Reply> replies;
   const std::string failure = waiter->wait(replies);
@@ -496,13 +496,13 @@ std::vector<Reply> ToolkitCore::execute(CommandRequest request, std::string_view
 
 PoolStatistics ToolkitCore::pool_statistics() {
   const CallerThreadScope caller_thread;
-  auto router = std::atomic_load(&router_);
+  caf::actor router = this->router();
   PoolStatistics statistics;
   statistics.server = server_;
-  if (closed_.load() || !router) return statistics;
+  if (!router) return statistics;
   auto lease = callers_->borrow();
   (*lease)
-      ->request(router->actor(), caf::infinite, stats_atom::value)
+      ->request(router, caf::infinite, stats_atom::value)
       .receive(
           [&](std::vector<PoolStatistics>& nodes) {
             for (const PoolStatistics& node : nodes) {
@@ -523,11 +523,10 @@ PoolStatistics ToolkitCore::pool_statistics() {
 ToolkitMetrics ToolkitCore::metrics() {
   const CallerThreadScope caller_thread;
   ToolkitMetrics metrics;
-  auto router = std::atomic_load(&router_);
-  if (!closed_.load() && router) {
+  if (caf::actor router = this->router()) {
     auto lease = callers_->borrow();
     (*lease)
-        ->request(router->actor(), caf::infinite, metrics_atom::value)
+        ->request(router, caf::infinite, metrics_atom::value)
         .receive([&](ToolkitMetrics& answer) { metrics = std::move(answer); },
                  [&](caf::error&) {});
   }
@@ -611,7 +610,7 @@ void ToolkitCore::close() noexcept {
   }
   for (auto& each : subscriptions)
     if (auto subscription = each.lock()) subscription->stop();
-  std::atomic_store(&router_, std::shared_ptr<SharedRouter>());
+  router_.reset(); // no call reads router_ (router() reads router_actor_ after closed_)
   callers_->close();
   // Ending the completion actors completes every call they hold (PendingCall), whether or not its
   // request still reaches the router; later tasks get fresh actors.

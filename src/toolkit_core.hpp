@@ -99,10 +99,7 @@ public:
   caf::actor_system& system() { return *system_; }
   const std::shared_ptr<Runtime>& runtime() const { return runtime_; }
   /// The router, or an invalid handle once the toolkit is closed.
-  caf::actor router() const {
-    auto router = std::atomic_load(&router_);
-    return router ? router->actor() : caf::actor();
-  }
+  caf::actor router() const { return closed_.load() ? caf::actor() : router_actor_; }
   const RedisConnectionConfig& config() const { return config_; }
   /// The TLS context every connection of this toolkit uses; null without TLS.
   const std::shared_ptr<const TlsContext>& tls_context() const { return tls_; }
@@ -168,7 +165,13 @@ private:
   std::shared_ptr<const TlsContext> tls_; ///< made once, before the router
   std::shared_ptr<PubSubTotals> pubsub_totals_; ///< shared with this core's subscribers
   std::string server_;
+  /// Held until close(): the last toolkit of a server identity to let go shuts its router down.
   std::shared_ptr<SharedRouter> router_;
+  /// The router's handle, written once in the constructor and never again, so a call reads it
+  /// without synchronisation (an atomic shared_ptr load takes a process-wide lock in libstdc++,
+  /// on every call). A call that races close() reaches a router that has ended: its reply sink
+  /// is destroyed unanswered and fails the call.
+  caf::actor router_actor_;
   std::unique_ptr<BlockingCallers> callers_;
   std::mutex subscriptions_mutex_;
   std::vector<std::weak_ptr<SubscriptionControl>> subscriptions_;
