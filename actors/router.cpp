@@ -4,6 +4,7 @@
 #include "metrics_recorder.hpp"
 #include "node_connection.hpp"
 #include "pending_requests.hpp"
+#include "redirection_policy.hpp"
 #include "resp.hpp"
 #include "retry_policy.hpp"
 #include "slab.hpp"
@@ -31,11 +32,6 @@ using redirect_atom = caf::atom_constant<caf::atom("rtk_redir")>;
 using answer_atom = caf::atom_constant<caf::atom("rtk_answer")>;
 using send_atom = caf::atom_constant<caf::atom("rtk_rsend")>;
 using session_expiry_atom = caf::atom_constant<caf::atom("rtk_sexpir")>;
-
-/// Redirections followed at once; after these a command waits before each further hop, so that a
-/// slot whose two owners briefly disagree (mid-migration, mid-failover) is not bounced 16 times
-/// within a millisecond: 5 ms, doubling, at most 500 ms a hop.
-constexpr int immediate_redirections = 2;
 
 /// The least time between two topology refreshes: failures come in bursts.
 constexpr auto refresh_interval = std::chrono::milliseconds(100);
@@ -330,59 +326,41 @@ void release_connection(NodePool& pool, const caf::actor& target, std::size_t co
 void take_reply(Router* self, Operation& operation, std::size_t index, Reply reply,
                 std::int32_t node) {
   auto& state = self->state;
+  const NodeAddress& address = state.nodes[node].address;
   if (state.settings.cluster && reply.is_error() && reply.server.empty())
-    reply.server = state.nodes[node].address.to_string(); // errors name the node that said them
-  if (state.settings.cluster && reply.is_error()) {
-    if (auto redirection = parse_redirection(reply, state.nodes[node].address)) {
-      CommandRoute& route = operation.routes[index];
-      if (++route.redirections > state.settings.max_redirections) {
-        operation.sized_replies()[index] = Reply::failure(
-            Reply::Type::cluster_failed, state.nodes[node].address.to_string(),
-            "too many redirections (" + std::to_string(route.redirections - 1) +
-                "), the last one: " + reply.text);
-        return;
-      }
-      const std::int32_t target = pool_for(state, redirection->target);
-      if (redirection->kind == Redirection::Kind::moved) {
-        ++state.metrics.redirections_moved;
-        state.slots.assign(redirection->slot, target);
-        request_refresh(self);
-      } else {
-        ++state.metrics.redirections_ask;
-        route.ask_node = target;
-      }
-      if (route.redirections > immediate_redirections) {
-        operation.redirect_later.push_back(index);
-        operation.most_redirections = std::max(operation.most_redirections, route.redirections);
-      } else {
-        operation.redirected.push_back(index);
-      }
-      return;
+    reply.server = address.to_string(); // errors name the node that said them
+  CommandRoute& route = operation.routes[index];
+  ReplyVerdict verdict = judge_reply(reply, address, state.settings.cluster, route.redirections,
+                                     state.settings.max_redirections);
+  route.redirections = verdict.redirections;
+  if (verdict.tryagain) ++state.metrics.redirections_tryagain;
+  if (verdict.redirection) {
+    const std::int32_t target = pool_for(state, verdict.redirection->target);
+    if (verdict.redirection->kind == Redirection::Kind::moved) {
+      ++state.metrics.redirections_moved;
+      state.slots.assign(verdict.redirection->slot, target);
+    } else {
+      ++state.metrics.redirections_ask;
+      route.ask_node = target;
     }
-    if (is_demoted_master_error(reply)) {
-      // A master demoted by a failover: the command (a WAIT behind a SET that was just moved)
-      // belongs on the slot's current master, which the table already knows or soon will.
-      CommandRoute& route = operation.routes[index];
-      if (++route.redirections <= state.settings.max_redirections) {
-        request_refresh(self);
-        operation.redirect_later.push_back(index);
-        operation.most_redirections = std::max(operation.most_redirections, route.redirections);
-        return;
-      }
-    }
-    if (is_transient_cluster_error(reply)) {
-      if (reply.text.rfind("TRYAGAIN", 0) == 0) ++state.metrics.redirections_tryagain;
-      operation.failed.push_back(index);
-      if (reply.text.rfind("CLUSTERDOWN", 0) == 0) request_refresh(self);
-    } else if (reply.text.rfind("LOADING", 0) == 0) {
-      // A restarted server (or a replica just promoted) still loading its data: retry, and ask
-      // who serves meanwhile.
-      operation.failed.push_back(index);
-      request_refresh(self);
-    }
-  } else if (reply.is_failure()) {
+  }
+  if (verdict.refresh_topology) request_refresh(self);
+  switch (verdict.action) {
+  case ReplyVerdict::Action::redirect_now:
+    operation.redirected.push_back(index);
+    return;
+  case ReplyVerdict::Action::redirect_later:
+    operation.redirect_later.push_back(index);
+    operation.most_redirections = std::max(operation.most_redirections, route.redirections);
+    return;
+  case ReplyVerdict::Action::give_up:
+    operation.sized_replies()[index] = std::move(*verdict.failure);
+    return;
+  case ReplyVerdict::Action::retry:
     operation.failed.push_back(index);
-    if (state.settings.cluster) request_refresh(self);
+    break; // the reply stands until the retry answers
+  case ReplyVerdict::Action::answer:
+    break;
   }
   operation.sized_replies()[index] = std::move(reply);
 }
@@ -868,10 +846,7 @@ void finish_part(Router* self, std::uint64_t id) {
   if (!operation.redirect_later.empty() && !operation.redirect_scheduled) {
     operation.redirect_scheduled = true;
     ++operation.parts_outstanding; // held until the redirect message comes
-    const int hop = std::max(0, operation.most_redirections - immediate_redirections - 1);
-    const auto delay = std::min<std::chrono::milliseconds>(
-        std::chrono::milliseconds(500), std::chrono::milliseconds(5) * (1 << std::min(hop, 10)));
-    self->delayed_send(self, delay, redirect_atom::value, id);
+    self->delayed_send(self, redirect_delay(operation.most_redirections), redirect_atom::value, id);
   }
   if (operation.parts_outstanding == 0) settle(self, id);
 }
