@@ -13,14 +13,18 @@
 #include "redis_toolkit/local_cluster.hpp"
 #include "redis_toolkit/server_launcher.hpp"
 #include "redis_toolkit/toolkit.hpp"
+#include "socket_connect.hpp"
+#include "tls.hpp"
 
 #include <boost/test/unit_test.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 using namespace redis_toolkit;
@@ -118,6 +122,33 @@ BOOST_FIXTURE_TEST_CASE(the_async_toolkit_works_over_tls, TlsServer) {
   for (int i = 0; i < 200; ++i) BOOST_TEST(reads[i].get().value_or(Value()) == Value(i));
   toolkit.batch_set({{"b1", 1}, {"b2", 2}}).get();
   BOOST_TEST(toolkit.batch_get({"b1", "b2"}).get().at(1).second.value_or(Value()) == Value(2));
+}
+
+BOOST_FIXTURE_TEST_CASE(first_handshakes_on_many_threads_share_one_context, TlsServer) {
+  // A toolkit's connections (a cluster's seeds, a Sentinel's sentinels) shake hands on their own
+  // threads with its one TLS context. Eight first handshakes released at once: OpenSSL fills a
+  // certificate's caches on first use, and nothing may be filled while the context is shared
+  // (the ThreadSanitizer run reports it if it is).
+  const auto context = detail::TlsContext::create(tls_config(server.tls_port()));
+  constexpr int threads = 8;
+  std::atomic<int> ready{0};
+  std::vector<std::string> outcomes(threads);
+  std::vector<std::thread> shakers;
+  for (int t = 0; t < threads; ++t)
+    shakers.emplace_back([&, t] {
+      detail::ConnectOutcome connected =
+          detail::connect_tcp("127.0.0.1", server.tls_port(), connect_limit);
+      ++ready;
+      while (ready.load() < threads) std::this_thread::yield();
+      if (!connected.socket) {
+        outcomes[t] = "connect: " + connected.error;
+        return;
+      }
+      detail::TlsSession session(context, "127.0.0.1");
+      outcomes[t] = session.handshake(connected.socket->fd(), Clock::now() + 10s);
+    });
+  for (auto& shaker : shakers) shaker.join();
+  for (const std::string& outcome : outcomes) BOOST_TEST(outcome.empty(), outcome);
 }
 
 BOOST_FIXTURE_TEST_CASE(pubsub_works_over_tls, TlsServer) {
