@@ -100,7 +100,7 @@ struct Answers {
 
 /// Where the i-th reply of a pipeline belongs: command `index` of operation `operation`, or
 /// nowhere (index -1: the reply to an ASKING).
-struct Slot {
+struct ReplyPosition {
   std::uint64_t operation;
   std::int64_t index;
 };
@@ -113,7 +113,7 @@ struct Part {
   std::size_t connection = 0;
   caf::actor target;
   CommandBatch batch;          ///< until sent
-  std::vector<Slot> layout;    ///< `layout[i]`: where the i-th reply goes
+  std::vector<ReplyPosition> layout; ///< `layout[i]`: where the i-th reply goes
   std::size_t runs = 0;        ///< operations in it
 };
 
@@ -380,8 +380,8 @@ void count_redirection(MetricsRecorder& metrics, const std::optional<Redirection
 /// slot mid-migration) sends it all again after the retry delay; anything else is its answer,
 /// including a lost connection, which is not retried because the transaction may have run.
 void take_atomic_replies(Router* self, Operation& operation, std::vector<Reply>& replies,
-                         const std::vector<Slot>& layout, std::size_t first, std::size_t end,
-                         std::int32_t node) {
+                         const std::vector<ReplyPosition>& layout, std::size_t first,
+                         std::size_t end, std::int32_t node) {
   auto& state = self->state;
   std::optional<Redirection> moved;
   bool transient = false;
@@ -446,8 +446,8 @@ void send_parts(Router* self) {
 /// Queues commands [first, first + count) of operation `id` for one connection. Everything
 /// queued for a connection in this round of the mailbox goes out as one pipeline, sent by a
 /// message the router posts to itself behind this round's messages.
-void send_part(Router* self, std::uint64_t id, Operation& operation, std::int32_t node,
-               std::size_t connection_index, const std::size_t* first, std::size_t count) {
+void queue_part(Router* self, std::uint64_t id, Operation& operation, std::int32_t node,
+                std::size_t connection_index, const std::size_t* first, std::size_t count) {
   auto& state = self->state;
   auto part = std::find_if(state.unsent.begin(), state.unsent.end(), [&](const Part& each) {
     return each.node == node && each.connection == connection_index;
@@ -477,11 +477,11 @@ void send_part(Router* self, std::uint64_t id, Operation& operation, std::int32_
     CommandRoute& command_route = operation.routes[index];
     if (command_route.ask_node >= 0) {
       part->batch.encoded += asking_command;
-      part->layout.push_back(Slot{id, -1});
+      part->layout.push_back(ReplyPosition{id, -1});
       command_route.ask_node = -1; // an ASK holds for one send
     }
     part->batch.encoded += operation.bytes(index);
-    part->layout.push_back(Slot{id, static_cast<std::int64_t>(index)});
+    part->layout.push_back(ReplyPosition{id, static_cast<std::int64_t>(index)});
   }
   if (!continues_run) {
     ++part->runs;
@@ -545,7 +545,8 @@ void dispatch_session(Router* self, std::uint64_t id, Operation& operation) {
                "the connection holding the transaction's WATCH was lost");
     } else {
       for (std::size_t index : all) operation.routes[index].last_node = session.node;
-      send_part(self, id, operation, session.node, session_connection(pool), all.data(), all.size());
+      queue_part(self, id, operation, session.node, session_connection(pool), all.data(),
+                 all.size());
     }
     // What this session sent is queued ahead of the next session's on the same actor.
     release_session(self, session.node);
@@ -573,7 +574,7 @@ void dispatch_session(Router* self, std::uint64_t id, Operation& operation) {
   state.sessions[operation.session] =
       OpenSession{node, connection_at(self, pool, session_connection(pool)).actor};
   for (std::size_t index : all) operation.routes[index].last_node = node;
-  send_part(self, id, operation, node, session_connection(pool), all.data(), all.size());
+  queue_part(self, id, operation, node, session_connection(pool), all.data(), all.size());
   self->delayed_send(self, session_limit(state.settings), session_expiry_atom::value,
                      operation.session);
 }
@@ -622,13 +623,13 @@ void dispatch(Router* self, std::uint64_t id, const std::size_t* indices, std::s
     const std::size_t connection = connection_for(
         state.nodes[node], operation.commands[operation.atomic ? indices[0] : index]);
     if (count == 1) { // the common single command: no grouping
-      send_part(self, id, operation, node, connection, &index, 1);
+      queue_part(self, id, operation, node, connection, &index, 1);
       return;
     }
     pipelines[{node, connection}].push_back(index);
   }
   for (auto& [route, part] : pipelines)
-    send_part(self, id, operation, route.first, route.second, part.data(), part.size());
+    queue_part(self, id, operation, route.first, route.second, part.data(), part.size());
 }
 
 void dispatch(Router* self, std::uint64_t id, const std::vector<std::size_t>& indices) {
@@ -637,7 +638,7 @@ void dispatch(Router* self, std::uint64_t id, const std::vector<std::size_t>& in
 
 /// True when `replies` answer every command of `operation`, in order, and nothing else: a part
 /// made of the whole operation and no reply of it taken yet.
-bool answers_whole(const Operation& operation, const std::vector<Slot>& layout,
+bool answers_whole(const Operation& operation, const std::vector<ReplyPosition>& layout,
                    const std::vector<Reply>& replies) {
   if (operation.atomic || !operation.identity || !operation.replies.empty() ||
       layout.size() != operation.commands.size() || replies.size() != layout.size())

@@ -211,7 +211,7 @@ ToolkitActor::behavior_type toolkit_actor(ToolkitActorPointer self, caf::actor r
       },
       [self](batch_set_atom, const KeyValues& entries) {
         return forward_done(
-            self, [&](auto context) { return plan_batch_set_operation(context, entries); });
+            self, [&](auto context) { return plan_batch_set(context, entries); });
       },
       [self](batch_get_atom, const std::vector<std::string>& keys) {
         return forward_value<BatchGetResult>(

@@ -102,7 +102,7 @@ std::future<std::int64_t> AsyncRedisToolkit::get_ttl(std::string_view key) {
 void AsyncRedisToolkit::batch_set(const KeyValues& entries, Callback<void> done) {
   auto& core = *core_->core;
   submit<void>(core, "batch_set",
-               [&] { return detail::plan_batch_set_operation(core.context(), entries); },
+               [&] { return detail::plan_batch_set(core.context(), entries); },
                std::move(done));
 }
 std::future<void> AsyncRedisToolkit::batch_set(const KeyValues& entries) {

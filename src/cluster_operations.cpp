@@ -66,7 +66,7 @@ BatchGetResult ClusterOperations::mget_cluster(const std::vector<std::string>& k
 }
 
 void ClusterOperations::mset_cluster(const KeyValues& entries) {
-  core_->run(detail::plan_batch_set_operation(core_->context(), entries, "mset_cluster"));
+  core_->run(detail::plan_batch_set(core_->context(), entries, "mset_cluster"));
 }
 
 std::vector<ClusterNodeInfo> ClusterOperations::get_nodes_info() {
@@ -122,7 +122,7 @@ std::future<BatchGetResult> AsyncClusterOperations::mget_cluster(
 void AsyncClusterOperations::mset_cluster(const KeyValues& entries, Callback<void> done) {
   detail::submit<void>(
       *core_, "mset_cluster",
-      [&] { return detail::plan_batch_set_operation(core_->context(), entries, "mset_cluster"); },
+      [&] { return detail::plan_batch_set(core_->context(), entries, "mset_cluster"); },
       std::move(done));
 }
 

@@ -55,8 +55,8 @@ CommandRequest as_reads(CommandRequest request) {
   return request;
 }
 
-CommandRequest plan_set(const OperationContext& context, std::string_view key, std::string stored,
-                        std::optional<std::int64_t> ttl_seconds) {
+CommandRequest set_request(const OperationContext& context, std::string_view key,
+                           std::string stored, std::optional<std::int64_t> ttl_seconds) {
   validate_key(key, context.options);
   validate_serialized_size(key, stored.size(), context.options);
   CommandRequest request = new_request(context, 1);
@@ -73,15 +73,15 @@ CommandRequest plan_set(const OperationContext& context, std::string_view key, s
   return request;
 }
 
-CommandRequest plan_single_key(const OperationContext& context, std::string_view command,
-                               std::string_view key) {
+CommandRequest single_key_request(const OperationContext& context, std::string_view command,
+                                  std::string_view key) {
   validate_key(key, context.options);
   CommandRequest request = new_request(context, 1);
   request.add({command, key}, key_slot(key));
   return request;
 }
 
-CommandRequest plan_batch_set(const OperationContext& context, const KeyValues& entries) {
+CommandRequest batch_set_request(const OperationContext& context, const KeyValues& entries) {
   // Everything is encoded and checked before the first command is built: a bad entry sends nothing.
   std::vector<std::string> stored;
   stored.reserve(entries.size());
@@ -97,16 +97,16 @@ CommandRequest plan_batch_set(const OperationContext& context, const KeyValues& 
   return request;
 }
 
-CommandRequest plan_per_key(const OperationContext& context, std::string_view command,
-                            const std::vector<std::string>& keys) {
+CommandRequest per_key_request(const OperationContext& context, std::string_view command,
+                               const std::vector<std::string>& keys) {
   for (const auto& key : keys) validate_key(key, context.options);
   CommandRequest request = new_request(context, keys.size());
   for (const auto& key : keys) request.add({command, key}, key_slot(key));
   return request;
 }
 
-CommandRequest plan_publish(const OperationContext& context, std::string_view channel,
-                            const Value& value, std::string_view command) {
+CommandRequest publish_request(const OperationContext& context, std::string_view channel,
+                               const Value& value, std::string_view command) {
   refuse_before_encoding(channel, value, context.options);
   std::string stored = serialize_value(value, channel);
   validate_serialized_size(channel, stored.size(), context.options);
@@ -115,22 +115,22 @@ CommandRequest plan_publish(const OperationContext& context, std::string_view ch
   return request;
 }
 
-CommandRequest plan_ping(const OperationContext& context) {
+CommandRequest ping_request(const OperationContext& context) {
   CommandRequest request = new_request(context, 1);
   request.retry.attempts = 1;
   request.add({"PING"});
   return request;
 }
 
-CommandRequest plan_keyless(const OperationContext& context,
-                            std::initializer_list<std::string_view> arguments) {
+CommandRequest keyless_request(const OperationContext& context,
+                               std::initializer_list<std::string_view> arguments) {
   CommandRequest request = new_request(context, 1);
   request.add(arguments);
   return request;
 }
 
-CommandRequest plan_scan_page(const OperationContext& context, std::string_view cursor,
-                              std::string_view pattern, std::size_t page_size) {
+CommandRequest scan_page_request(const OperationContext& context, std::string_view cursor,
+                                 std::string_view pattern, std::size_t page_size) {
   CommandRequest request = new_request(context, 1);
   request.add({"SCAN", cursor, "MATCH", pattern, "COUNT", std::to_string(page_size)});
   return request;

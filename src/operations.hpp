@@ -2,6 +2,10 @@
 // The toolkit's operations as plain functions: each turns a call into a CommandRequest (validating
 // and encoding everything before anything is sent) and turns the replies back into a result or a
 // typed error. The blocking and the async fronts share these; neither adds logic of its own.
+//
+// Names: `X_request` builds only the CommandRequest (the commands, their slots, the retry policy);
+// `plan_X` (toolkit_operations.hpp, command_operations.hpp) is a whole operation, a request and
+// the decoder of its replies.
 
 #include "redis_toolkit/actor_protocol.hpp"
 #include "redis_toolkit/batch.hpp"
@@ -33,23 +37,24 @@ CommandRequest as_reads(CommandRequest request);
 /// Serializes `value` for `key`, checking the key length and the value size.
 std::string encode_for_key(std::string_view key, const Value& value, const RedisOptions& options);
 
-CommandRequest plan_set(const OperationContext& context, std::string_view key, std::string stored,
-                        std::optional<std::int64_t> ttl_seconds = std::nullopt);
-CommandRequest plan_single_key(const OperationContext& context, std::string_view command,
-                               std::string_view key);
-CommandRequest plan_batch_set(const OperationContext& context, const KeyValues& entries);
-CommandRequest plan_per_key(const OperationContext& context, std::string_view command,
-                            const std::vector<std::string>& keys);
+CommandRequest set_request(const OperationContext& context, std::string_view key,
+                           std::string stored,
+                           std::optional<std::int64_t> ttl_seconds = std::nullopt);
+CommandRequest single_key_request(const OperationContext& context, std::string_view command,
+                                  std::string_view key);
+CommandRequest batch_set_request(const OperationContext& context, const KeyValues& entries);
+CommandRequest per_key_request(const OperationContext& context, std::string_view command,
+                               const std::vector<std::string>& keys);
 /// PUBLISH (or `command` SPUBLISH) of `value` in the wire format.
-CommandRequest plan_publish(const OperationContext& context, std::string_view channel,
-                            const Value& value, std::string_view command = "PUBLISH");
-CommandRequest plan_ping(const OperationContext& context);
+CommandRequest publish_request(const OperationContext& context, std::string_view channel,
+                               const Value& value, std::string_view command = "PUBLISH");
+CommandRequest ping_request(const OperationContext& context);
 /// One keyless command (any node), with the options' retry policy.
-CommandRequest plan_keyless(const OperationContext& context,
-                            std::initializer_list<std::string_view> arguments);
+CommandRequest keyless_request(const OperationContext& context,
+                               std::initializer_list<std::string_view> arguments);
 /// One page of SCAN: `SCAN cursor MATCH pattern COUNT page_size`.
-CommandRequest plan_scan_page(const OperationContext& context, std::string_view cursor,
-                              std::string_view pattern, std::size_t page_size = 1000);
+CommandRequest scan_page_request(const OperationContext& context, std::string_view cursor,
+                                 std::string_view pattern, std::size_t page_size = 1000);
 
 /// Throws the typed error a reply stands for (TimeoutError, ConnectionError, CommandError).
 /// `server` names the server in CommandError (failure replies carry their own).

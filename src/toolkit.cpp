@@ -82,7 +82,7 @@ std::int64_t RedisToolkit::get_ttl(std::string_view key) {
 }
 
 void RedisToolkit::batch_set(const KeyValues& entries) {
-  core_->run(detail::plan_batch_set_operation(core_->context(), entries));
+  core_->run(detail::plan_batch_set(core_->context(), entries));
 }
 
 BatchGetResult RedisToolkit::batch_get(const std::vector<std::string>& keys) {

@@ -38,14 +38,14 @@ std::function<std::int64_t(std::vector<Reply>&)> expect_integer(ErrorScope scope
 
 PlannedOperation<void> plan_setter(const OperationContext& context, std::string_view key,
                                    const Value& value) {
-  auto request = plan_set(context, key, encode_for_key(key, value, context.options));
+  auto request = set_request(context, key, encode_for_key(key, value, context.options));
   return planned<void>("setter", std::move(request),
                        expect_success(scope_of(context), "setter", std::string(key)));
 }
 
 PlannedOperation<void> plan_setter_with_ttl(const OperationContext& context, std::string_view key,
                                             const Value& value, std::int64_t seconds) {
-  auto request = plan_set(context, key, encode_for_key(key, value, context.options), seconds);
+  auto request = set_request(context, key, encode_for_key(key, value, context.options), seconds);
   return planned<void>("setter_with_ttl", std::move(request),
                        expect_success(scope_of(context), "setter_with_ttl", std::string(key)));
 }
@@ -55,7 +55,7 @@ PlannedOperation<std::int64_t> plan_setter_durable(const OperationContext& conte
                                                    int replicas, std::chrono::milliseconds timeout) {
   if (replicas < 0 || timeout.count() < 0)
     throw ValidationError("replicas and timeout must not be negative", std::string(key));
-  auto request = plan_set(context, key, encode_for_key(key, value, context.options));
+  auto request = set_request(context, key, encode_for_key(key, value, context.options));
   request.add({"WAIT", std::to_string(replicas), std::to_string(timeout.count())}, key_slot(key));
   for (Command& command : request.commands) command.blocking = true; // WAIT holds its connection
   return planned<std::int64_t>(
@@ -68,7 +68,7 @@ PlannedOperation<std::int64_t> plan_setter_durable(const OperationContext& conte
 
 PlannedOperation<void> plan_set_raw(const OperationContext& context, std::string_view key,
                                     std::string bytes) {
-  auto request = plan_set(context, key, std::move(bytes));
+  auto request = set_request(context, key, std::move(bytes));
   return planned<void>("set", std::move(request),
                        expect_success(scope_of(context), "set", std::string(key)));
 }
@@ -76,7 +76,7 @@ PlannedOperation<void> plan_set_raw(const OperationContext& context, std::string
 PlannedOperation<std::optional<Value>> plan_getter(const OperationContext& context,
                                                    std::string_view key) {
   return planned<std::optional<Value>>(
-      "getter", as_reads(plan_single_key(context, "GET", key)),
+      "getter", as_reads(single_key_request(context, "GET", key)),
       [scope = scope_of(context), key = std::string(key)](std::vector<Reply>& replies) {
         throw_if_failed(replies.at(0), scope, "getter", key);
         return decode_get(replies[0], key);
@@ -86,7 +86,7 @@ PlannedOperation<std::optional<Value>> plan_getter(const OperationContext& conte
 PlannedOperation<std::optional<std::string>> plan_get_raw(const OperationContext& context,
                                                           std::string_view key) {
   return planned<std::optional<std::string>>(
-      "get", as_reads(plan_single_key(context, "GET", key)),
+      "get", as_reads(single_key_request(context, "GET", key)),
       [scope = scope_of(context), key = std::string(key)](std::vector<Reply>& replies) {
         throw_if_failed(replies.at(0), scope, "get", key);
         return decode_raw_get(replies[0]);
@@ -95,22 +95,22 @@ PlannedOperation<std::optional<std::string>> plan_get_raw(const OperationContext
 
 PlannedOperation<bool> plan_deleter(const OperationContext& context, std::string_view key) {
   auto count = expect_integer(scope_of(context), "deleter", std::string(key));
-  return planned<bool>("deleter", plan_single_key(context, "DEL", key),
+  return planned<bool>("deleter", single_key_request(context, "DEL", key),
                        [count](std::vector<Reply>& replies) { return count(replies) > 0; });
 }
 
 PlannedOperation<std::int64_t> plan_get_ttl(const OperationContext& context, std::string_view key) {
-  return planned<std::int64_t>("get_ttl", as_reads(plan_single_key(context, "TTL", key)),
+  return planned<std::int64_t>("get_ttl", as_reads(single_key_request(context, "TTL", key)),
                                expect_integer(scope_of(context), "get_ttl", std::string(key)));
 }
 
-PlannedOperation<void> plan_batch_set_operation(const OperationContext& context,
-                                                const KeyValues& entries, const char* name) {
+PlannedOperation<void> plan_batch_set(const OperationContext& context,
+                                      const KeyValues& entries, const char* name) {
   std::vector<std::string> keys;
   keys.reserve(entries.size());
   for (const auto& entry : entries) keys.push_back(entry.first);
   return planned<void>(
-      name, plan_batch_set(context, entries),
+      name, batch_set_request(context, entries),
       [scope = scope_of(context), name, keys = std::move(keys)](std::vector<Reply>& replies) {
         throw_if_any_failed(replies, scope, name, keys);
       });
@@ -120,7 +120,7 @@ PlannedOperation<BatchGetResult> plan_batch_get(const OperationContext& context,
                                                 const std::vector<std::string>& keys,
                                                 const char* name) {
   return planned<BatchGetResult>(
-      name, as_reads(plan_per_key(context, "GET", keys)),
+      name, as_reads(per_key_request(context, "GET", keys)),
       [scope = scope_of(context), name, keys](std::vector<Reply>& replies) {
         throw_if_any_failed(replies, scope, name, keys);
         BatchGetResult result;
@@ -134,7 +134,7 @@ PlannedOperation<BatchGetResult> plan_batch_get(const OperationContext& context,
 PlannedOperation<std::int64_t> plan_batch_delete(const OperationContext& context,
                                                  const std::vector<std::string>& keys) {
   return planned<std::int64_t>(
-      "batch_delete", plan_per_key(context, "DEL", keys),
+      "batch_delete", per_key_request(context, "DEL", keys),
       [scope = scope_of(context), keys](std::vector<Reply>& replies) {
         throw_if_any_failed(replies, scope, "batch_delete", keys);
         std::int64_t removed = 0;
@@ -146,15 +146,14 @@ PlannedOperation<std::int64_t> plan_batch_delete(const OperationContext& context
 PlannedOperation<std::int64_t> plan_publisher(const OperationContext& context,
                                               std::string_view channel, const Value& value,
                                               PubSubKind kind) {
-  return planned<std::int64_t>("publisher",
-                               plan_publish(context, channel, value,
-                                            kind == PubSubKind::sharded ? "SPUBLISH" : "PUBLISH"),
+  const char* command = kind == PubSubKind::sharded ? "SPUBLISH" : "PUBLISH";
+  return planned<std::int64_t>("publisher", publish_request(context, channel, value, command),
                                expect_integer(scope_of(context), "publisher", std::string(channel)));
 }
 
 PlannedOperation<std::vector<ClusterNodeInfo>> plan_nodes_info(const OperationContext& context) {
   return planned<std::vector<ClusterNodeInfo>>(
-      "get_nodes_info", plan_keyless(context, {"CLUSTER", "NODES"}),
+      "get_nodes_info", keyless_request(context, {"CLUSTER", "NODES"}),
       [scope = scope_of(context)](std::vector<Reply>& replies) {
         const Reply& reply = replies.at(0);
         if (reply.is_error() && reply.text.find("cluster support disabled") != std::string::npos)
@@ -170,7 +169,7 @@ PlannedOperation<std::vector<ClusterNodeInfo>> plan_nodes_info(const OperationCo
 
 PlannedOperation<bool> plan_health_check(const OperationContext& context) {
   if (!context.cluster)
-    return planned<bool>("health_check", plan_ping(context), [](std::vector<Reply>& replies) {
+    return planned<bool>("health_check", ping_request(context), [](std::vector<Reply>& replies) {
       return !replies.empty() && replies[0].type == Reply::Type::status &&
              replies[0].text == "PONG";
     });

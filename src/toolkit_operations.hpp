@@ -39,9 +39,9 @@ PlannedOperation<std::optional<std::string>> plan_get_raw(const OperationContext
 PlannedOperation<bool> plan_deleter(const OperationContext& context, std::string_view key);
 PlannedOperation<std::int64_t> plan_get_ttl(const OperationContext& context, std::string_view key);
 /// `name`: the caller's name for it in errors ("batch_set", or "mset_cluster").
-PlannedOperation<void> plan_batch_set_operation(const OperationContext& context,
-                                                const KeyValues& entries,
-                                                const char* name = "batch_set");
+PlannedOperation<void> plan_batch_set(const OperationContext& context,
+                                      const KeyValues& entries,
+                                      const char* name = "batch_set");
 PlannedOperation<BatchGetResult> plan_batch_get(const OperationContext& context,
                                                 const std::vector<std::string>& keys,
                                                 const char* name = "batch_get");
