@@ -5,6 +5,7 @@
 #include "node_connection.hpp"
 #include "pending_requests.hpp"
 #include "redirection_policy.hpp"
+#include "reply_assembly.hpp"
 #include "resp.hpp"
 #include "retry_policy.hpp"
 #include "slab.hpp"
@@ -73,14 +74,6 @@ struct CommandRoute {
   std::int32_t ask_node = -1;   ///< ASK: the next send goes here, behind ASKING
   std::int32_t last_node = -1;  ///< where it went last (for the retry statistics)
   int redirections = 0;
-};
-
-/// Where the replies of one of the caller's commands are: `count` expanded commands from `first`;
-/// an every_master command (fan_out) answers an array of (node, reply) pairs.
-struct Origin {
-  std::size_t first = 0;
-  std::size_t count = 1;
-  bool fan_out = false;
 };
 
 /// Where an operation's answer goes: a request's response promise, a tag to answer with to the
@@ -744,25 +737,9 @@ void answer(Router* self, ReplyTo& reply_to, std::vector<Reply> replies) {
 /// The caller's replies, in the caller's order, from the expanded ones.
 std::vector<Reply> assemble(Operation& operation, const RouterState& state) {
   if (operation.identity) return std::move(operation.sized_replies());
-  std::vector<Reply> result;
-  result.reserve(operation.origins.size());
-  for (const Origin& origin : operation.origins) {
-    if (!origin.fan_out) {
-      result.push_back(std::move(operation.replies[origin.first]));
-      continue;
-    }
-    Reply pairs;
-    pairs.type = Reply::Type::array;
-    for (std::size_t i = origin.first; i < origin.first + origin.count; ++i) {
-      Reply name;
-      name.type = Reply::Type::string;
-      name.text = state.nodes[operation.routes[i].fixed_node].address.to_string();
-      pairs.elements.push_back(std::move(name));
-      pairs.elements.push_back(std::move(operation.replies[i]));
-    }
-    result.push_back(std::move(pairs));
-  }
-  return result;
+  return assemble_replies(operation.sized_replies(), operation.origins, [&](std::size_t send) {
+    return state.nodes[operation.routes[send].fixed_node].address.to_string();
+  });
 }
 
 /// A failure after retries says what the caller went through: the time from the request to its
