@@ -480,12 +480,13 @@ void ToolkitCore::call_router(caf::actor router, CommandRequest request,
 
 std::vector<Reply> ToolkitCore::execute(CommandRequest request, std::string_view operation) {
   const CallerThreadScope caller_thread;
-  caf::actor router = this->router();
-  if (!router) throw ConnectionError(server_, std::string(operation), "the toolkit was cleaned up");
+  if (closed_.load())
+    throw ConnectionError(server_, std::string(operation), "the toolkit was cleaned up");
   // No scoped actor here: its mailbox lock is contended by the I/O thread on every reply, and
-  // the router answers a ReplySink without any CAF response bookkeeping.
+  // the router answers a ReplySink without any CAF response bookkeeping. The handle itself, not
+  // a copy: a copy bumps the router's reference count, one cache line every calling thread writes.
   auto waiter = std::make_shared<Waiter>();
-  caf::anon_send(router, exec_atom::value, std::move(request),
+  caf::anon_send(router_actor_, exec_atom::value, std::move(request),
                  std::shared_ptr<ReplySink>(std::make_shared<WaiterTicket>(waiter)));
   std::vector<Reply> replies;
   const std::string failure = waiter->wait(replies);
