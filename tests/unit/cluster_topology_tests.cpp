@@ -5,6 +5,7 @@
 #include "cluster_topology.hpp"
 #include "operations.hpp"
 #include "resp.hpp"
+#include "reply_builders.hpp"
 
 #include "redis_toolkit/errors.hpp"
 
@@ -15,33 +16,10 @@ using namespace redis_toolkit::detail;
 
 namespace {
 
-Reply text(std::string value) {
-  Reply r;
-  r.type = Reply::Type::string;
-  r.text = std::move(value);
-  return r;
-}
-
-Reply integer(std::int64_t value) {
-  Reply r;
-  r.type = Reply::Type::integer;
-  r.integer = value;
-  return r;
-}
-
-Reply array(std::vector<Reply> elements) {
-  Reply r;
-  r.type = Reply::Type::array;
-  r.elements = std::move(elements);
-  return r;
-}
-
-Reply error(std::string value) {
-  Reply r;
-  r.type = Reply::Type::error;
-  r.text = std::move(value);
-  return r;
-}
+using rtk_test::array;
+using rtk_test::error;
+using rtk_test::integer;
+using rtk_test::text;
 
 Reply shard_node(std::string ip, std::int64_t port, std::string role, std::string health) {
   return array({text("id"), text("abc"), text("port"), integer(port), text("ip"), text(ip),

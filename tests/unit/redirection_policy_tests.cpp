@@ -1,6 +1,7 @@
 // The router's reply rules without a router: every redirection case, the hop budget and the
 // delay between late hops, from judge_reply and redirect_delay alone. No socket, no actor.
 #include "redirection_policy.hpp"
+#include "reply_builders.hpp"
 
 #include <boost/test/unit_test.hpp>
 
@@ -14,12 +15,7 @@ namespace {
 const NodeAddress node{"127.0.0.1", 7000};
 constexpr int budget = 16;
 
-Reply error(std::string text) {
-  Reply reply;
-  reply.type = Reply::Type::error;
-  reply.text = std::move(text);
-  return reply;
-}
+using rtk_test::error;
 
 ReplyVerdict judge(const Reply& reply, int redirections = 0, bool cluster = true) {
   return judge_reply(reply, node, cluster, redirections, budget);

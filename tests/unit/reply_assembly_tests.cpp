@@ -2,6 +2,7 @@
 // command sent to every master answered by (node, reply) pairs in the order of its sends, and an
 // expansion that does not fit the replies refused. No socket, no actor.
 #include "reply_assembly.hpp"
+#include "reply_builders.hpp"
 
 #include <boost/test/unit_test.hpp>
 
@@ -12,12 +13,7 @@ using namespace redis_toolkit::detail;
 
 namespace {
 
-Reply text(std::string value) {
-  Reply reply;
-  reply.type = Reply::Type::string;
-  reply.text = std::move(value);
-  return reply;
-}
+using rtk_test::text;
 
 std::string node_name(std::size_t send) { return "10.0.0." + std::to_string(send) + ":7000"; }
 
