@@ -17,6 +17,19 @@
 
 namespace redis_toolkit::detail {
 
+/// What a node connection receives, (exec_atom, CommandBatch[, tag]): one pipeline, `count`
+/// commands back to back.
+struct CommandBatch {
+  std::string encoded;
+  std::uint32_t count = 0;
+};
+
+/// Ask the router where a subscriber should connect: (locate_atom, std::int32_t slot, std::string
+/// suspect) replies "host:port": the slot's master, or for any_slot any node other than `suspect`
+/// (a node that just failed; non-empty also makes the router refresh its table). Empty when no
+/// node is known yet. Answered once the cluster's topology is known.
+using locate_atom = caf::atom_constant<caf::atom("rtk_locate")>;
+
 /// Everything one connection needs to reach and log in to one server.
 struct ConnectionSettings {
   std::string host = "127.0.0.1";
@@ -94,3 +107,4 @@ void connect_in_background(const caf::actor& owner, const ConnectionSettings& se
 } // namespace redis_toolkit::detail
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(redis_toolkit::detail::ConnectOutcome)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(redis_toolkit::detail::CommandBatch)

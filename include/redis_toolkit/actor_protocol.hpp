@@ -22,7 +22,7 @@
 
 namespace redis_toolkit {
 
-/// Run a CommandRequest (router) or a CommandBatch (node connection); replies std::vector<Reply>.
+/// Run a CommandRequest on the router; replies std::vector<Reply>, one per command, in order.
 using exec_atom = caf::atom_constant<caf::atom("rtk_exec")>;
 /// Ask for statistics; the router replies PoolStatistics, a subscriber SubscriptionStatistics.
 using stats_atom = caf::atom_constant<caf::atom("rtk_stats")>;
@@ -38,11 +38,6 @@ using psubscribe_atom = caf::atom_constant<caf::atom("rtk_psub")>;
 using pmessage_atom = caf::atom_constant<caf::atom("rtk_pmsg")>;
 /// Orderly shutdown of a toolkit actor: fails what is pending, closes sockets, quits.
 using shutdown_atom = caf::atom_constant<caf::atom("rtk_stop")>;
-/// Ask the router where a subscriber should connect: (locate_atom, std::int32_t slot, std::string
-/// suspect) replies "host:port": the slot's master, or for any_slot any node other than `suspect`
-/// (a node that just failed; non-empty also makes the router refresh its table). Empty when no
-/// node is known yet. Answered once the cluster's topology is known.
-using locate_atom = caf::atom_constant<caf::atom("rtk_locate")>;
 
 /// Slot value of a command that may go to any node (no key).
 inline constexpr std::int32_t any_slot = -1;
@@ -117,19 +112,12 @@ struct CommandRequest {
                     std::string node = {});
 };
 
-/// What a node connection receives: one pipeline, `count` commands back to back.
-struct CommandBatch {
-  std::string encoded;
-  std::uint32_t count = 0;
-};
-
 
 } // namespace redis_toolkit
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(redis_toolkit::Reply)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<redis_toolkit::Reply>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(redis_toolkit::CommandRequest)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(redis_toolkit::CommandBatch)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(redis_toolkit::PoolStatistics)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<redis_toolkit::PoolStatistics>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(redis_toolkit::Value)
