@@ -18,7 +18,7 @@ namespace {
 /// warm; a stale or unknown tag finds nothing).
 class CallTable {
 public:
-  std::uint64_t add(std::shared_ptr<PendingCall> call, const caf::actor_addr& router) {
+  std::uint64_t add(std::shared_ptr<PendingCall> call, const caf::abstract_actor* router) {
     auto [tag, entry] = entries_.add();
     entry->call = std::move(call);
     entry->router = router;
@@ -36,7 +36,7 @@ public:
   }
 
   /// Every call sent to `router`, out of the table.
-  std::vector<std::shared_ptr<PendingCall>> take_all_of(const caf::actor_addr& router) {
+  std::vector<std::shared_ptr<PendingCall>> take_all_of(const caf::abstract_actor* router) {
     std::vector<std::uint64_t> tags;
     entries_.for_each([&](std::uint64_t tag, Entry& entry) {
       if (entry.router == router) tags.push_back(tag);
@@ -49,10 +49,12 @@ public:
 private:
   struct Entry {
     std::shared_ptr<PendingCall> call;
-    caf::actor_addr router;
+    /// Which router has it; only compared. Every entry of a router leaves on its down message,
+    /// so no entry outlives the router it names.
+    const caf::abstract_actor* router = nullptr;
     void reset() {
       call.reset();
-      router = caf::actor_addr();
+      router = nullptr;
     }
   };
   Slab<Entry> entries_;
@@ -61,7 +63,11 @@ private:
 struct CompletionState {
   /// Calls sent to a router. Destroyed with the actor: every call left fails then.
   CallTable calls;
-  std::vector<caf::actor_addr> watched; ///< routers monitored (one or two per toolkit)
+  /// Routers monitored (one or two per toolkit), found by address without touching a
+  /// reference count.
+  std::vector<std::pair<const caf::abstract_actor*, caf::actor_addr>> watched;
+  std::uint64_t owner = 0; ///< see spawn_completion_actor
+  std::size_t index = 0;
   /// Requests of this round of the mailbox, per router, sent together by the posted flush.
   std::vector<std::pair<caf::actor, TaggedRequests>> outbox;
   bool flush_posted = false;
@@ -87,12 +93,14 @@ void send_outbox(CompletionActor* self) {
 void add_call(CompletionActor* self, const caf::actor& router, CommandRequest& request,
               std::shared_ptr<PendingCall>& call) {
   auto& state = self->state;
-  if (std::find(state.watched.begin(), state.watched.end(), router.address()) ==
-      state.watched.end()) {
+  const auto* target_router = caf::actor_cast<caf::abstract_actor*>(router);
+  if (std::find_if(state.watched.begin(), state.watched.end(), [&](const auto& each) {
+        return each.first == target_router;
+      }) == state.watched.end()) {
     self->monitor(router);
-    state.watched.push_back(router.address());
+    state.watched.emplace_back(target_router, router.address());
   }
-  const std::uint64_t tag = state.calls.add(std::move(call), router.address());
+  const std::uint64_t tag = state.calls.add(std::move(call), target_router);
   // Calls made in this round (a burst from a caller, the next calls started by callbacks) go to
   // the router in one message.
   auto target = std::find_if(state.outbox.begin(), state.outbox.end(),
@@ -126,11 +134,16 @@ private:
   CompletionActor* previous_;
 };
 
-caf::behavior completion_actor(CompletionActor* self, std::size_t) {
+caf::behavior completion_actor(CompletionActor* self, std::uint64_t owner, std::size_t index) {
+  self->state.owner = owner;
+  self->state.index = index;
   self->set_down_handler([self](caf::down_msg& down) {
-    auto lost = self->state.calls.take_all_of(down.source);
     auto& watched = self->state.watched;
-    watched.erase(std::remove(watched.begin(), watched.end(), down.source), watched.end());
+    const auto found = std::find_if(watched.begin(), watched.end(),
+                                    [&](const auto& each) { return each.second == down.source; });
+    if (found == watched.end()) return;
+    auto lost = self->state.calls.take_all_of(found->first);
+    watched.erase(found);
     for (auto& call : lost) call->fail("router unavailable: it ended before answering");
   });
   return {
@@ -164,16 +177,20 @@ caf::behavior completion_actor(CompletionActor* self, std::size_t) {
 
 } // namespace
 
-caf::actor spawn_completion_actor(caf::actor_system& system, std::size_t index) {
-  // The index travels as a spawn argument: CAF 0.17 binds a null reference for argument-less
-  // functor actors (UBSan reports it).
-  return system.spawn(completion_actor, index);
+caf::actor spawn_completion_actor(caf::actor_system& system, std::uint64_t owner,
+                                  std::size_t index) {
+  return system.spawn(completion_actor, owner, index);
 }
 
-bool call_here(const caf::actor& executor, const caf::actor& router, CommandRequest& request,
-               std::shared_ptr<PendingCall>& call) {
+std::uint64_t new_completion_owner() noexcept {
+  static std::atomic<std::uint64_t> last{0};
+  return ++last;
+}
+
+bool call_here(std::uint64_t owner, std::size_t index, const caf::actor& router,
+               CommandRequest& request, std::shared_ptr<PendingCall>& call) {
   CompletionActor* self = running_here;
-  if (self == nullptr || caf::actor_cast<caf::abstract_actor*>(executor) != self) return false;
+  if (self == nullptr || self->state.owner != owner || self->state.index != index) return false;
   add_call(self, router, request, call);
   return true;
 }

@@ -26,7 +26,11 @@ using call_atom = caf::atom_constant<caf::atom("rtk_call")>;
 /// Work for a completion actor: (run_atom, Task).
 using Task = std::function<void(caf::event_based_actor* self)>;
 
-caf::actor spawn_completion_actor(caf::actor_system& system, std::size_t index);
+/// `owner` and `index` name the actor for call_here: the `index`th completion actor of the owner
+/// whose number is `owner` (new_completion_owner()).
+caf::actor spawn_completion_actor(caf::actor_system& system, std::uint64_t owner, std::size_t index);
+/// A number no other owner of completion actors in this process has had.
+std::uint64_t new_completion_owner() noexcept;
 
 /// One async call of a plain C++ caller. It completes exactly once: with the replies, with an
 /// error, or, when it is destroyed unanswered (the toolkit was shut down), with a ConnectionError.
@@ -76,12 +80,13 @@ std::shared_ptr<PendingCall> make_pending_call(std::string server, const char* o
   return std::make_shared<PendingCallOf<Finish>>(std::move(server), operation, std::move(finish));
 }
 
-/// When this thread is running callbacks of `executor` (a completion actor), registers `call` and
-/// queues its request for `router` right there, as (call_atom, ...) would, and returns true: the
-/// calls a callback makes need no message of their own, and they leave with the callbacks' round.
-/// Calls from one thread keep their order either way.
-bool call_here(const caf::actor& executor, const caf::actor& router, CommandRequest& request,
-               std::shared_ptr<PendingCall>& call);
+/// When this thread is running callbacks of the `index`th completion actor of `owner`, registers
+/// `call` and queues its request for `router` right there, as (call_atom, ...) would, and returns
+/// true: the calls a callback makes need no message of their own, and they leave with the
+/// callbacks' round. Calls from one thread keep their order either way. It touches no lock and no
+/// reference count: it runs for nearly every call of a caller that calls from its callbacks.
+bool call_here(std::uint64_t owner, std::size_t index, const caf::actor& router,
+               CommandRequest& request, std::shared_ptr<PendingCall>& call);
 
 } // namespace redis_toolkit::detail
 

@@ -92,8 +92,8 @@ void submit(ToolkitCore& core, const char* name, Plan plan, Callback<T> done) {
   }
   auto decode = planned ? std::move(planned->decode) : std::function<T(std::vector<Reply>&)>();
   auto call = make_pending_call(core.server(), name, finisher<T>(std::move(decode), std::move(done)));
-  caf::actor router = core.router();
-  if (refused || !router) {
+  const caf::actor* router = core.live_router();
+  if (refused || router == nullptr) {
     core.run_task([call, refused](caf::event_based_actor*) {
       if (refused) call->complete(nullptr, refused);
       else call->fail("the toolkit was cleaned up");
@@ -102,7 +102,7 @@ void submit(ToolkitCore& core, const char* name, Plan plan, Callback<T> done) {
   }
   const std::int32_t slot =
       planned->request.commands.empty() ? any_slot : planned->request.commands.front().slot;
-  core.call_router(std::move(router), std::move(planned->request), std::move(call), slot);
+  core.call_router(*router, std::move(planned->request), std::move(call), slot);
 }
 
 /// submit() for an operation routed by the server's command table: when the toolkit has no table

@@ -31,7 +31,7 @@ void continue_scan(std::shared_ptr<ToolkitCore> core, std::shared_ptr<ClusterSca
     core->run_task([call](caf::event_based_actor*) { call->fail("the toolkit was cleaned up"); });
     return;
   }
-  core->call_router(std::move(router), scan->next_request(), std::move(call));
+  core->call_router(router, scan->next_request(), std::move(call));
 }
 
 } // namespace

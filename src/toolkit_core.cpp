@@ -439,7 +439,13 @@ ToolkitCore::~ToolkitCore() {
   for (auto& executor : executors_) caf::anon_send_exit(executor, caf::exit_reason::user_shutdown);
 }
 
-caf::actor ToolkitCore::executor_for(std::int32_t slot) {
+std::size_t ToolkitCore::executor_index(std::int32_t slot) noexcept {
+  return (slot >= 0 ? static_cast<std::size_t>(slot)
+                    : next_executor_.fetch_add(1, std::memory_order_relaxed)) %
+         executor_count_;
+}
+
+caf::actor ToolkitCore::executor_at(std::size_t index) {
   const CallerThreadScope caller_thread;
   // A few actors so that one slow callback does not hold up every other completion: as many as
   // the system has workers to run callbacks side by side, 4 at most. More would cost without
@@ -452,10 +458,8 @@ caf::actor ToolkitCore::executor_for(std::int32_t slot) {
   // Checked under the lock close() swaps the actors under: none is made after that swap while
   // the process exits (run_task says why); a message to the invalid handle is dropped.
   if (closed_for_exit()) return caf::actor();
-  const std::size_t index =
-      (slot >= 0 ? static_cast<std::size_t>(slot) : next_executor_++) % executor_count_;
   while (executors_.size() < executor_count_)
-    executors_.push_back(spawn_completion_actor(*system_, executors_.size()));
+    executors_.push_back(spawn_completion_actor(*system_, completion_owner_, executors_.size()));
   return executors_[index];
 }
 
@@ -466,16 +470,16 @@ void ToolkitCore::run_task(Task task, std::int32_t slot) {
   // a static of the caller's would wait for it forever. The task is dropped, and with it the call
   // it holds, which then completes with its ConnectionError (PendingCall's destructor).
   if (closed_for_exit()) return;
-  caf::anon_send(executor_for(slot), run_atom::value, std::move(task));
+  caf::anon_send(executor_at(executor_index(slot)), run_atom::value, std::move(task));
 }
 
-void ToolkitCore::call_router(caf::actor router, CommandRequest request,
+void ToolkitCore::call_router(const caf::actor& router, CommandRequest request,
                               std::shared_ptr<PendingCall> call, std::int32_t slot) {
   if (closed_for_exit()) return; // as run_task
-  caf::actor executor = executor_for(slot);
-  if (call_here(executor, router, request, call)) return; // a callback of that very actor
-  caf::anon_send(executor, call_atom::value, std::move(router), std::move(request),
-                 std::move(call));
+  const std::size_t index = executor_index(slot);
+  // A callback of that very actor: no lock, no handle copied, no message.
+  if (call_here(completion_owner_, index, router, request, call)) return;
+  caf::anon_send(executor_at(index), call_atom::value, router, std::move(request), std::move(call));
 }
 
 std::vector<Reply> ToolkitCore::execute(CommandRequest request, std::string_view operation) {

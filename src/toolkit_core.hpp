@@ -100,6 +100,11 @@ public:
   const std::shared_ptr<Runtime>& runtime() const { return runtime_; }
   /// The router, or an invalid handle once the toolkit is closed.
   caf::actor router() const { return closed_.load() ? caf::actor() : router_actor_; }
+  /// router() without copying the handle (a copy writes its reference count, a cache line every
+  /// calling thread shares): null once the toolkit is closed; valid as long as the core.
+  const caf::actor* live_router() const noexcept {
+    return closed_.load() ? nullptr : &router_actor_;
+  }
   const RedisConnectionConfig& config() const { return config_; }
   /// The TLS context every connection of this toolkit uses; null without TLS.
   const std::shared_ptr<const TlsContext>& tls_context() const { return tls_; }
@@ -143,8 +148,8 @@ public:
   void run_task(Task task, std::int32_t slot = any_slot);
   /// Sends `request` to `router` from a completion actor (chosen like run_task's), which
   /// completes `call` with the replies.
-  void call_router(caf::actor router, CommandRequest request, std::shared_ptr<PendingCall> call,
-                   std::int32_t slot = any_slot);
+  void call_router(const caf::actor& router, CommandRequest request,
+                   std::shared_ptr<PendingCall> call, std::int32_t slot = any_slot);
   /// Stops `subscription` when the core closes (the toolkit's cleanup stops every subscriber).
   void track(const std::shared_ptr<SubscriptionControl>& subscription);
   /// What every subscription of this core received and dropped, ended ones included.
@@ -156,7 +161,9 @@ private:
   class BlockingCallers;
   /// Closed, and the process is exiting: nothing new may start (run_task says why).
   bool closed_for_exit() const noexcept;
-  caf::actor executor_for(std::int32_t slot);
+  /// Which completion actor takes a task for `slot` (run_task says how it is chosen).
+  std::size_t executor_index(std::int32_t slot) noexcept;
+  caf::actor executor_at(std::size_t index);
 
   std::shared_ptr<Runtime> runtime_; // first member: destroyed last
   caf::actor_system* system_;
@@ -175,11 +182,13 @@ private:
   std::unique_ptr<BlockingCallers> callers_;
   std::mutex subscriptions_mutex_;
   std::vector<std::weak_ptr<SubscriptionControl>> subscriptions_;
-  /// Completion actors: as many as the system has workers, 4 at most (executor_for says why).
+  /// Completion actors: as many as the system has workers, 4 at most (executor_at says why).
   std::size_t executor_count_ = 1;
   std::mutex executors_mutex_;
   std::vector<caf::actor> executors_;
   std::atomic<std::size_t> next_executor_{0};
+  /// This core's number for its completion actors (call_here).
+  const std::uint64_t completion_owner_ = new_completion_owner();
   std::atomic<bool> closed_{false};
   std::mutex command_table_mutex_;
   bool command_table_loading_ = false;
