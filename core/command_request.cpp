@@ -1,4 +1,4 @@
-#include "redis_toolkit/actor_protocol.hpp"
+#include "redis_toolkit/command_request.hpp"
 
 #include "resp.hpp"
 

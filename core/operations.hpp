@@ -7,7 +7,8 @@
 // `plan_X` (toolkit_operations.hpp, command_operations.hpp) is a whole operation, a request and
 // the decoder of its replies.
 
-#include "redis_toolkit/actor_protocol.hpp"
+#include "redis_toolkit/command_request.hpp"
+#include "redis_toolkit/reply.hpp"
 #include "redis_toolkit/batch.hpp"
 #include "redis_toolkit/config.hpp"
 #include "redis_toolkit/value.hpp"

@@ -1,7 +1,7 @@
 // The read size a connection asks of CAF's scribe (ReadSizer): small while the server's replies
 // are small, the full size once a read fills the small buffer, and small again only after a run
 // of reads the small size would have held. No socket.
-#include "connection_setup.hpp"
+#include "read_sizer.hpp"
 
 #include <boost/test/unit_test.hpp>
 
