@@ -1,5 +1,6 @@
 #include "subscriber.hpp"
 
+#include "pubsub_push.hpp"
 #include "resp.hpp"
 
 #include "redis_toolkit/config.hpp"
@@ -29,10 +30,8 @@ struct Channel {
   ChannelStatistics statistics;
 };
 
-/// What a subscriber subscribes: channels (SUBSCRIBE, or SSUBSCRIBE when sharded) or glob
-/// patterns (PSUBSCRIBE). Redis confirms and delivers them apart, so a pattern "news" and a channel
-/// "news" are two different subscriptions; both kinds may share the one connection.
-enum class Target { channel, pattern };
+/// What a subscriber subscribes (pubsub_push.hpp); both kinds may share the one connection.
+using Target = SubscriptionTarget;
 
 /// A subscribe request waiting until Redis confirmed each of its channels or patterns.
 struct PendingConfirmation {
@@ -320,47 +319,47 @@ void deliver(Subscriber* self, Target target, const std::string& name, const std
   }
 }
 
-void on_push(Subscriber* self, Reply& reply) {
-  if (reply.is_error()) {
-    // A sharded subscribe sent to a node that no longer owns the slot: find the owner.
-    if (self->state.settings.locator && reply.text.rfind("MOVED", 0) == 0)
-      return connection_lost(self, "the channels' slot moved (" + reply.text + ")");
-    RTK_LOG_WARN("subscriber " << self->state.settings.connection.server() << ": " << reply.text);
-    return;
+void on_push(Subscriber* self, const Reply& reply) {
+  const PushEvent event = classify_push(reply);
+  using Kind = PushEvent::Kind;
+  switch (event.kind) {
+    case Kind::moved:
+      // A sharded subscribe sent to a node that no longer owns the slot: find the owner.
+      if (self->state.settings.locator)
+        return connection_lost(self, "the channels' slot moved (" + *event.text + ")");
+      [[fallthrough]];
+    case Kind::error:
+      RTK_LOG_WARN("subscriber " << self->state.settings.connection.server() << ": "
+                                 << *event.text);
+      return;
+    case Kind::pong:
+      if (event.from_status || !self->state.stopping) self->state.ping_waiting = false;
+      return;
+    default:
+      break;
   }
-  if (reply.type == Reply::Type::status && reply.text == "PONG") { // no channel subscribed yet
-    self->state.ping_waiting = false;
-    return;
-  }
-  if (reply.type != Reply::Type::array || reply.elements.empty()) return;
-  const std::string& kind = reply.elements[0].text;
   if (self->state.stopping) {
     // Stopping: every channel and pattern was dropped here, and Redis confirms each; the
     // confirmation that counts no subscription left on this connection ends the subscriber.
-    const bool unsubscribed =
-        kind == "unsubscribe" || kind == "sunsubscribe" || kind == "punsubscribe";
-    if (unsubscribed && reply.elements.size() >= 3 && reply.elements[2].integer == 0)
-      finish_stopping(self);
+    if (event.kind == Kind::unsubscribed && event.remaining == 0) finish_stopping(self);
     return;
   }
-  if (kind == "pong") {
-    self->state.ping_waiting = false;
-    return;
+  switch (event.kind) {
+    case Kind::message:
+    case Kind::pattern_message:
+      deliver(self, event.target, *event.name, *event.channel, *event.payload);
+      return;
+    case Kind::subscribed:
+      confirm(self, event.target, *event.name);
+      return;
+    case Kind::unsubscribed:
+      // Not asked for: Redis unsubscribes sharded channels whose slot moved to another node.
+      if (event.sharded && self->state.channels.count(*event.name) > 0)
+        connection_lost(self, "Redis unsubscribed '" + *event.name + "' (its slot moved)");
+      return;
+    default:
+      return;
   }
-  if ((kind == "message" || kind == "smessage") && reply.elements.size() >= 3)
-    deliver(self, Target::channel, reply.elements[1].text, reply.elements[1].text,
-            reply.elements[2].text);
-  else if (kind == "pmessage" && reply.elements.size() >= 4)
-    deliver(self, Target::pattern, reply.elements[1].text, reply.elements[2].text,
-            reply.elements[3].text);
-  else if ((kind == "subscribe" || kind == "ssubscribe") && reply.elements.size() >= 2)
-    confirm(self, Target::channel, reply.elements[1].text);
-  else if (kind == "psubscribe" && reply.elements.size() >= 2)
-    confirm(self, Target::pattern, reply.elements[1].text);
-  else if (kind == "sunsubscribe" && reply.elements.size() >= 2 &&
-           self->state.channels.count(reply.elements[1].text) > 0)
-    // Not asked for: Redis unsubscribes sharded channels whose slot moved to another node.
-    connection_lost(self, "Redis unsubscribed '" + reply.elements[1].text + "' (its slot moved)");
 }
 
 /// Drops every channel and, when the connection is up and logged in, asks Redis to drop them too:
