@@ -1,6 +1,7 @@
 #include "subscriber.hpp"
 
 #include "pubsub_push.hpp"
+#include "subscription_confirmations.hpp"
 #include "resp.hpp"
 
 #include "redis_toolkit/config.hpp"
@@ -33,11 +34,6 @@ struct Channel {
 /// What a subscriber subscribes (pubsub_push.hpp); both kinds may share the one connection.
 using Target = SubscriptionTarget;
 
-/// A subscribe request waiting until Redis confirmed each of its channels or patterns.
-struct PendingConfirmation {
-  caf::response_promise promise;
-  std::set<std::pair<Target, std::string>> names;
-};
 
 enum class Phase { disconnected, locating, connecting, connected };
 
@@ -56,7 +52,8 @@ struct SubscriberState {
   std::vector<Reply> login_replies;
   std::map<std::string, Channel> channels;
   std::map<std::string, Channel> patterns; ///< by pattern; never sharded, never dynamic
-  std::vector<PendingConfirmation> confirmations;
+  /// Subscribe requests waiting until Redis confirmed each of their channels or patterns.
+  SubscriptionConfirmations<caf::response_promise> confirmations;
   std::uint64_t connect_attempt = 0;
   bool reconnect_scheduled = false;
   std::string suspect; ///< cluster: the node that just failed us, for the router to avoid
@@ -233,11 +230,9 @@ void relocate(Subscriber* self, const std::string& master) {
 /// Subscribe calls waiting for confirmations learn at once why none will come (login refused,
 /// connect failed) rather than from a timeout; the subscriber keeps retrying for its channels.
 void fail_confirmations(Subscriber* self, const std::string& reason) {
-  std::vector<PendingConfirmation> pending;
-  pending.swap(self->state.confirmations);
-  for (auto& entry : pending)
-    entry.promise.deliver(caf::make_error(caf::sec::runtime_error,
-                                          self->state.settings.connection.server() + " " + reason));
+  for (auto& promise : self->state.confirmations.take_all())
+    promise.deliver(caf::make_error(caf::sec::runtime_error,
+                                    self->state.settings.connection.server() + " " + reason));
 }
 
 /// Health checks: a subscriber hears nothing while its channels are quiet, so after
@@ -274,12 +269,8 @@ void check_health(Subscriber* self) {
 
 void confirm(Subscriber* self, Target target, const std::string& name) {
   self->state.loss_logged = false; // resubscribed: the next outage is news again
-  auto& pending = self->state.confirmations;
-  for (auto& entry : pending) entry.names.erase({target, name});
-  auto done = std::stable_partition(pending.begin(), pending.end(),
-                                    [](const PendingConfirmation& p) { return !p.names.empty(); });
-  for (auto it = done; it != pending.end(); ++it) it->promise.deliver(caf::ok_atom::value);
-  pending.erase(done, pending.end());
+  for (auto& promise : self->state.confirmations.confirm(target, name))
+    promise.deliver(caf::ok_atom::value);
 }
 
 /// Delivers a message of `channel` to the handlers of `name`: the channel itself, or the pattern
@@ -370,9 +361,8 @@ void begin_stopping(Subscriber* self, std::shared_ptr<StopTicket> ticket) {
   const bool had_patterns = !state.patterns.empty();
   state.channels.clear(); // nothing is delivered any more
   state.patterns.clear();
-  for (auto& pending : state.confirmations)
-    pending.promise.deliver(caf::make_error(caf::sec::request_receiver_down));
-  state.confirmations.clear();
+  for (auto& promise : state.confirmations.take_all())
+    promise.deliver(caf::make_error(caf::sec::request_receiver_down));
   if (state.phase != Phase::connected || state.login_replies_expected > 0) {
     // No SUBSCRIBE has reached Redis on this connection (it is sent after the login replies).
     finish_stopping(self);
@@ -504,7 +494,8 @@ void add_subscriptions(Subscriber* self, Target target, const std::vector<std::s
   const bool logged_in = state.phase == Phase::connected && state.login_replies_expected == 0;
   auto& subscribed = subscriptions(state, target);
   std::vector<std::string> fresh;
-  PendingConfirmation pending{self->make_response_promise(), {}};
+  auto promise = self->make_response_promise();
+  std::set<SubscriptionName> awaited;
   for (const auto& name : names) {
     auto [it, inserted] = subscribed.try_emplace(name);
     Channel& channel = it->second;
@@ -518,13 +509,12 @@ void add_subscriptions(Subscriber* self, Target target, const std::vector<std::s
     if (std::find(channel.handlers.begin(), channel.handlers.end(), handler) == channel.handlers.end())
       channel.handlers.push_back(handler);
     // Names Redis already confirmed on this connection need no new confirmation.
-    if (inserted || !logged_in) pending.names.emplace(target, name);
+    if (inserted || !logged_in) awaited.emplace(target, name);
   }
-  if (pending.names.empty()) {
-    pending.promise.deliver(caf::ok_atom::value);
-  } else {
-    state.confirmations.push_back(std::move(pending));
-  }
+  if (awaited.empty())
+    promise.deliver(caf::ok_atom::value);
+  else
+    state.confirmations.add(std::move(promise), std::move(awaited));
   if (logged_in) send_channel_command(self, subscribe_command(state, target), fresh);
   connect(self);
 }
