@@ -34,7 +34,6 @@ struct Channel {
 /// What a subscriber subscribes (pubsub_push.hpp); both kinds may share the one connection.
 using Target = SubscriptionTarget;
 
-
 enum class Phase { disconnected, locating, connecting, connected };
 
 /// In a cluster a lost subscriber retries soon: the router learns the new owner within a
