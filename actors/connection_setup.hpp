@@ -2,6 +2,7 @@
 // What a node connection and a subscriber connection share: where to connect, how to log in, and the
 // off-thread connect that hands a ready socket back to the broker.
 
+#include "command_batch.hpp"
 #include "read_sizer.hpp"
 
 #include "redis_toolkit/actor_protocol.hpp"
@@ -18,13 +19,6 @@
 #include <string>
 
 namespace redis_toolkit::detail {
-
-/// What a node connection receives, (exec_atom, CommandBatch[, tag]): one pipeline, `count`
-/// commands back to back.
-struct CommandBatch {
-  std::string encoded;
-  std::uint32_t count = 0;
-};
 
 /// Ask the router where a subscriber should connect: (locate_atom, std::int32_t slot, std::string
 /// suspect) replies "host:port": the slot's master, or for any_slot any node other than `suspect`
