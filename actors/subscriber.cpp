@@ -2,6 +2,7 @@
 
 #include "pubsub_push.hpp"
 #include "subscription_confirmations.hpp"
+#include "subscription_set.hpp"
 #include "resp.hpp"
 
 #include "redis_toolkit/config.hpp"
@@ -26,11 +27,6 @@ using sub_health_atom = caf::atom_constant<caf::atom("rtk_shlth")>;
 using Steady = std::chrono::steady_clock;
 using stop_deadline_atom = caf::atom_constant<caf::atom("rtk_stopdl")>;
 
-struct Channel {
-  std::vector<HandlerRef> handlers;
-  ChannelStatistics statistics;
-};
-
 /// What a subscriber subscribes (pubsub_push.hpp); both kinds may share the one connection.
 using Target = SubscriptionTarget;
 
@@ -49,8 +45,7 @@ struct SubscriberState {
   std::optional<TlsStream> tls; ///< set while a TLS connection is up
   std::uint32_t login_replies_expected = 0;
   std::vector<Reply> login_replies;
-  std::map<std::string, Channel> channels;
-  std::map<std::string, Channel> patterns; ///< by pattern; never sharded, never dynamic
+  SubscriptionSet<HandlerRef> subscriptions; ///< channels and patterns, with their handlers
   /// Subscribe requests waiting until Redis confirmed each of their channels or patterns.
   SubscriptionConfirmations<caf::response_promise> confirmations;
   std::uint64_t connect_attempt = 0;
@@ -132,10 +127,6 @@ const char* subscribe_command(const SubscriberState& state, Target target) {
   return target == Target::pattern ? "PSUBSCRIBE" : subscribe_command(state);
 }
 
-std::map<std::string, Channel>& subscriptions(SubscriberState& state, Target target) {
-  return target == Target::pattern ? state.patterns : state.channels;
-}
-
 void connection_lost(Subscriber* self, const std::string& reason);
 
 /// Writes plaintext on the connection: as it is over TCP, encrypted first over TLS.
@@ -167,12 +158,6 @@ void send_channel_command(Subscriber* self, std::string_view command,
   std::string encoded;
   resp::append_command(encoded, arguments);
   send_bytes(self, encoded);
-}
-
-std::vector<std::string> all_names(const std::map<std::string, Channel>& subscriptions) {
-  std::vector<std::string> names;
-  for (const auto& entry : subscriptions) names.push_back(entry.first);
-  return names;
 }
 
 void finish_stopping(Subscriber* self) {
@@ -276,10 +261,9 @@ void confirm(Subscriber* self, Target target, const std::string& name) {
 /// it matched (then as a pmessage, naming both).
 void deliver(Subscriber* self, Target target, const std::string& name, const std::string& channel,
              const std::string& payload) {
-  auto& subscribed = subscriptions(self->state, target);
-  auto found = subscribed.find(name);
-  if (found == subscribed.end()) return; // unsubscribed meanwhile
-  Channel& entry = found->second;
+  auto* found = self->state.subscriptions.find(target, name);
+  if (found == nullptr) return; // unsubscribed meanwhile
+  auto& entry = *found;
   Value value;
   try {
     value = self->state.settings.raw_payloads ? Value(payload) : deserialize_value(payload, channel);
@@ -344,7 +328,7 @@ void on_push(Subscriber* self, const Reply& reply) {
       return;
     case Kind::unsubscribed:
       // Not asked for: Redis unsubscribes sharded channels whose slot moved to another node.
-      if (event.sharded && self->state.channels.count(*event.name) > 0)
+      if (event.sharded && self->state.subscriptions.contains(Target::channel, *event.name))
         connection_lost(self, "Redis unsubscribed '" + *event.name + "' (its slot moved)");
       return;
     default:
@@ -357,9 +341,8 @@ void on_push(Subscriber* self, const Reply& reply) {
 void begin_stopping(Subscriber* self, std::shared_ptr<StopTicket> ticket) {
   auto& state = self->state;
   state.stopping = std::move(ticket);
-  const bool had_patterns = !state.patterns.empty();
-  state.channels.clear(); // nothing is delivered any more
-  state.patterns.clear();
+  const bool had_patterns = state.subscriptions.has_patterns();
+  state.subscriptions.clear(); // nothing is delivered any more
   for (auto& promise : state.confirmations.take_all())
     promise.deliver(caf::make_error(caf::sec::request_receiver_down));
   if (state.phase != Phase::connected || state.login_replies_expected > 0) {
@@ -386,8 +369,9 @@ void on_login_complete(Subscriber* self) {
     return;
   }
   // Everything again after a reconnect: Redis forgot the lost connection's channels and patterns.
-  send_channel_command(self, subscribe_command(state), all_names(state.channels));
-  send_channel_command(self, subscribe_command(state, Target::pattern), all_names(state.patterns));
+  send_channel_command(self, subscribe_command(state), state.subscriptions.names(Target::channel));
+  send_channel_command(self, subscribe_command(state, Target::pattern),
+                       state.subscriptions.names(Target::pattern));
 }
 
 void on_data(Subscriber* self, const caf::io::new_data_msg& message) {
@@ -454,30 +438,12 @@ void on_connected(Subscriber* self, ConnectOutcome& outcome) {
   if (!state.health_timer_armed) check_health(self);
 }
 
-bool remove_handler(Subscriber* self, const std::string& channel, const caf::actor& handler) {
-  auto found = self->state.channels.find(channel);
-  if (found == self->state.channels.end()) return false;
-  auto& handlers = found->second.handlers;
-  if (handler)
-    handlers.erase(std::remove_if(handlers.begin(), handlers.end(),
-                                  [&](const HandlerRef& each) { return each.actor == handler; }),
-                   handlers.end());
-  else handlers.clear();
-  if (!handlers.empty()) return true;
-  self->state.channels.erase(found);
-  return true;
-}
-
 void check_expiry(Subscriber* self) {
   auto& state = self->state;
-  const auto now = Clock::now();
-  std::vector<std::string> expired;
-  for (auto& [name, channel] : state.channels)
-    if (channel.statistics.dynamic && now - channel.statistics.last_message_at > state.settings.expire_after)
-      expired.push_back(name);
+  const std::vector<std::string> expired =
+      state.subscriptions.expire(Clock::now(), state.settings.expire_after);
   for (const auto& name : expired) {
     RTK_LOG_INFO("dynamic subscription '" << name << "' expired");
-    state.channels.erase(name);
     ++state.statistics.expired_channels;
   }
   send_channel_command(self, unsubscribe_command(state), expired);
@@ -491,30 +457,18 @@ void add_subscriptions(Subscriber* self, Target target, const std::vector<std::s
                        const HandlerRef& handler, bool dynamic) {
   auto& state = self->state;
   const bool logged_in = state.phase == Phase::connected && state.login_replies_expected == 0;
-  auto& subscribed = subscriptions(state, target);
-  std::vector<std::string> fresh;
+  auto added = state.subscriptions.add(target, names, handler, dynamic, Clock::now());
   auto promise = self->make_response_promise();
+  // Names Redis already confirmed on this connection need no new confirmation.
   std::set<SubscriptionName> awaited;
-  for (const auto& name : names) {
-    auto [it, inserted] = subscribed.try_emplace(name);
-    Channel& channel = it->second;
-    if (inserted) {
-      channel.statistics.channel = name;
-      channel.statistics.pattern = target == Target::pattern;
-      channel.statistics.subscribed_at = channel.statistics.last_message_at = Clock::now();
-      fresh.push_back(name);
-    }
-    channel.statistics.dynamic = channel.statistics.dynamic || dynamic;
-    if (std::find(channel.handlers.begin(), channel.handlers.end(), handler) == channel.handlers.end())
-      channel.handlers.push_back(handler);
-    // Names Redis already confirmed on this connection need no new confirmation.
-    if (inserted || !logged_in) awaited.emplace(target, name);
-  }
+  for (const auto& name : added.fresh) awaited.emplace(target, name);
+  if (!logged_in)
+    for (const auto& name : added.known) awaited.emplace(target, name);
   if (awaited.empty())
     promise.deliver(caf::ok_atom::value);
   else
     state.confirmations.add(std::move(promise), std::move(awaited));
-  if (logged_in) send_channel_command(self, subscribe_command(state, target), fresh);
+  if (logged_in) send_channel_command(self, subscribe_command(state, target), added.fresh);
   connect(self);
 }
 
@@ -537,31 +491,27 @@ caf::behavior subscriber(Subscriber* self, SubscriberSettings settings) {
         add_subscriptions(self, Target::pattern, patterns, handler, false);
       },
       [self](unsubscribe_atom, std::vector<std::string>& channels, caf::actor& handler) {
-        std::vector<std::string> emptied;
-        bool any = false;
-        for (auto& name : channels) {
-          any = remove_handler(self, name, handler) || any;
-          if (self->state.channels.count(name) == 0) emptied.push_back(name);
-        }
-        send_channel_command(self, unsubscribe_command(self->state), emptied);
-        return any;
+        // A null handler: every handler of those channels.
+        auto removed = self->state.subscriptions.remove_channels(
+            channels, [&](const HandlerRef& each) { return !handler || each.actor == handler; });
+        send_channel_command(self, unsubscribe_command(self->state), removed.emptied);
+        return removed.any;
       },
       [self](stats_atom) {
         auto statistics = self->state.statistics;
         statistics.connected = self->state.phase == Phase::connected;
         std::vector<const std::atomic<std::size_t>*> counted; // a handler of many channels: once
-        for (const auto* subscribed : {&self->state.channels, &self->state.patterns})
-          for (const auto& [name, channel] : *subscribed) {
-            statistics.channels.push_back(channel.statistics);
-            statistics.channels.back().handlers = channel.handlers.size();
-            for (const auto& handler : channel.handlers) {
-              if (!handler.backlog ||
-                  std::find(counted.begin(), counted.end(), handler.backlog.get()) != counted.end())
-                continue;
-              counted.push_back(handler.backlog.get());
-              statistics.handler_backlog += handler.backlog->load(std::memory_order_relaxed);
-            }
+        self->state.subscriptions.for_each([&](const auto& channel) {
+          statistics.channels.push_back(channel.statistics);
+          statistics.channels.back().handlers = channel.handlers.size();
+          for (const auto& handler : channel.handlers) {
+            if (!handler.backlog ||
+                std::find(counted.begin(), counted.end(), handler.backlog.get()) != counted.end())
+              continue;
+            counted.push_back(handler.backlog.get());
+            statistics.handler_backlog += handler.backlog->load(std::memory_order_relaxed);
           }
+        });
         return statistics;
       },
       [self](connected_atom, ConnectOutcome& outcome, std::uint64_t attempt) {
