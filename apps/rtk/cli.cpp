@@ -4,6 +4,7 @@
 #include "data_commands.hpp"
 #include "failover_sim_runner.hpp"
 #include "sentinel_commands.hpp"
+#include "simulate_command.hpp"
 
 #include "redis_toolkit/errors.hpp"
 
@@ -262,6 +263,11 @@ const std::vector<OptionSpec>& option_table() {
        command, record_seconds},
       {"durable", "", "failover-sim: writers use setter_durable (SET + WAIT for a replica)",
        command, record_flag},
+      {"seed", "N", "simulate: the seed that makes every choice of the run (default 1)", command,
+       record_count},
+      {"masters", "M", "simulate: masters of the simulated cluster, each with a replica (3 to "
+       "1000; default 3)", command, record_count},
+      {"calls", "C", "simulate: commands to run (default 300000)", command, record_count},
       {"report-dir", "D", "where the command writes its reports (see its help for the default)",
        command, record_text},
       {"metrics-listen", "HOST:PORT", "subscribe, psubscribe, failover-sim, bench: serve the "
@@ -514,6 +520,11 @@ const std::vector<CommandSpec>& command_table() {
        "and RapidJSON; JSON results, a Markdown report and PNG charts in D (default "
        "./bench-report); --metrics-listen serves its toolkits' metrics while it runs",
        0, 0, {"short", "rounds", "only", "report-dir", "metrics-listen"}, {}, run_bench},
+      {"simulate", "simulate [--seed N] [--masters M] [--calls C]",
+       "the router's logic in a simulated cluster, in virtual time and with no server: resharding, "
+       "failovers, hangs and partitions from seed N; exit 1 when an invariant broke "
+       "(docs/ARCHITECTURE.md)",
+       0, 0, {"seed", "masters", "calls"}, {}, run_simulate},
       {"demo", "demo", "a tour, against 127.0.0.1:6379 or a throwaway redis-server",
        0, 0, {}, {}, run_demo},
       {"help", "help [COMMAND]", "this list, or one command's usage",

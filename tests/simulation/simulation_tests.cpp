@@ -29,19 +29,8 @@ std::size_t suite_calls = 0;
 SimulationReport run_and_check(const SimulationSettings& settings, const std::string& test_case) {
   const SimulationReport report = ClusterModel(settings).run();
   suite_calls += report.calls;
-  BOOST_TEST_MESSAGE(test_case << " seed " << report.seed << ": " << settings.masters * 2
-                               << " nodes, " << report.calls << " calls in " << report.operations
-                               << " operations, " << report.virtual_seconds << " virtual s; MOVED "
-                               << report.moved << ", ASK " << report.ask << ", TRYAGAIN "
-                               << report.tryagain << ", retries " << report.retries
-                               << ", topology refreshes " << report.refreshes << "; "
-                               << report.migrations << " migrations, " << report.failovers
-                               << " failovers, " << report.hangs << " hangs, " << report.partitions
-                               << " partitions; " << report.failed_calls
-                               << " calls failed after a fault; slowest answer "
-                               << report.slowest_answer_seconds << " s (deadline "
-                               << report.deadline_seconds << " s), most sends of a call "
-                               << report.most_sends << "; " << suite_calls << " calls so far");
+  BOOST_TEST_MESSAGE(test_case << " " << summary(report, settings.masters) << "; "
+                               << suite_calls << " calls so far");
   std::ostringstream problems;
   for (const std::string& problem : report.problems) problems << "\n  " << problem;
   BOOST_TEST(report.problems.empty(),
@@ -58,12 +47,7 @@ SimulationReport run_and_check(const SimulationSettings& settings, const std::st
 BOOST_AUTO_TEST_SUITE(simulation_tests)
 
 BOOST_AUTO_TEST_CASE(a_small_cluster_survives_every_kind_of_fault) {
-  SimulationSettings settings;
-  settings.seed = seed_argument().value_or(20240611);
-  settings.masters = 3;
-  settings.calls = 300000;
-  settings.keys = 4096;
-  settings.key_tags = 64; // few slots, many keys each: migrations meet traffic
+  const SimulationSettings settings = small_cluster_under_faults(seed_argument().value_or(20240611));
   const SimulationReport report =
       run_and_check(settings, "a_small_cluster_survives_every_kind_of_fault");
   // Sanity of the model, not of the router: the faults it claims to make did happen.

@@ -280,6 +280,20 @@ BOOST_AUTO_TEST_CASE(help_lists_every_command_and_exits_0) {
   BOOST_TEST(run({"help", "nope"}).status == rtk::exit_usage);
 }
 
+BOOST_AUTO_TEST_CASE(simulate_replays_a_seed_exactly_and_refuses_a_cluster_too_small) {
+  // The simulated cluster needs no server: the same seed gives the same run, line for line.
+  const CliRun first = run({"simulate", "--seed", "7", "--calls", "5000"});
+  BOOST_TEST(first.status == rtk::exit_ok, first.err);
+  BOOST_TEST(first.out.rfind("seed 7: 6 nodes, ", 0) == 0u, first.out);
+  BOOST_TEST(contains(first.out, "failovers"));
+  const CliRun again = run({"simulate", "--seed", "7", "--calls", "5000"});
+  BOOST_TEST(again.out == first.out);
+  BOOST_TEST(run({"simulate", "--seed", "8", "--calls", "5000"}).out != first.out);
+  const CliRun small = run({"simulate", "--masters", "2"});
+  BOOST_TEST(small.status == rtk::exit_usage);
+  BOOST_TEST(contains(small.err, "--masters takes 3 to 1000"), small.err);
+}
+
 BOOST_AUTO_TEST_CASE(errors_are_one_line_with_kind_and_status) {
   const CliRun usage = run({"get", "k", "--bogus"});
   BOOST_TEST(usage.status == rtk::exit_usage);

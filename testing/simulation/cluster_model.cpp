@@ -1,7 +1,6 @@
 #include "cluster_model.hpp"
 
 #include "redirection_policy.hpp"
-#include "reply_builders.hpp"
 #include "retry_policy.hpp"
 
 #include "redis_toolkit/command_request.hpp"
@@ -9,6 +8,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <sstream>
 #include <stdexcept>
 
 namespace rtk_sim {
@@ -62,6 +62,20 @@ RouterCoreSettings router_settings(std::size_t connections_per_node) {
 std::vector<Reply> failures(std::size_t count, Reply::Type kind, const std::string& server,
                             const std::string& reason) {
   return std::vector<Reply>(count, Reply::failure(kind, server, reason));
+}
+
+Reply error_reply(std::string text) {
+  Reply reply;
+  reply.type = Reply::Type::error;
+  reply.text = std::move(text);
+  return reply;
+}
+
+Reply bulk_reply(std::string bytes) {
+  Reply reply;
+  reply.type = Reply::Type::string;
+  reply.text = std::move(bytes);
+  return reply;
 }
 
 Reply ok_status() {
@@ -131,6 +145,30 @@ std::vector<ClusterModel::SentCommand> read_batch(std::string_view bytes) {
 }
 
 } // namespace
+
+std::string summary(const SimulationReport& report, int masters) {
+  std::ostringstream line;
+  line << "seed " << report.seed << ": " << masters * 2 << " nodes, " << report.calls
+       << " calls in " << report.operations << " operations, " << report.virtual_seconds
+       << " virtual s; MOVED " << report.moved << ", ASK " << report.ask << ", TRYAGAIN "
+       << report.tryagain << ", retries " << report.retries << ", topology refreshes "
+       << report.refreshes << "; " << report.migrations << " migrations, " << report.failovers
+       << " failovers, " << report.hangs << " hangs, " << report.partitions << " partitions; "
+       << report.failed_calls << " calls failed after a fault; slowest answer "
+       << report.slowest_answer_seconds << " s (deadline " << report.deadline_seconds
+       << " s), most sends of a call " << report.most_sends;
+  return line.str();
+}
+
+SimulationSettings small_cluster_under_faults(std::uint64_t seed) {
+  SimulationSettings settings;
+  settings.seed = seed;
+  settings.masters = 3;
+  settings.calls = 300000;
+  settings.keys = 4096;
+  settings.key_tags = 64; // few slots, many keys each: migrations meet traffic
+  return settings;
+}
 
 ClusterModel::ClusterModel(SimulationSettings settings)
     : settings_(settings), random_(settings.seed), slot_owner_(cluster_slot_count),
@@ -568,20 +606,20 @@ Reply ClusterModel::serve_command(int node, const SentCommand& command, bool ask
   const bool owns = is_master && shard == owner;
   if (owns && importer >= 0 && !(key.exists && !key.moved)) {
     redirected(command, shards_[importer].master, true);
-    return rtk_test::error("ASK " + std::to_string(key.slot) + " " +
+    return error_reply("ASK " + std::to_string(key.slot) + " " +
                            address_of(shards_[importer].master));
   }
   const bool imports = is_master && shard == importer && asking;
   auto fault = [&](const std::string& text) { // TRYAGAIN, CLUSTERDOWN: the router retries them
     if (Call* call = call_of(command.tag)) call->faulted[command.tag.index] = true;
     serving_retryable_.push_back(command.tag);
-    return rtk_test::error(text);
+    return error_reply(text);
   };
   if (!owns && !imports) {
     if (nodes_[shards_[owner].master].down && settings_.transient_errors)
       return fault("CLUSTERDOWN The cluster is down");
     redirected(command, shards_[owner].master, false);
-    return rtk_test::error("MOVED " + std::to_string(key.slot) + " " +
+    return error_reply("MOVED " + std::to_string(key.slot) + " " +
                            address_of(shards_[owner].master));
   }
   if (importer >= 0 && settings_.transient_errors && chance(tryagain_chance))
@@ -593,7 +631,7 @@ Reply ClusterModel::serve_command(int node, const SentCommand& command, bool ask
     return ok_status();
   }
   const bool present = imports ? key.exists && key.moved : key.exists;
-  return present ? rtk_test::text(key.value) : Reply();
+  return present ? bulk_reply(key.value) : Reply();
 }
 
 void ClusterModel::deliver(ConnectionRef ref, std::uint64_t part, std::uint64_t generation,

@@ -73,6 +73,12 @@ struct SimulationReport {
   std::size_t problem_count = 0;
 };
 
+/// One line: the run's size, what happened in it and its slowest answer.
+std::string summary(const SimulationReport& report, int masters);
+
+/// The 3-master cluster under every kind of fault that `rtk simulate` runs by default.
+SimulationSettings small_cluster_under_faults(std::uint64_t seed);
+
 class ClusterModel : public redis_toolkit::detail::RouterPort {
 public:
   explicit ClusterModel(SimulationSettings settings);
