@@ -1,42 +1,26 @@
 #include "connection_setup.hpp"
 
-#include "resp.hpp"
-
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/send.hpp>
 
 namespace redis_toolkit::detail {
 
-CommandBatch login_commands(const ConnectionSettings& settings) {
-  CommandBatch batch;
-  if (settings.password) {
-    if (settings.username)
-      resp::append_command(batch.encoded, {"AUTH", *settings.username, *settings.password});
-    else
-      resp::append_command(batch.encoded, {"AUTH", *settings.password});
-    ++batch.count;
-  }
-  if (settings.db != 0) {
-    resp::append_command(batch.encoded, {"SELECT", std::to_string(settings.db)});
-    ++batch.count;
-  }
-  if (settings.readonly) {
-    resp::append_command(batch.encoded, {"READONLY"});
-    ++batch.count;
-  }
-  resp::append_command(batch.encoded, {"PING"});
-  ++batch.count;
-  return batch;
+LoginSettings login_of(const ConnectionSettings& settings) {
+  LoginSettings login;
+  login.username = settings.username;
+  login.password = settings.password;
+  login.db = settings.db;
+  login.readonly = settings.readonly;
+  return login;
 }
 
-std::string login_failure(const std::vector<Reply>& replies) {
-  for (const Reply& reply : replies) {
-    // Redis' own error texts (WRONGPASS, NOAUTH, ERR DB index is out of range) name no secret.
-    if (reply.is_error()) return "login refused: " + reply.text;
-    if (reply.is_failure()) return reply.text;
-  }
-  return {};
+ConnectionMachine::Limits limits_of(const ConnectionSettings& settings) {
+  ConnectionMachine::Limits limits;
+  limits.max_reply_size = settings.max_reply_size;
+  limits.socket_timeout = settings.socket_timeout;
+  limits.health_check_interval = settings.health_check_interval;
+  return limits;
 }
 
 namespace {

@@ -3,6 +3,7 @@
 // off-thread connect that hands a ready socket back to the broker.
 
 #include "command_batch.hpp"
+#include "connection_machine.hpp"
 #include "read_sizer.hpp"
 
 #include "redis_toolkit/actor_protocol.hpp"
@@ -47,11 +48,11 @@ struct ConnectionSettings {
   std::string server() const { return host + ":" + std::to_string(port); }
 };
 
-/// AUTH, SELECT, READONLY and a PING, as one pipeline sent first on every new connection.
-CommandBatch login_commands(const ConnectionSettings& settings);
+/// What the connection sends first (connection_machine.hpp: login_commands).
+LoginSettings login_of(const ConnectionSettings& settings);
 
-/// The first error among the login replies, described without credentials; empty when all is well.
-std::string login_failure(const std::vector<Reply>& replies);
+/// The connection machine's limits from `settings`.
+ConnectionMachine::Limits limits_of(const ConnectionSettings& settings);
 
 using connected_atom = caf::atom_constant<caf::atom("rtk_conn")>;
 /// (relocate_atom, "host:port"): the master moved (Sentinel mode); a subscriber elsewhere moves.

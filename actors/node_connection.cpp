@@ -23,7 +23,6 @@ using Clock = std::chrono::steady_clock;
 using flush_atom = caf::atom_constant<caf::atom("rtk_flush")>;
 using health_atom = caf::atom_constant<caf::atom("rtk_health")>;
 
-enum class Phase { disconnected, connecting, logging_in, connected };
 
 /// Who waits for a batch: a request's response promise, or a tag to answer with (part_atom).
 struct Requester {
@@ -43,9 +42,8 @@ struct Requester {
 struct NodeConnectionState {
   ReadSizer read_sizer; ///< the size of the next read (see ReadSizer)
   ConnectionSettings settings;
-  Phase phase = Phase::disconnected;
+  ConnectionMachine machine{ConnectionMachine::Limits{}}; ///< phases, login, decoding, health
   caf::io::connection_handle handle;
-  resp::ReplyDecoder decoder;
   int fd = -1; ///< the scribe's socket, written directly while the scribe holds nothing unsent
   std::uint64_t scribe_unsent = 0; ///< bytes handed to the scribe and not yet written by it
   std::string outgoing;             ///< batches of this round of messages, written as one
@@ -53,11 +51,8 @@ struct NodeConnectionState {
   PendingRequests<Requester> in_flight;
   // Batches that arrived before the socket was ready, written right after the login pipeline.
   std::deque<std::pair<CommandBatch, Requester>> waiting;
-  std::uint64_t connect_attempt = 0;
   bool timer_armed = false;
-  Clock::time_point last_read{};   ///< when the server last sent anything
   bool health_timer_armed = false;
-  bool health_ping_waiting = false; ///< a health check PING is in flight
   std::optional<TlsStream> tls; ///< set while a TLS connection is up
   caf::actor owner;   ///< told of every TCP connection made and ended (statistics)
   bool linked = false; ///< logged in and reported up
@@ -82,20 +77,18 @@ void fail_everything(NodeConnection* self, Reply::Type kind, const std::string& 
 void end_connection(NodeConnection* self, Reply::Type kind, const std::string& reason,
                     LogLevel level) {
   auto& state = self->state;
-  if (state.phase == Phase::logging_in || state.phase == Phase::connected) {
+  if (state.machine.open()) {
     RTK_LOG(level, "connection to " << state.settings.server() << " ended: " << reason);
     self->close(state.handle);
   }
   if (state.linked && state.owner)
     self->send(state.owner, link_atom::value, false,
-               kind == Reply::Type::timed_out && state.health_ping_waiting);
+               kind == Reply::Type::timed_out && state.machine.ping_waiting());
   state.linked = false;
-  state.phase = Phase::disconnected;
-  state.health_ping_waiting = false;
+  state.machine.lost();
   state.fd = -1;
   state.scribe_unsent = 0;
   state.outgoing.clear();
-  state.decoder.reset();
   state.tls.reset();
   fail_everything(self, kind, reason);
 }
@@ -171,7 +164,7 @@ bool write_now(NodeConnection* self, const std::string& outgoing) {
 
 void arm_timer(NodeConnection* self) {
   auto& state = self->state;
-  if (state.timer_armed || state.in_flight.empty()) return;
+  if (state.timer_armed || (state.in_flight.empty() && !state.machine.awaiting())) return;
   state.timer_armed = true;
   auto interval = std::max(std::chrono::milliseconds(10), state.settings.socket_timeout / 4);
   self->delayed_send(self, interval, tick_atom::value);
@@ -193,15 +186,16 @@ void arm_health_check(NodeConnection* self) {
 void on_health_check(NodeConnection* self) {
   auto& state = self->state;
   state.health_timer_armed = false;
-  if (state.phase != Phase::connected) return; // armed again on the next connection
+  if (!state.machine.ready()) return; // armed again on the next connection
   const auto now = Clock::now();
-  if (!state.health_ping_waiting && state.in_flight.empty() &&
-      now - state.last_read >= state.settings.health_check_interval) {
+  if (state.machine.check_health(now, !state.in_flight.empty()) ==
+      ConnectionMachine::Health::send_ping) {
     std::string ping;
     resp::append_command(ping, {"PING"});
-    state.health_ping_waiting = true;
+    state.machine.ping_sent(now);
+    // Its reply comes in order among the others; its timeout is theirs (on_tick).
     state.in_flight.push_internal(1, now, [self](std::vector<Reply>&) {
-      self->state.health_ping_waiting = false;
+      self->state.machine.pong();
     });
     arm_timer(self);
     if (!write_now(self, ping)) {
@@ -215,13 +209,11 @@ void on_health_check(NodeConnection* self) {
 
 void send_batch(NodeConnection* self, CommandBatch batch, Requester requester) {
   auto& state = self->state;
-  if (state.phase == Phase::disconnected || state.phase == Phase::connecting) {
+  if (!state.machine.open()) {
     state.waiting.emplace_back(std::move(batch), std::move(requester));
-    if (state.phase == Phase::disconnected) {
-      state.phase = Phase::connecting;
+    if (state.machine.idle())
       connect_in_background(caf::actor_cast<caf::actor>(self), state.settings,
-                            ++state.connect_attempt);
-    }
+                            state.machine.connecting());
     return;
   }
   state.in_flight.push(std::move(requester), batch.count, Clock::now());
@@ -241,9 +233,7 @@ void send_batch(NodeConnection* self, CommandBatch batch, Requester requester) {
 void flush_outgoing(NodeConnection* self) {
   auto& state = self->state;
   state.flush_posted = false;
-  if (state.outgoing.empty() || state.phase == Phase::disconnected ||
-      state.phase == Phase::connecting)
-    return;
+  if (state.outgoing.empty() || !state.machine.open()) return;
   const bool written = write_now(self, state.outgoing);
   state.outgoing.clear();
   if (!written)
@@ -254,7 +244,7 @@ void flush_outgoing(NodeConnection* self) {
 void on_connected(NodeConnection* self, ConnectOutcome& outcome) {
   auto& state = self->state;
   if (!outcome.socket) {
-    state.phase = Phase::disconnected;
+    state.machine.lost();
     RTK_LOG_DEBUG("connect to " << state.settings.server() << " failed: " << outcome.error);
     fail_everything(self, Reply::Type::connection_failed, "connect failed: " + outcome.error);
     return;
@@ -269,24 +259,9 @@ void on_connected(NodeConnection* self, ConnectOutcome& outcome) {
   state.read_sizer = ReadSizer();
   self->configure_read(state.handle, caf::io::receive_policy::at_most(state.read_sizer.current()));
   self->ack_writes(state.handle, true); // data_transferred_msg: when the scribe is empty again
-  state.phase = Phase::logging_in;
-  state.last_read = Clock::now();
-  CommandBatch login = login_commands(state.settings);
+  CommandBatch login = login_commands(login_of(state.settings));
+  state.machine.connected(login.count, Clock::now()); // its replies are the machine's
   bool written = write_batch(self, login);
-  state.in_flight.push_internal(login.count, Clock::now(),
-                                [self](std::vector<Reply>& replies) {
-                                  std::string failure = login_failure(replies);
-                                  if (!failure.empty()) {
-                                    drop_connection(self, Reply::Type::connection_failed, failure);
-                                    return;
-                                  }
-                                  self->state.phase = Phase::connected;
-                                  if (self->state.owner) {
-                                    self->state.linked = true;
-                                    self->send(self->state.owner, link_atom::value, true, false);
-                                  }
-                                  arm_health_check(self);
-                                });
   // Everything that waited goes out right behind the login: Redis runs it only after AUTH.
   while (!state.waiting.empty()) {
     auto [batch, requester] = std::move(state.waiting.front());
@@ -306,7 +281,6 @@ void on_data(NodeConnection* self, const caf::io::new_data_msg& message) {
   auto& state = self->state;
   if (const std::size_t next = state.read_sizer.after_read(message.buf.size()))
     self->configure_read(state.handle, caf::io::receive_policy::at_most(next));
-  state.last_read = Clock::now();
   const char* data = message.buf.data();
   std::size_t size = message.buf.size();
   if (state.tls) {
@@ -327,12 +301,24 @@ void on_data(NodeConnection* self, const caf::io::new_data_msg& message) {
     size = state.tls->plaintext().size();
   }
   try {
-    state.decoder.feed(data, size);
+    state.machine.feed(data, size, Clock::now());
     Reply reply;
-    while (state.decoder.next(reply)) {
+    for (;;) {
+      ConnectionMachine::Step step = state.machine.next(reply);
+      using Kind = ConnectionMachine::Step::Kind;
+      if (step.kind == Kind::nothing) return;
+      if (step.kind == Kind::login_refused)
+        return drop_connection(self, Reply::Type::connection_failed, step.reason);
+      if (step.kind == Kind::logged_in) {
+        if (state.owner) {
+          state.linked = true;
+          self->send(state.owner, link_atom::value, true, false);
+        }
+        arm_health_check(self);
+      }
+      if (step.kind != Kind::reply) continue;
       if (!state.in_flight.complete_one(std::move(reply)))
         throw resp::DecodeError("a reply received with no request waiting for it");
-      if (state.phase == Phase::disconnected) return; // the login callback dropped us
     }
   } catch (const resp::DecodeError& problem) {
     // Nothing after it can be trusted: every request in flight fails, typed, and the next
@@ -346,12 +332,17 @@ void on_data(NodeConnection* self, const caf::io::new_data_msg& message) {
 void on_tick(NodeConnection* self) {
   auto& state = self->state;
   state.timer_armed = false;
-  if (state.in_flight.oldest_waiting_longer_than(state.settings.socket_timeout, Clock::now())) {
+  const auto now = Clock::now();
+  if (state.in_flight.oldest_waiting_longer_than(state.settings.socket_timeout, now)) {
     const std::string limit = std::to_string(state.settings.socket_timeout.count()) + " ms";
     drop_connection(self, Reply::Type::timed_out,
-                    state.health_ping_waiting
-                        ? "the connection is dead: no answer to a health check PING within " + limit
-                        : "no reply within " + limit);
+                    state.machine.ping_waiting() ? state.machine.dead_reason()
+                                                 : "no reply within " + limit);
+    return;
+  }
+  if (state.machine.check_health(now, !state.in_flight.empty()) ==
+      ConnectionMachine::Health::dead) {
+    drop_connection(self, Reply::Type::timed_out, state.machine.dead_reason());
     return;
   }
   arm_timer(self);
@@ -361,7 +352,7 @@ caf::behavior node_connection(NodeConnection* self, ConnectionSettings settings,
                               caf::actor owner) {
   self->state.settings = std::move(settings);
   self->state.owner = std::move(owner);
-  self->state.decoder.set_max_reply_size(self->state.settings.max_reply_size);
+  self->state.machine.set_limits(limits_of(self->state.settings));
   self->set_exit_handler([self](caf::exit_msg& message) {
     shut_down(self);
     self->quit(message.reason);
@@ -379,7 +370,7 @@ caf::behavior node_connection(NodeConnection* self, ConnectionSettings settings,
         unsent -= std::min<std::uint64_t>(unsent, message.written);
       },
       [self](connected_atom, ConnectOutcome& outcome, std::uint64_t attempt) {
-        if (attempt != self->state.connect_attempt || self->state.phase != Phase::connecting)
+        if (!self->state.machine.current(attempt))
           return; // stale: the socket closes with the outcome
         on_connected(self, outcome);
       },

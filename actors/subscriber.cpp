@@ -30,7 +30,7 @@ using stop_deadline_atom = caf::atom_constant<caf::atom("rtk_stopdl")>;
 /// What a subscriber subscribes (pubsub_push.hpp); both kinds may share the one connection.
 using Target = SubscriptionTarget;
 
-enum class Phase { disconnected, locating, connecting, connected };
+using Phase = ConnectionMachine::Phase;
 
 /// In a cluster a lost subscriber retries soon: the router learns the new owner within a
 /// failover window, and subscriber_retry_delay (5 s by default) would add to it.
@@ -39,24 +39,16 @@ constexpr std::chrono::milliseconds cluster_retry_limit{250};
 struct SubscriberState {
   ReadSizer read_sizer; ///< the size of the next read (see ReadSizer)
   SubscriberSettings settings;
-  Phase phase = Phase::disconnected;
+  ConnectionMachine machine{ConnectionMachine::Limits{}}; ///< phases, login, decoding, health
   caf::io::connection_handle handle;
-  resp::ReplyDecoder decoder;
   std::optional<TlsStream> tls; ///< set while a TLS connection is up
-  std::uint32_t login_replies_expected = 0;
-  std::vector<Reply> login_replies;
   SubscriptionSet<HandlerRef> subscriptions; ///< channels and patterns, with their handlers
   /// Subscribe requests waiting until Redis confirmed each of their channels or patterns.
   SubscriptionConfirmations<caf::response_promise> confirmations;
-  std::uint64_t connect_attempt = 0;
   bool reconnect_scheduled = false;
   std::string suspect; ///< cluster: the node that just failed us, for the router to avoid
   SubscriptionStatistics statistics;
-  // Health checks (see check_health).
-  Steady::time_point last_read{};
-  Steady::time_point awaiting_since{}; ///< login or health PING sent, not answered yet
-  bool ping_waiting = false;
-  bool health_timer_armed = false;
+  bool health_timer_armed = false; ///< see check_health
   bool loss_logged = false; ///< warned about this outage already; debug until resubscribed
   /// Set while stopping: UNSUBSCRIBE sent, the server's last confirmation awaited. Released (and
   /// its StopSignal set) when the subscriber ends.
@@ -77,17 +69,16 @@ void schedule_reconnect(Subscriber* self) {
 
 void connect_to_known_server(Subscriber* self) {
   auto& state = self->state;
-  state.phase = Phase::connecting;
   connect_in_background(caf::actor_cast<caf::actor>(self), state.settings.connection,
-                        ++state.connect_attempt);
+                        state.machine.connecting());
 }
 
 /// Connects, first asking the router which node to use when in a cluster.
 void connect(Subscriber* self) {
   auto& state = self->state;
-  if (state.phase != Phase::disconnected) return;
+  if (!state.machine.idle()) return;
   if (!state.settings.locator) return connect_to_known_server(self);
-  state.phase = Phase::locating;
+  state.machine.locating();
   std::string suspect;
   suspect.swap(state.suspect);
   self->request(state.settings.locator, caf::infinite, locate_atom::value, state.settings.slot,
@@ -95,8 +86,8 @@ void connect(Subscriber* self) {
       .then(
           [self](std::string& address) {
             auto& state = self->state;
-            if (state.phase != Phase::locating) return;
-            state.phase = Phase::disconnected;
+            if (state.machine.phase() != Phase::locating) return;
+            state.machine.lost();
             if (address.empty()) return schedule_reconnect(self);
             try {
               NodeAddress node = NodeAddress::parse(address);
@@ -109,8 +100,8 @@ void connect(Subscriber* self) {
             connect_to_known_server(self);
           },
           [self](caf::error&) {
-            if (self->state.phase != Phase::locating) return;
-            self->state.phase = Phase::disconnected;
+            if (self->state.machine.phase() != Phase::locating) return;
+            self->state.machine.lost();
             schedule_reconnect(self);
           });
 }
@@ -152,7 +143,7 @@ void send_bytes(Subscriber* self, const std::string& bytes) {
 void send_channel_command(Subscriber* self, std::string_view command,
                           const std::vector<std::string>& channels,
                           bool even_without_channels = false) {
-  if (self->state.phase != Phase::connected || (channels.empty() && !even_without_channels)) return;
+  if (!self->state.machine.open() || (channels.empty() && !even_without_channels)) return;
   std::vector<std::string_view> arguments{command};
   arguments.insert(arguments.end(), channels.begin(), channels.end());
   std::string encoded;
@@ -162,8 +153,7 @@ void send_channel_command(Subscriber* self, std::string_view command,
 
 void finish_stopping(Subscriber* self) {
   auto& state = self->state;
-  if (state.phase == Phase::connected) self->close(state.handle);
-  state.phase = Phase::disconnected;
+  if (state.machine.lost()) self->close(state.handle);
   state.stopping.reset(); // sets the StopSignal: stop() returns
   self->quit();
 }
@@ -171,20 +161,17 @@ void finish_stopping(Subscriber* self) {
 /// Closes the connection, if open, and forgets what it was in the middle of.
 void disconnect(Subscriber* self) {
   auto& state = self->state;
-  if (state.phase == Phase::connected) {
+  if (state.machine.lost()) {
     self->close(state.handle);
     ++state.statistics.reconnects;
   }
-  state.ping_waiting = false;
-  state.phase = Phase::disconnected;
-  state.decoder.reset();
   state.tls.reset();
 }
 
 void connection_lost(Subscriber* self, const std::string& reason) {
   auto& state = self->state;
   if (state.stopping) return finish_stopping(self); // no connection: nothing left subscribed
-  if (state.phase == Phase::connected) {
+  if (state.machine.open()) {
     // Once per outage: a server that stays away fails every reconnect the same way.
     RTK_LOG(state.loss_logged ? LogLevel::debug : LogLevel::warning,
             "subscriber connection to " << state.settings.connection.server() << " lost: "
@@ -203,11 +190,11 @@ void relocate(Subscriber* self, const std::string& master) {
   auto& state = self->state;
   if (state.stopping || !state.settings.locator || state.settings.connection.server() == master)
     return;
-  if (state.phase != Phase::connected && state.phase != Phase::connecting) return;
+  if (!state.machine.open() && state.machine.phase() != Phase::connecting) return;
   RTK_LOG_INFO("subscriber on " << state.settings.connection.server() << " moves to the new master "
                                 << master);
   disconnect(self);
-  ++state.connect_attempt; // a connect still on its way is dropped (its socket closed) on arrival
+  state.machine.abandon_attempt(); // a connect on its way is dropped (its socket closed) on arrival
   connect(self);
 }
 
@@ -227,22 +214,22 @@ void check_health(Subscriber* self) {
   auto& state = self->state;
   state.health_timer_armed = false;
   const auto interval = state.settings.connection.health_check_interval;
-  if (state.phase != Phase::connected || interval.count() <= 0) return;
+  if (!state.machine.open() || interval.count() <= 0) return;
   const auto now = Steady::now();
-  const bool awaiting = state.ping_waiting || state.login_replies_expected > 0;
-  if (awaiting && state.last_read < state.awaiting_since &&
-      now - state.awaiting_since > state.settings.connection.socket_timeout) {
-    connection_lost(self, "the connection is dead: no answer within " +
-                              std::to_string(state.settings.connection.socket_timeout.count()) +
-                              " ms");
+  switch (state.machine.check_health(now, false)) {
+  case ConnectionMachine::Health::dead:
+    connection_lost(self, state.machine.dead_reason());
     return;
-  }
-  if (!awaiting && now - state.last_read >= interval) {
+  case ConnectionMachine::Health::send_ping: {
     std::string ping;
     resp::append_command(ping, {"PING"});
+    state.machine.ping_sent(now);
     send_bytes(self, ping);
-    state.ping_waiting = true;
-    state.awaiting_since = now;
+    if (!state.machine.open()) return; // the write failed: reconnecting
+    break;
+  }
+  case ConnectionMachine::Health::fine:
+    break;
   }
   state.health_timer_armed = true;
   // Often enough to notice both an idle interval and a missed answer in time.
@@ -307,7 +294,7 @@ void on_push(Subscriber* self, const Reply& reply) {
                                  << *event.text);
       return;
     case Kind::pong:
-      if (event.from_status || !self->state.stopping) self->state.ping_waiting = false;
+      if (event.from_status || !self->state.stopping) self->state.machine.pong();
       return;
     default:
       break;
@@ -345,7 +332,7 @@ void begin_stopping(Subscriber* self, std::shared_ptr<StopTicket> ticket) {
   state.subscriptions.clear(); // nothing is delivered any more
   for (auto& promise : state.confirmations.take_all())
     promise.deliver(caf::make_error(caf::sec::request_receiver_down));
-  if (state.phase != Phase::connected || state.login_replies_expected > 0) {
+  if (!state.machine.ready()) {
     // No SUBSCRIBE has reached Redis on this connection (it is sent after the login replies).
     finish_stopping(self);
     return;
@@ -358,16 +345,14 @@ void begin_stopping(Subscriber* self, std::shared_ptr<StopTicket> ticket) {
   self->delayed_send(self, state.settings.stop_timeout, stop_deadline_atom::value);
 }
 
-void on_login_complete(Subscriber* self) {
+void on_login_refused(Subscriber* self, const std::string& failure) {
+  RTK_LOG_ERROR("subscriber " << self->state.settings.connection.server() << ": " << failure);
+  fail_confirmations(self, failure);
+  connection_lost(self, failure);
+}
+
+void on_logged_in(Subscriber* self) {
   auto& state = self->state;
-  std::string failure = login_failure(state.login_replies);
-  state.login_replies.clear();
-  if (!failure.empty()) {
-    RTK_LOG_ERROR("subscriber " << state.settings.connection.server() << ": " << failure);
-    fail_confirmations(self, failure);
-    connection_lost(self, failure);
-    return;
-  }
   // Everything again after a reconnect: Redis forgot the lost connection's channels and patterns.
   send_channel_command(self, subscribe_command(state), state.subscriptions.names(Target::channel));
   send_channel_command(self, subscribe_command(state, Target::pattern),
@@ -378,7 +363,6 @@ void on_data(Subscriber* self, const caf::io::new_data_msg& message) {
   auto& state = self->state;
   if (const std::size_t next = state.read_sizer.after_read(message.buf.size()))
     self->configure_read(state.handle, caf::io::receive_policy::at_most(next));
-  state.last_read = Steady::now();
   const char* data = message.buf.data();
   std::size_t size = message.buf.size();
   if (state.tls) {
@@ -396,15 +380,15 @@ void on_data(Subscriber* self, const caf::io::new_data_msg& message) {
     size = state.tls->plaintext().size();
   }
   try {
-    state.decoder.feed(data, size);
+    state.machine.feed(data, size, Steady::now());
     Reply reply;
-    while (state.phase == Phase::connected && state.decoder.next(reply)) {
-      if (state.login_replies_expected > 0) {
-        state.login_replies.push_back(std::move(reply));
-        if (--state.login_replies_expected == 0) on_login_complete(self);
-        continue;
-      }
-      on_push(self, reply);
+    for (;;) { // next() finds nothing once the connection is lost or the subscriber stopped
+      ConnectionMachine::Step step = state.machine.next(reply);
+      using Kind = ConnectionMachine::Step::Kind;
+      if (step.kind == Kind::nothing) return;
+      if (step.kind == Kind::login_refused) return on_login_refused(self, step.reason);
+      if (step.kind == Kind::logged_in) on_logged_in(self);
+      if (step.kind == Kind::reply) on_push(self, reply);
     }
   } catch (const std::exception& problem) {
     connection_lost(self, problem.what());
@@ -414,7 +398,7 @@ void on_data(Subscriber* self, const caf::io::new_data_msg& message) {
 void on_connected(Subscriber* self, ConnectOutcome& outcome) {
   auto& state = self->state;
   if (!outcome.socket) {
-    state.phase = Phase::disconnected;
+    state.machine.lost();
     RTK_LOG_DEBUG("subscriber connect to " << state.settings.connection.server()
                                            << " failed: " << outcome.error);
     if (state.settings.locator) state.suspect = state.settings.connection.server();
@@ -429,12 +413,10 @@ void on_connected(Subscriber* self, ConnectOutcome& outcome) {
   state.handle = self->add_scribe(outcome.socket->release());
   state.read_sizer = ReadSizer();
   self->configure_read(state.handle, caf::io::receive_policy::at_most(state.read_sizer.current()));
-  state.phase = Phase::connected;
   state.statistics.connected = true;
-  CommandBatch login = login_commands(state.settings.connection);
-  state.login_replies_expected = login.count;
+  CommandBatch login = login_commands(login_of(state.settings.connection));
+  state.machine.connected(login.count, Steady::now()); // its replies are the machine's
   send_bytes(self, login.encoded);
-  state.awaiting_since = Steady::now();
   if (!state.health_timer_armed) check_health(self);
 }
 
@@ -456,7 +438,7 @@ void check_expiry(Subscriber* self) {
 void add_subscriptions(Subscriber* self, Target target, const std::vector<std::string>& names,
                        const HandlerRef& handler, bool dynamic) {
   auto& state = self->state;
-  const bool logged_in = state.phase == Phase::connected && state.login_replies_expected == 0;
+  const bool logged_in = state.machine.ready();
   auto added = state.subscriptions.add(target, names, handler, dynamic, Clock::now());
   auto promise = self->make_response_promise();
   // Names Redis already confirmed on this connection need no new confirmation.
@@ -474,12 +456,11 @@ void add_subscriptions(Subscriber* self, Target target, const std::vector<std::s
 
 caf::behavior subscriber(Subscriber* self, SubscriberSettings settings) {
   self->state.settings = std::move(settings);
-  self->state.decoder.set_max_reply_size(self->state.settings.connection.max_reply_size);
+  self->state.machine.set_limits(limits_of(self->state.settings.connection));
   self->state.statistics.server = self->state.settings.connection.server();
   self->delayed_send(self, self->state.settings.check_interval, expiry_atom::value);
   auto stop = [self] {
-    if (self->state.phase == Phase::connected) self->close(self->state.handle);
-    self->state.phase = Phase::disconnected;
+    if (self->state.machine.lost()) self->close(self->state.handle);
     self->quit();
   };
   self->set_exit_handler([stop](caf::exit_msg&) { stop(); });
@@ -499,7 +480,7 @@ caf::behavior subscriber(Subscriber* self, SubscriberSettings settings) {
       },
       [self](stats_atom) {
         auto statistics = self->state.statistics;
-        statistics.connected = self->state.phase == Phase::connected;
+        statistics.connected = self->state.machine.open();
         std::vector<const std::atomic<std::size_t>*> counted; // a handler of many channels: once
         self->state.subscriptions.for_each([&](const auto& channel) {
           statistics.channels.push_back(channel.statistics);
@@ -515,7 +496,7 @@ caf::behavior subscriber(Subscriber* self, SubscriberSettings settings) {
         return statistics;
       },
       [self](connected_atom, ConnectOutcome& outcome, std::uint64_t attempt) {
-        if (attempt != self->state.connect_attempt || self->state.phase != Phase::connecting) return;
+        if (!self->state.machine.current(attempt)) return;
         on_connected(self, outcome);
       },
       [self](relocate_atom, const std::string& master) { relocate(self, master); },
