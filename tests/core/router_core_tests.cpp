@@ -125,6 +125,26 @@ void answer(RouterCore& core, const Sent& part, std::vector<Reply> replies) {
   core.take_part(part.part, replies);
 }
 
+/// A core routing over three_masters(), and a key of node a's.
+struct ThreeMasters {
+  RecordingPort port;
+  RouterCore core{cluster(), port};
+  const std::string key = key_in(0, 5460);
+  const std::string slot = std::to_string(key_slot(key));
+
+  ThreeMasters() { core.apply_topology(three_masters(), node_a); }
+
+  /// Submits GET key as `caller` and flushes: the one pipeline sent.
+  Sent get_sent(std::uint64_t caller) {
+    CommandRequest request = get(key);
+    core.submit(request, caller);
+    core.flush();
+    std::vector<Sent> sent = port.take_sent();
+    BOOST_REQUIRE(sent.size() == 1u);
+    return sent[0];
+  }
+};
+
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(router_core_tests)
@@ -258,18 +278,9 @@ BOOST_AUTO_TEST_CASE(operations_before_the_first_slot_table_wait_for_it) {
   BOOST_TEST(port.answers[4][0].text.find("no reachable startup node") != std::string::npos);
 }
 
-BOOST_AUTO_TEST_CASE(a_moved_teaches_the_slot_table_and_is_followed_in_the_next_round) {
-  RecordingPort port;
-  RouterCore core(cluster(), port);
-  core.apply_topology(three_masters(), node_a);
-  const std::string key = key_in(0, 5460);
-  const std::uint16_t slot = key_slot(key);
-  CommandRequest request = get(key);
-  core.submit(request, 1);
-  core.flush();
-  std::vector<Sent> first = port.take_sent();
-  BOOST_REQUIRE(first.size() == 1u);
-  answer(core, first[0], {error("MOVED " + std::to_string(slot) + " 127.0.0.1:7001")});
+BOOST_FIXTURE_TEST_CASE(a_moved_teaches_the_slot_table_and_is_followed_in_the_next_round,
+                        ThreeMasters) {
+  answer(core, get_sent(1), {error("MOVED " + slot + " 127.0.0.1:7001")});
   BOOST_TEST(port.answers.empty());
   BOOST_TEST(port.refreshes == 1);
   BOOST_TEST(core.metrics().redirections_moved == 1u);
@@ -281,22 +292,12 @@ BOOST_AUTO_TEST_CASE(a_moved_teaches_the_slot_table_and_is_followed_in_the_next_
   answer(core, second[0], {text("v")});
   BOOST_TEST(port.answers[1][0].text == "v");
   // The table learned it: the next command of that slot goes to b at once.
-  CommandRequest again = get(key);
-  core.submit(again, 2);
-  core.flush();
-  BOOST_TEST(core.address(port.take_sent().at(0).connection.node) == node_b);
+  BOOST_TEST(core.address(get_sent(2).connection.node) == node_b);
 }
 
-BOOST_AUTO_TEST_CASE(an_ask_sends_once_behind_asking_and_leaves_the_table_alone) {
-  RecordingPort port;
-  RouterCore core(cluster(), port);
-  core.apply_topology(three_masters(), node_a);
-  const std::string key = key_in(0, 5460);
-  const std::uint16_t slot = key_slot(key);
-  CommandRequest request = get(key);
-  core.submit(request, 1);
-  core.flush();
-  answer(core, port.take_sent().at(0), {error("ASK " + std::to_string(slot) + " 127.0.0.1:7002")});
+BOOST_FIXTURE_TEST_CASE(an_ask_sends_once_behind_asking_and_leaves_the_table_alone,
+                        ThreeMasters) {
+  answer(core, get_sent(1), {error("ASK " + slot + " 127.0.0.1:7002")});
   BOOST_TEST(port.refreshes == 0);
   core.flush();
   std::vector<Sent> asked = port.take_sent();
@@ -308,10 +309,7 @@ BOOST_AUTO_TEST_CASE(an_ask_sends_once_behind_asking_and_leaves_the_table_alone)
   BOOST_REQUIRE(port.answers[1].size() == 1u);
   BOOST_TEST(port.answers[1][0].text == "v");
   BOOST_TEST(core.metrics().redirections_ask == 1u);
-  CommandRequest again = get(key);
-  core.submit(again, 2);
-  core.flush();
-  BOOST_TEST(core.address(port.take_sent().at(0).connection.node) == node_a);
+  BOOST_TEST(core.address(get_sent(2).connection.node) == node_a);
 }
 
 BOOST_AUTO_TEST_CASE(past_two_hops_a_redirection_waits_for_a_timer_and_the_budget_ends_it) {
