@@ -3,6 +3,8 @@
 #include "local_nodes.hpp"
 #include "log_tail.hpp"
 
+#include "cluster_topology.hpp"
+
 #include "redis_toolkit/errors.hpp"
 #include "redis_toolkit/key_slot.hpp"
 
@@ -62,7 +64,7 @@ using detail::info_field;
 using detail::is_text_reply;
 using detail::NodeClient;
 using detail::reply_text;
-using Reply = detail::HiredisReply;
+using HiredisReply = detail::HiredisReply;
 using detail::absolute_path;
 using detail::create_directory;
 using detail::last_lines;
@@ -71,86 +73,40 @@ using detail::remaining_until;
 
 // ---- what one node says ----
 
-struct SlotRange {
+struct ServedRange {
   int first = 0;
   int last = 0;
   NodeAddress master;
 
-  friend bool operator==(const SlotRange& a, const SlotRange& b) {
+  friend bool operator==(const ServedRange& a, const ServedRange& b) {
     return a.first == b.first && a.last == b.last && a.master == b.master;
   }
-};
-
-/// One line of CLUSTER NODES: what a node thinks of one node of the cluster.
-struct KnownNode {
-  std::string address; ///< "ip:port", without the bus port
-  std::set<std::string> flags; ///< myself, master, slave, fail?, fail, handshake, noaddr, ...
-  std::string master_id;       ///< "-" for a master
-  std::string link_state;      ///< connected / disconnected
 };
 
 struct NodeView {
   LocalClusterNodeStatus status;
   NodeAddress master;  ///< replicas: master_host:master_port of INFO replication
-  std::vector<SlotRange> slots; ///< CLUSTER SLOTS, sorted, adjacent ranges of one master merged
+  /// The slots as this node sees them (CLUSTER NODES), sorted, adjacent ranges of one master merged.
+  std::vector<ServedRange> slots;
   bool slots_known = false;
-  std::map<std::string, KnownNode> nodes; ///< CLUSTER NODES by node id
+  std::map<std::string, ClusterNodeInfo> nodes; ///< CLUSTER NODES by node id
   bool nodes_known = false;
 };
 
-std::vector<std::string> split(const std::string& text, char separator) {
-  std::vector<std::string> parts;
-  std::istringstream stream(text);
-  for (std::string part; std::getline(stream, part, separator);) {
-    if (!part.empty()) parts.push_back(part);
-  }
-  return parts;
+bool has_flag(const ClusterNodeInfo& node, std::string_view flag) {
+  return std::find(node.flags.begin(), node.flags.end(), flag) != node.flags.end();
 }
 
-/// CLUSTER NODES: "<id> <ip:port@cport[,hostname]> <flags> <master> <ping> <pong> <epoch> <link>
-/// [slots...]" per line.
-std::optional<std::map<std::string, KnownNode>> parse_cluster_nodes(const std::string& text) {
-  std::map<std::string, KnownNode> nodes;
-  for (std::string line : split(text, '\n')) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    const std::vector<std::string> fields = split(line, ' ');
-    if (fields.size() < 8) return std::nullopt;
-    KnownNode node;
-    node.address = fields[1].substr(0, fields[1].find('@'));
-    for (const std::string& flag : split(fields[2], ',')) node.flags.insert(flag);
-    node.master_id = fields[3];
-    node.link_state = fields[7];
-    nodes[fields[0]] = std::move(node);
-  }
-  return nodes;
-}
-
-std::optional<std::vector<SlotRange>> parse_cluster_slots(const Reply& reply) {
-  if (!reply || reply->type != REDIS_REPLY_ARRAY) return std::nullopt;
-  std::vector<SlotRange> ranges;
-  for (std::size_t index = 0; index < reply->elements; ++index) {
-    const redisReply* entry = reply->element[index];
-    if (entry->type != REDIS_REPLY_ARRAY || entry->elements < 3) return std::nullopt;
-    const redisReply* first = entry->element[0];
-    const redisReply* last = entry->element[1];
-    const redisReply* master = entry->element[2];
-    if (first->type != REDIS_REPLY_INTEGER || last->type != REDIS_REPLY_INTEGER ||
-        master->type != REDIS_REPLY_ARRAY || master->elements < 2 ||
-        master->element[0]->type != REDIS_REPLY_STRING ||
-        master->element[1]->type != REDIS_REPLY_INTEGER) {
-      return std::nullopt;
-    }
-    SlotRange range;
-    range.first = static_cast<int>(first->integer);
-    range.last = static_cast<int>(last->integer);
-    range.master.host = std::string(master->element[0]->str, master->element[0]->len);
-    range.master.port = static_cast<std::uint16_t>(master->element[1]->integer);
-    ranges.push_back(std::move(range));
-  }
+/// The slot ranges the masters of `nodes` serve, sorted, adjacent ranges of one master merged.
+std::vector<ServedRange> slots_of(const std::map<std::string, ClusterNodeInfo>& nodes) {
+  std::vector<ServedRange> ranges;
+  for (const auto& [id, node] : nodes)
+    for (const redis_toolkit::SlotRange& served : node.slots)
+      ranges.push_back(ServedRange{served.first, served.last, NodeAddress{node.host, node.port}});
   std::sort(ranges.begin(), ranges.end(),
-            [](const SlotRange& a, const SlotRange& b) { return a.first < b.first; });
-  std::vector<SlotRange> merged;
-  for (SlotRange& range : ranges) {
+            [](const ServedRange& a, const ServedRange& b) { return a.first < b.first; });
+  std::vector<ServedRange> merged;
+  for (ServedRange& range : ranges) {
     if (!merged.empty() && merged.back().master == range.master &&
         merged.back().last + 1 == range.first) {
       merged.back().last = range.last;
@@ -165,11 +121,10 @@ NodeView query_node(const NodeAddress& address, bool with_slots, milliseconds ti
   NodeView view;
   view.status.address = address;
   NodeClient client(address, timeout);
-  const Reply id = client.command({"CLUSTER", "MYID"});
-  const Reply replication = client.command({"INFO", "replication"});
-  const Reply info = client.command({"CLUSTER", "INFO"});
-  const Reply slots = with_slots ? client.command({"CLUSTER", "SLOTS"}) : nullptr;
-  const Reply nodes = with_slots ? client.command({"CLUSTER", "NODES"}) : nullptr;
+  const HiredisReply id = client.command({"CLUSTER", "MYID"});
+  const HiredisReply replication = client.command({"INFO", "replication"});
+  const HiredisReply info = client.command({"CLUSTER", "INFO"});
+  const HiredisReply nodes = with_slots ? client.command({"CLUSTER", "NODES"}) : nullptr;
   if (client.failed() || !is_text_reply(replication)) return view; // not answering
   view.status.answering = true;
   if (is_text_reply(id)) view.status.id = reply_text(id);
@@ -185,16 +140,15 @@ NodeView query_node(const NodeAddress& address, bool with_slots, milliseconds ti
   view.status.cluster_state =
       is_text_reply(info) ? info_field(reply_text(info), "cluster_state").value_or("unknown")
                           : "not a cluster node (" + reply_text(info) + ")";
-  if (with_slots) {
-    if (auto ranges = parse_cluster_slots(slots)) {
-      view.slots = std::move(*ranges);
+  if (with_slots && is_text_reply(nodes)) {
+    try { // the toolkit's own parser, the one its cluster commands use
+      for (ClusterNodeInfo& node : detail::parse_cluster_nodes(reply_text(nodes), address))
+        view.nodes[node.id] = std::move(node);
+      view.nodes_known = true;
+      view.slots = slots_of(view.nodes);
       view.slots_known = true;
-    }
-    if (is_text_reply(nodes)) {
-      if (auto known = parse_cluster_nodes(reply_text(nodes))) {
-        view.nodes = std::move(*known);
-        view.nodes_known = true;
-      }
+    } catch (const std::exception&) {
+      view.nodes.clear(); // a garbled answer: reported as not answered
     }
   }
   return view;
@@ -208,7 +162,7 @@ std::vector<NodeView> query_nodes(const std::vector<NodeAddress>& addresses, boo
   return views;
 }
 
-std::string describe_range(const SlotRange& range) {
+std::string describe_range(const ServedRange& range) {
   return range.first == range.last ? "slot " + std::to_string(range.first)
                                    : "slots " + std::to_string(range.first) + "-" +
                                          std::to_string(range.last);
@@ -235,7 +189,7 @@ std::vector<std::string> problems_in(const std::vector<NodeView>& views) {
       problems.push_back(name + " reports role '" + view.status.role + "'");
     if (view.status.id.empty()) problems.push_back(name + " did not answer CLUSTER MYID");
     if (!view.slots_known) {
-      problems.push_back(name + " did not answer CLUSTER SLOTS");
+      problems.push_back(name + " did not answer CLUSTER NODES");
       continue;
     }
     if (reference == nullptr) {
@@ -266,25 +220,25 @@ std::vector<std::string> problems_in(const std::vector<NodeView>& views) {
                            observed.status.address.to_string() + " yet");
         continue;
       }
-      const KnownNode& entry = seen->second;
-      const bool is_master = self->second.flags.count("master") != 0;
+      const ClusterNodeInfo& entry = seen->second;
+      const bool is_master = has_flag(self->second, "master");
       for (const char* bad : {"fail?", "fail", "handshake", "noaddr"}) {
-        if (entry.flags.count(bad) != 0) problems.push_back(pair + " with flag " + bad);
+        if (has_flag(entry, bad)) problems.push_back(pair + " with flag " + bad);
       }
-      if (is_master && entry.flags.count("master") == 0) {
+      if (is_master && !has_flag(entry, "master")) {
         problems.push_back(pair + " not as the master it is");
-      } else if (!is_master && (entry.flags.count("slave") == 0 ||
+      } else if (!is_master && (!has_flag(entry, "slave") ||
                                 entry.master_id != self->second.master_id)) {
         problems.push_back(pair + " not as the replica of " + self->second.master_id + " it is");
       }
-      if (entry.link_state != "connected") problems.push_back(pair + " " + entry.link_state);
+      if (!entry.connected) problems.push_back(pair + " disconnected");
     }
   }
   if (reference == nullptr) return problems;
 
-  const std::string seen_by = " (CLUSTER SLOTS of " + reference->status.address.to_string() + ")";
+  const std::string seen_by = " (CLUSTER NODES of " + reference->status.address.to_string() + ")";
   int next_slot = 0;
-  for (const SlotRange& range : reference->slots) {
+  for (const ServedRange& range : reference->slots) {
     if (range.first > next_slot) {
       problems.push_back(describe_range({next_slot, range.first - 1, {}}) + " are not served" +
                          seen_by);
@@ -556,7 +510,7 @@ std::size_t LocalCluster::master_of_slot(int slot) const {
   for (const NodeAddress& address : addresses()) {
     const NodeView view = query_node(address, true, query_timeout);
     if (!view.status.answering || !view.slots_known) continue;
-    for (const SlotRange& range : view.slots) {
+    for (const ServedRange& range : view.slots) {
       if (range.first <= slot && slot <= range.last) {
         try {
           return index_of(range.master);
@@ -602,7 +556,7 @@ void LocalCluster::manual_failover(std::size_t replica_index, milliseconds timeo
                        address.to_string());
   {
     NodeClient client(address, std::max(milliseconds{100}, remaining_until(deadline)));
-    const Reply reply = client.command({"CLUSTER", "FAILOVER"});
+    const HiredisReply reply = client.command({"CLUSTER", "FAILOVER"});
     if (!reply) throw ClusterError("CLUSTER FAILOVER got no reply", address.to_string());
     if (reply->type == REDIS_REPLY_ERROR)
       throw ClusterError("CLUSTER FAILOVER refused: " + reply_text(reply), address.to_string());
