@@ -85,6 +85,33 @@ Reply ok_status() {
   return reply;
 }
 
+/// `reply` as a server writes it (RESP2).
+void encode(const Reply& reply, std::string& out) {
+  switch (reply.type) {
+  case Reply::Type::nil:
+    out += "$-1\r\n";
+    return;
+  case Reply::Type::status:
+    out += "+" + reply.text + "\r\n";
+    return;
+  case Reply::Type::error:
+    out += "-" + reply.text + "\r\n";
+    return;
+  case Reply::Type::integer:
+    out += ":" + std::to_string(reply.integer) + "\r\n";
+    return;
+  case Reply::Type::string:
+    out += "$" + std::to_string(reply.text.size()) + "\r\n" + reply.text + "\r\n";
+    return;
+  case Reply::Type::array:
+    out += "*" + std::to_string(reply.elements.size()) + "\r\n";
+    for (const Reply& element : reply.elements) encode(element, out);
+    return;
+  default: // failures are the client's own words, never on the wire
+    throw std::logic_error("a failure reply has no bytes");
+  }
+}
+
 std::string tag_text(const ClusterModel::Tag& tag) {
   return std::to_string(tag.caller) + "." + std::to_string(tag.index);
 }
@@ -647,14 +674,67 @@ void ClusterModel::deliver(ConnectionRef ref, std::uint64_t part, std::uint64_t 
     line.in_flight.erase(part);
     redirections_received(redirections);
     retryable_failures_received(retryable);
-    core_.take_part(part, replies);
+    if (!replies.empty() && replies.front().is_failure()) {
+      if (line.machine) line.machine->lost(); // refused or timed out: the actor drops the socket
+      core_.take_part(part, replies);
+      return;
+    }
+    std::vector<Reply> received = through_connection(line, replies);
+    core_.take_part(part, received);
   });
+}
+
+/// The replies as the router gets them: encoded, cut in two at a random point, fed to the
+/// connection's machine (which logs a new socket in first) and decoded again.
+std::vector<Reply> ClusterModel::through_connection(Connection& line,
+                                                    const std::vector<Reply>& replies) {
+  if (!line.machine) line.machine = std::make_unique<ConnectionMachine>(ConnectionMachine::Limits{});
+  ConnectionMachine& machine = *line.machine;
+  const auto at = ConnectionMachine::Clock::time_point(std::chrono::microseconds(now_));
+  std::string bytes;
+  if (!machine.open()) { // a new socket: the login (a PING) is answered first
+    machine.connecting();
+    machine.connected(1, at);
+    bytes = "+PONG\r\n";
+  }
+  for (const Reply& reply : replies) encode(reply, bytes);
+  std::vector<Reply> received;
+  auto drain = [&] {
+    Reply reply;
+    for (;;) {
+      const ConnectionMachine::Step step = machine.next(reply);
+      if (step.kind == ConnectionMachine::Step::Kind::nothing) return;
+      if (step.kind == ConnectionMachine::Step::Kind::login_refused)
+        problem("the connection refused a login the server accepted: " + step.reason);
+      if (step.kind == ConnectionMachine::Step::Kind::reply) received.push_back(std::move(reply));
+    }
+  };
+  const auto cut = static_cast<std::size_t>(random(0, static_cast<std::int64_t>(bytes.size())));
+  try {
+    machine.feed(bytes.data(), cut, at);
+    drain();
+    machine.feed(bytes.data() + cut, bytes.size() - cut, at);
+    drain();
+  } catch (const std::exception& error) {
+    problem(std::string("the connection could not decode what the server sent: ") + error.what());
+  }
+  if (!machine.ready() || received.size() != replies.size()) {
+    problem("the connection decoded " + std::to_string(received.size()) + " of " +
+            std::to_string(replies.size()) + " replies" +
+            (machine.ready() ? "" : ", and is not logged in"));
+    return replies;
+  }
+  for (std::size_t i = 0; i < replies.size(); ++i)
+    if (received[i].type != replies[i].type || received[i].text != replies[i].text)
+      problem("the connection decoded reply " + std::to_string(i) + " as another");
+  return received;
 }
 
 void ClusterModel::end_connection(ConnectionRef ref, std::uint64_t generation) {
   Connection& line = connection(ref);
   if (line.generation != generation) return;
   ++line.generation;
+  if (line.machine) line.machine->lost();
   for (const auto& [part, tags] : line.in_flight) {
     mark_faulted(tags);
     retryable_failures_received(tags); // the router fails them as lost

@@ -16,7 +16,12 @@
 // - A node that is down, unreachable or hung executes nothing it receives: a write either ran
 //   and was replicated, or never ran, before its caller hears of it.
 // - Replication is synchronous: a shard's data is one store, whichever of its nodes is master.
+// - What a server answers travels as RESP bytes through a ConnectionMachine, the one the node
+//   connection actor keeps (login on every new socket, decoding, cut at a random point so that
+//   replies arrive in pieces); a failure the connection itself reports (refused, timed out)
+//   closes it.
 
+#include "connection_machine.hpp"
 #include "router_core.hpp"
 
 #include "redis_toolkit/reply.hpp"
@@ -24,6 +29,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <queue>
 #include <random>
 #include <string>
@@ -154,6 +160,9 @@ private:
     std::int64_t last_arrival = 0;
     std::int64_t last_delivery = 0;
     std::map<std::uint64_t, std::vector<Tag>> in_flight; ///< by part
+    /// The client side of the socket: a server's replies reach the router through it as bytes,
+    /// behind a login on each new socket, as in the node connection actor.
+    std::unique_ptr<redis_toolkit::detail::ConnectionMachine> machine;
   };
   struct Scheduled {
     std::int64_t at;
@@ -197,6 +206,7 @@ private:
                std::vector<Reply> replies, std::int64_t when,
                std::vector<Redirected> redirections = {}, std::vector<Tag> retryable = {});
   void end_connection(ConnectionRef ref, std::uint64_t generation);
+  std::vector<Reply> through_connection(Connection& line, const std::vector<Reply>& replies);
   redis_toolkit::detail::ClusterTopology truth() const;
 
   void next_disturbance();
