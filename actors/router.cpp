@@ -6,6 +6,7 @@
 #include "router_core.hpp"
 #include "slab.hpp"
 #include "subscriber.hpp"
+#include "topology_discovery.hpp"
 
 #include "redis_toolkit/errors.hpp"
 #include "redis_toolkit/logging.hpp"
@@ -14,7 +15,6 @@
 #include <caf/io/all.hpp>
 
 #include <algorithm>
-#include <map>
 #include <optional>
 
 namespace redis_toolkit::detail {
@@ -27,11 +27,6 @@ using redirect_atom = caf::atom_constant<caf::atom("rtk_redir")>;
 using answer_atom = caf::atom_constant<caf::atom("rtk_answer")>;
 using send_atom = caf::atom_constant<caf::atom("rtk_rsend")>;
 using session_expiry_atom = caf::atom_constant<caf::atom("rtk_sexpir")>;
-
-/// The least time between two topology refreshes: failures come in bursts.
-constexpr auto refresh_interval = std::chrono::milliseconds(100);
-/// How many known nodes one refresh asks at once (the first good answer wins).
-constexpr std::size_t refresh_fan_out = 8;
 
 /// The actor behind one ConnectionRef of the core.
 struct PooledConnection {
@@ -56,26 +51,12 @@ struct Answers {
   TaggedReplies replies;
 };
 
-/// The state of topology discovery (cluster mode).
-struct Discovery {
-  bool running = false;
-  bool again = false;     ///< asked for while running: run once more afterwards
-  bool scheduled = false; ///< a delayed start is on its way
-  std::uint64_t round = 0;
-  std::size_t outstanding = 0;
-  bool answered = false;
-  bool reached = false;   ///< some node answered, if only with an error
-  bool ask_everyone = false; ///< the masters all failed last time: ask every known node
-  std::string errors;
-  Clock::time_point last_started{};
-};
-
 struct RouterState;
 using Router = caf::io::stateful_broker<RouterState>;
 
 /// The core's requests, carried out with messages: pipelines to connection actors, answers to
 /// callers, timers as delayed messages to the router itself.
-class ActorPort final : public RouterPort {
+class ActorPort final : public RouterPort, public DiscoveryPort {
 public:
   Router* self = nullptr;
 
@@ -86,16 +67,21 @@ public:
   void refresh_topology() override;
   void topology_needed() override;
   RouterClock::time_point now() override { return RouterClock::now(); }
+
+  void query(std::uint64_t query, DiscoveryTarget target,
+             std::vector<std::string> command) override;
+  void start_refresh_timer(RouterClock::duration after) override;
+  void discovery_ended() override;
+  void master_moved(const NodeAddress& master) override;
 };
 
 struct RouterState {
   RouterSettings settings;
   ActorPort port;
   std::optional<RouterCore> core; ///< made when the actor starts (it needs the port's actor)
+  std::optional<TopologyDiscovery> discovery; ///< cluster and Sentinel mode
   std::vector<std::vector<PooledConnection>> connections; ///< per node of the core, per pool place
   Slab<ReplyTo> callers; ///< whom each operation in the core answers, by the core's caller id
-  std::string last_discovery_failure; ///< logged once, not at every retry
-  Discovery discovery;
   struct Locating {
     std::int32_t slot;
     std::string suspect;
@@ -106,10 +92,8 @@ struct RouterState {
   bool in_round = false; ///< a Round is open: it sends or posts what is unsent when it ends
   std::vector<Answers> answers; ///< sent by send_answers, posted once per round
   bool answers_posted = false;
-  bool shutting_down = false;
   // Sentinel mode:
   std::vector<caf::actor> sentinel_connections; ///< one per sentinel, made on first use
-  std::size_t sentinel_first = 0; ///< the sentinel that named the master last: asked first
   std::size_t next_watched_sentinel = 0;
   caf::actor sentinel_watch; ///< a subscriber on a sentinel's +switch-master
   std::vector<caf::actor> subscribers; ///< those that located a node: told when it moves
@@ -183,9 +167,9 @@ std::optional<ConnectionRef> connection_of(RouterState& state, const caf::actor_
   return std::nullopt;
 }
 
-void request_refresh(Router* self);
-void start_discovery(Router* self);
 void send_answers(Router* self);
+caf::actor sentinel_connection(Router* self, std::size_t index);
+void take_discovery_reply(Router* self, std::uint64_t query, Reply reply);
 
 void ActorPort::parts_queued() {
   auto& state = self->state;
@@ -242,10 +226,57 @@ void ActorPort::start_timer(RouterTimer timer, std::uint64_t id, RouterClock::du
   }
 }
 
-void ActorPort::refresh_topology() { request_refresh(self); }
+void ActorPort::refresh_topology() {
+  if (self->state.discovery) self->state.discovery->refresh();
+}
 
 void ActorPort::topology_needed() {
-  if (!self->state.discovery.running) request_refresh(self);
+  if (self->state.discovery) self->state.discovery->need();
+}
+
+void ActorPort::query(std::uint64_t query, DiscoveryTarget target,
+                      std::vector<std::string> command) {
+  CommandBatch batch;
+  batch.count = 1;
+  resp::append_command(batch.encoded, command);
+  const caf::actor to =
+      target.kind == DiscoveryTarget::Kind::sentinel
+          ? sentinel_connection(self, target.index)
+          : connection_at(self, ConnectionRef{static_cast<std::int32_t>(target.index), 0});
+  Router* router = self;
+  self->request(to, caf::infinite, exec_atom::value, std::move(batch))
+      .then(
+          [router, query](std::vector<Reply>& replies) {
+            take_discovery_reply(router, query,
+                                 replies.empty() ? Reply::failure(Reply::Type::connection_failed,
+                                                                  "", "no reply")
+                                                 : std::move(replies.front()));
+          },
+          [router, query](caf::error& error) {
+            take_discovery_reply(router, query,
+                                 Reply::failure(Reply::Type::connection_failed, "",
+                                                router->system().render(error)));
+          });
+}
+
+void ActorPort::start_refresh_timer(RouterClock::duration after) {
+  self->delayed_send(self, std::chrono::duration_cast<std::chrono::microseconds>(after),
+                     refresh_atom::value);
+}
+
+/// Subscribers that asked where to connect while the table was unknown hear now: a node, or
+/// none when discovery failed.
+void ActorPort::discovery_ended() {
+  auto& state = self->state;
+  for (auto& each : state.locating)
+    each.promise.deliver(state.core->ready() ? state.core->locate(each.slot, each.suspect)
+                                             : std::string());
+  state.locating.clear();
+}
+
+void ActorPort::master_moved(const NodeAddress& master) {
+  for (const caf::actor& subscriber : self->state.subscribers)
+    self->send(subscriber, relocate_atom::value, master.to_string());
 }
 
 /// Sends this round's pipelines, one message per connection.
@@ -265,164 +296,9 @@ void send_answers(Router* self) {
                    std::move(each.replies));
 }
 
-// ---- topology discovery (cluster mode) ----
-
-void start_discovery(Router* self);
-
-void answer_locating(Router* self) {
-  auto& state = self->state;
-  for (auto& each : state.locating) each.promise.deliver(state.core->locate(each.slot, each.suspect));
-  state.locating.clear();
-}
-
-/// No slot table could be had (`reason`): says so once per reason.
-void note_discovery_failure(Router* self, const std::string& reason) {
-  auto& state = self->state;
-  // A subscriber retrying against an unreachable cluster asks often: say it once per reason.
-  if (reason != state.last_discovery_failure) RTK_LOG_WARN("cluster discovery failed: " << reason);
-  else RTK_LOG_DEBUG("cluster discovery failed again: " << reason);
-  state.last_discovery_failure = reason;
-}
-
-/// Answers the subscribers waiting for a slot table with no node.
-void fail_locating(Router* self) {
-  for (auto& each : self->state.locating) each.promise.deliver(std::string());
-  self->state.locating.clear();
-}
-
-/// Fails everything that waits for the first slot table. Logged first: a caller that hears of
-/// the failure may print its own account of it at once.
-void fail_waiting(Router* self, Reply::Type kind, const std::string& reason) {
-  note_discovery_failure(self, reason);
-  self->state.core->fail_waiting(kind, reason);
-  fail_locating(self);
-}
-
-void discovery_finished(Router* self) {
-  auto& discovery = self->state.discovery;
-  discovery.running = false;
-  if (discovery.again) {
-    discovery.again = false;
-    request_refresh(self);
-  }
-}
-
-void apply_topology(Router* self, const ClusterTopology& topology, const NodeAddress& source) {
-  auto& state = self->state;
-  if (std::optional<std::string> refused = state.core->refuses(topology, source)) {
-    fail_waiting(self, Reply::Type::cluster_failed, *refused);
-    return;
-  }
-  state.core->apply_topology(topology, source);
-  state.last_discovery_failure.clear();
-  answer_locating(self);
-}
-
-void query_topology(Router* self, std::uint64_t round, std::int32_t node, bool shards) {
-  CommandBatch batch;
-  batch.count = 1;
-  batch.encoded = shards ? "*2\r\n$7\r\nCLUSTER\r\n$6\r\nSHARDS\r\n"
-                         : "*2\r\n$7\r\nCLUSTER\r\n$5\r\nSLOTS\r\n";
-  caf::actor target = connection_at(self, ConnectionRef{node, 0});
-  auto failed = [self, round, node](const std::string& reason) {
-    auto& discovery = self->state.discovery;
-    if (round != discovery.round) return;
-    discovery.errors += (discovery.errors.empty() ? "" : "; ") +
-                        self->state.core->address(node).to_string() + ": " + reason;
-    if (--discovery.outstanding > 0 || discovery.answered) return;
-    if (!self->state.core->ready()) {
-      const std::string reason_text =
-          discovery.reached ? "no startup node serves a cluster (" + discovery.errors +
-                                  "); for a single server, turn cluster_mode off"
-                            : "no reachable startup node (" + discovery.errors + ")";
-      fail_waiting(self,
-                   discovery.reached ? Reply::Type::cluster_failed : Reply::Type::connection_failed,
-                   reason_text);
-    } else {
-      if (discovery.errors != self->state.last_discovery_failure)
-        RTK_LOG_WARN("cluster topology refresh failed: " << discovery.errors);
-      self->state.last_discovery_failure = discovery.errors;
-      discovery.ask_everyone = true;
-    }
-    discovery_finished(self);
-  };
-  self->request(target, caf::infinite, exec_atom::value, std::move(batch))
-      .then(
-          [self, round, node, shards, failed](std::vector<Reply>& replies) {
-            auto& discovery = self->state.discovery;
-            if (round != discovery.round || discovery.answered) return;
-            const Reply& reply = replies.at(0);
-            if (!reply.is_failure()) discovery.reached = true;
-            if (reply.is_error() && shards && reply.text.find("cluster support disabled") == std::string::npos) {
-              query_topology(self, round, node, false); // Redis < 7: CLUSTER SLOTS
-              return;
-            }
-            if (reply.is_failure() || reply.is_error()) {
-              failed(reply.text);
-              return;
-            }
-            const NodeAddress source = self->state.core->address(node);
-            ClusterTopology topology;
-            try {
-              // CLUSTER SLOTS answers a TLS client with TLS ports already; SHARDS lists both.
-              topology = shards ? parse_cluster_shards(reply, source,
-                                                       self->state.settings.node.tls != nullptr)
-                                : parse_cluster_slots(reply, source);
-            } catch (const std::exception& problem) {
-              failed(problem.what());
-              return;
-            }
-            if (topology.shards.empty()) {
-              failed("it serves no slots yet");
-              return;
-            }
-            discovery.answered = true;
-            apply_topology(self, topology, source);
-            discovery_finished(self);
-          },
-          [self, failed](caf::error& error) { failed(self->system().render(error)); });
-}
-
-void start_sentinel_discovery(Router* self);
-
-void start_discovery(Router* self) {
-  auto& state = self->state;
-  if (state.settings.sentinel_mode()) return start_sentinel_discovery(self);
-  auto& discovery = state.discovery;
-  discovery.running = true;
-  discovery.scheduled = false;
-  discovery.again = false;
-  discovery.answered = false;
-  discovery.reached = false;
-  discovery.errors.clear();
-  discovery.last_started = Clock::now();
-  ++discovery.round;
-  ++state.core->metrics().topology_refreshes;
-  // The masters know best, and a replica's view may lag (a slot just moved): ask the masters,
-  // and every known node and seed only when there are none yet or they all failed last time.
-  std::vector<std::int32_t> candidates;
-  auto add = [&](std::int32_t node) {
-    if (candidates.size() < refresh_fan_out &&
-        std::find(candidates.begin(), candidates.end(), node) == candidates.end())
-      candidates.push_back(node);
-  };
-  for (std::int32_t master : state.core->masters()) add(master);
-  if (candidates.empty() || discovery.ask_everyone) {
-    for (const NodeAddress& seed : state.settings.seeds) add(state.core->node_for_address(seed));
-    for (std::size_t node = 0; node < state.core->node_count(); ++node)
-      add(static_cast<std::int32_t>(node));
-  }
-  discovery.ask_everyone = false;
-  discovery.outstanding = candidates.size();
-  for (std::int32_t node : candidates) query_topology(self, discovery.round, node, true);
-}
-
 // ---- Sentinel mode ----------------------------------------------------------------------------
-// Discovery asks one sentinel at a time, starting with the one that named the master last:
-// GET-MASTER-ADDR-BY-NAME, then ROLE on the server it names (a sentinel that has not yet seen a
-// failover names a demoted or dead master), then, with readonly_mode, its REPLICAS. The first
-// sentinel whose master says "master" wins; one that is down, does not know the name or names a
-// server that is not a master is skipped, and its reason kept for the error when all fail.
+// TopologyDiscovery asks the sentinels; the router keeps a connection per sentinel for it, and a
+// subscriber on one sentinel's +switch-master so that a failover reaches it at once.
 
 const std::string switch_master_channel = "+switch-master";
 
@@ -438,28 +314,6 @@ caf::actor sentinel_connection(Router* self, std::size_t index) {
     self->monitor(connection);
   }
   return connection;
-}
-
-/// One command to `target`, its one reply (a failure when the connection fails) to `then`; a
-/// reply for an older discovery round is dropped.
-template <typename Then>
-void ask_once(Router* self, const caf::actor& target, std::uint64_t round,
-              std::initializer_list<std::string_view> command, Then then) {
-  CommandBatch batch;
-  batch.count = 1;
-  resp::append_command(batch.encoded, command);
-  self->request(target, caf::infinite, exec_atom::value, std::move(batch))
-      .then(
-          [self, round, then](std::vector<Reply>& replies) mutable {
-            if (round != self->state.discovery.round || replies.empty()) return;
-            then(replies.front());
-          },
-          [self, round, then](caf::error& error) mutable {
-            if (round != self->state.discovery.round) return;
-            Reply failed = Reply::failure(Reply::Type::connection_failed, "",
-                                          self->system().render(error));
-            then(failed);
-          });
 }
 
 /// The sentinel after `suspect` in the list (the first one when there is no suspect).
@@ -496,166 +350,10 @@ void watch_sentinels(Router* self) {
             [](caf::error&) {}); // only when the router ends first: nothing to do
 }
 
-void ask_sentinel(Router* self, std::uint64_t round, std::size_t attempt);
-
-void sentinel_skipped(Router* self, std::uint64_t round, std::size_t attempt,
-                      const std::string& reason) {
-  auto& discovery = self->state.discovery;
-  const std::size_t index =
-      (self->state.sentinel_first + attempt) % self->state.settings.sentinels.size();
-  discovery.errors += (discovery.errors.empty() ? "" : "; ") +
-                      self->state.settings.sentinels[index].to_string() + ": " + reason;
-  ask_sentinel(self, round, attempt + 1);
-}
-
-/// `sentinel` named `master`, which says it is one: route every slot to it.
-void apply_sentinel_master(Router* self, const NodeAddress& master,
-                           std::vector<NodeAddress> replicas, std::size_t sentinel) {
-  auto& state = self->state;
-  const std::optional<NodeAddress> before =
-      state.core->masters().empty()
-          ? std::nullopt
-          : std::optional<NodeAddress>(state.core->address(state.core->masters().front()));
-  if (!before || *before != master)
-    RTK_LOG_INFO("sentinel " << state.settings.sentinels[sentinel] << ": master "
-                             << state.settings.sentinel_master_name << " is " << master
-                             << (before ? " (was " + before->to_string() + ")" : std::string()));
-  state.sentinel_first = sentinel;
-  ClusterTopology topology;
-  topology.shards.push_back(ClusterShard{master, std::move(replicas),
-                                         {SlotRange{0, cluster_slot_count - 1}}});
-  state.discovery.answered = true;
-  apply_topology(self, topology, state.settings.sentinels[sentinel]);
-  if (before && *before != master) {
-    // A demoted master may serve on for seconds: subscribers there would hear nothing.
-    for (const caf::actor& subscriber : state.subscribers)
-      self->send(subscriber, relocate_atom::value, master.to_string());
-  }
-  discovery_finished(self);
-}
-
-/// The replicas a sentinel lists that are up and replicating (SENTINEL REPLICAS: per replica a
-/// flat field/value array).
-std::vector<NodeAddress> healthy_replicas(const Reply& reply) {
-  std::vector<NodeAddress> replicas;
-  if (!reply.is_array()) return replicas;
-  for (const Reply& entry : reply.elements) {
-    if (!entry.is_array()) continue;
-    std::map<std::string, std::string> fields;
-    for (std::size_t i = 0; i + 1 < entry.elements.size(); i += 2)
-      fields[entry.elements[i].text] = entry.elements[i + 1].text;
-    const std::string& flags = fields["flags"];
-    if (flags.find("s_down") != std::string::npos || flags.find("o_down") != std::string::npos ||
-        flags.find("disconnected") != std::string::npos || fields["master-link-status"] != "ok")
-      continue;
-    try {
-      replicas.push_back(NodeAddress::parse(fields["ip"] + ":" + fields["port"]));
-    } catch (const ValidationError&) {
-      // a replica entry without a usable address is not one to read from
-    }
-  }
-  return replicas;
-}
-
-void ask_sentinel(Router* self, std::uint64_t round, std::size_t attempt) {
-  auto& state = self->state;
-  const std::size_t count = state.settings.sentinels.size();
-  if (attempt == count) {
-    auto& discovery = state.discovery;
-    const std::string reason = "no sentinel named a reachable master for '" +
-                               state.settings.sentinel_master_name + "' (" + discovery.errors + ")";
-    if (!state.core->ready()) {
-      fail_waiting(self, Reply::Type::connection_failed, reason);
-    } else {
-      if (reason != state.last_discovery_failure) RTK_LOG_WARN(reason);
-      state.last_discovery_failure = reason;
-      answer_locating(self);
-    }
-    discovery_finished(self);
-    return;
-  }
-  const std::size_t index = (state.sentinel_first + attempt) % count;
-  const std::string& name = state.settings.sentinel_master_name;
-  ask_once(
-      self, sentinel_connection(self, index), round,
-      {"SENTINEL", "GET-MASTER-ADDR-BY-NAME", name},
-      [self, round, attempt, index](Reply& named) {
-        if (named.is_failure() || named.is_error())
-          return sentinel_skipped(self, round, attempt, named.text);
-        if (named.is_nil())
-          return sentinel_skipped(self, round, attempt,
-                                  "does not monitor '" + self->state.settings.sentinel_master_name +
-                                      "'");
-        if (!named.is_array() || named.elements.size() != 2)
-          return sentinel_skipped(self, round, attempt, "an address reply of an unknown shape");
-        NodeAddress master;
-        try {
-          master = NodeAddress::parse(named.elements[0].text + ":" + named.elements[1].text);
-        } catch (const ValidationError& problem) {
-          return sentinel_skipped(self, round, attempt, problem.reason());
-        }
-        auto& state = self->state;
-        const ConnectionRef first{state.core->node_for_address(master), 0};
-        ask_once(
-            self, connection_at(self, first), round, {"ROLE"},
-            [self, round, attempt, index, master](Reply& role) {
-              if (role.is_failure() || role.is_error())
-                return sentinel_skipped(self, round, attempt,
-                                        "it names " + master.to_string() + ": " + role.text);
-              const std::string said =
-                  role.is_array() && !role.elements.empty() ? role.elements[0].text : "?";
-              if (said != "master")
-                return sentinel_skipped(self, round, attempt,
-                                        "it names " + master.to_string() + ", whose ROLE is " +
-                                            said);
-              if (!self->state.settings.readonly_mode)
-                return apply_sentinel_master(self, master, {}, index);
-              ask_once(self, sentinel_connection(self, index), round,
-                       {"SENTINEL", "REPLICAS", self->state.settings.sentinel_master_name},
-                       [self, index, master](Reply& replicas) {
-                         // Without the list, reads go to the master: a working answer.
-                         apply_sentinel_master(self, master, healthy_replicas(replicas), index);
-                       });
-            });
-      });
-}
-
-void start_sentinel_discovery(Router* self) {
-  auto& discovery = self->state.discovery;
-  discovery.running = true;
-  discovery.scheduled = false;
-  discovery.again = false;
-  discovery.answered = false;
-  discovery.errors.clear();
-  discovery.last_started = Clock::now();
-  ++discovery.round;
-  ++self->state.core->metrics().topology_refreshes;
-  ask_sentinel(self, discovery.round, 0);
-}
-
-void request_refresh(Router* self) {
-  auto& state = self->state;
-  if (!state.settings.cluster || state.shutting_down) return;
-  auto& discovery = state.discovery;
-  if (discovery.running) {
-    discovery.again = true;
-    return;
-  }
-  if (discovery.scheduled) return;
-  const auto since = Clock::now() - discovery.last_started;
-  if (since >= refresh_interval) {
-    start_discovery(self);
-    return;
-  }
-  discovery.scheduled = true;
-  self->delayed_send(self,
-                     std::chrono::duration_cast<std::chrono::microseconds>(refresh_interval - since),
-                     refresh_atom::value);
-}
 void shut_down(Router* self) {
   auto& state = self->state;
-  state.shutting_down = true;
   state.core->shut_down();
+  if (state.discovery) state.discovery->shut_down();
   for (auto& each : state.locating) each.promise.deliver(std::string());
   state.locating.clear();
   for (auto& pool : state.connections)
@@ -699,6 +397,11 @@ private:
   Router* self_;
 };
 
+void take_discovery_reply(Router* self, std::uint64_t query, Reply reply) {
+  Round round(self); // operations that waited for the table may go out at once
+  self->state.discovery->take_reply(query, reply);
+}
+
 void receive_request(Router* self, CommandRequest& request, ReplyTo reply_to) {
   auto& state = self->state;
   auto [caller, added] = state.callers.add();
@@ -732,8 +435,15 @@ caf::behavior router(Router* self, RouterSettings settings) {
   state.port.self = self;
   state.core.emplace(core_settings(state.settings), state.port);
   if (state.settings.cluster) {
-    for (const NodeAddress& seed : state.settings.seeds) state.core->node_for_address(seed);
-    start_discovery(self); // early: the first request finds the table ready
+    DiscoverySettings discovery;
+    discovery.sentinel_mode = state.settings.sentinel_mode();
+    discovery.readonly_mode = state.settings.readonly_mode;
+    discovery.tls = state.settings.node.tls != nullptr;
+    discovery.seeds = state.settings.seeds;
+    discovery.sentinels = state.settings.sentinels;
+    discovery.master_name = state.settings.sentinel_master_name;
+    state.discovery.emplace(std::move(discovery), *state.core, state.port);
+    state.discovery->start(); // early: the first request finds the table ready
     if (state.settings.sentinel_mode()) watch_sentinels(self);
   }
   self->set_exit_handler([self](caf::exit_msg&) { shut_down(self); });
@@ -787,8 +497,8 @@ caf::behavior router(Router* self, RouterSettings settings) {
         self->state.core->timer_fired(RouterTimer::session_expiry, session);
       },
       [self](refresh_atom) {
-        self->state.discovery.scheduled = false;
-        if (!self->state.discovery.running) start_discovery(self);
+        Round round(self);
+        self->state.discovery->timer_fired();
       },
       [self](locate_atom, std::int32_t slot, std::string& suspect) {
         auto& state = self->state;
@@ -799,7 +509,8 @@ caf::behavior router(Router* self, RouterSettings settings) {
           promise.deliver(sentinel_to_watch(state, suspect));
           return;
         }
-        if (!suspect.empty()) request_refresh(self); // a subscriber lost that node
+        if (!suspect.empty() && state.discovery)
+          state.discovery->refresh(); // a subscriber lost that node
         if (state.settings.sentinel_mode()) remember_subscriber(self, std::move(asker));
         if (state.settings.sentinel_mode() && !suspect.empty()) {
           // The master it lost is most likely being replaced: answer once the sentinels were
@@ -812,7 +523,7 @@ caf::behavior router(Router* self, RouterSettings settings) {
           return;
         }
         state.locating.push_back({slot, std::move(suspect), std::move(promise)});
-        if (!state.discovery.running) request_refresh(self);
+        if (state.discovery) state.discovery->need();
       },
       [self](stats_atom) {
         const RouterCore& core = *self->state.core;
@@ -845,7 +556,7 @@ caf::behavior router(Router* self, RouterSettings settings) {
         if (channel == switch_master_channel && text != nullptr &&
             text->rfind(self->state.settings.sentinel_master_name + " ", 0) == 0) {
           RTK_LOG_INFO("sentinel announced " << channel << " " << *text);
-          request_refresh(self);
+          self->state.discovery->refresh();
         }
       },
       [self](link_atom, bool up, bool health_check_failed) {
