@@ -5,6 +5,7 @@
 
 #include "redis_toolkit/command_request.hpp"
 #include "redis_toolkit/key_slot.hpp"
+#include "redis_toolkit/logging.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -31,13 +32,14 @@ constexpr std::int64_t longest_think = 2 * millisecond; // a caller's pause betw
 constexpr std::int64_t refused_delay = 1 * millisecond; // a dead or unreachable node is noticed
 constexpr std::int64_t socket_timeout = 200 * millisecond;
 constexpr std::int64_t refresh_interval = 100 * millisecond; // the router's rate limit
-constexpr std::int64_t discovery_delay = 2 * millisecond;
 constexpr double tryagain_chance = 0.02; // per command in a migrating slot
 // Faults last long enough to exhaust some callers' retries and not others'.
 constexpr std::int64_t shortest_promotion = 20 * millisecond, longest_promotion = 80 * millisecond;
 constexpr std::int64_t shortest_restart = 100 * millisecond, longest_restart = 300 * millisecond;
 constexpr std::int64_t shortest_hang = 50 * millisecond, longest_hang = 300 * millisecond;
 constexpr std::int64_t shortest_partition = 20 * millisecond, longest_partition = 200 * millisecond;
+constexpr std::int64_t shortest_outage = 20 * millisecond, longest_outage = 100 * millisecond;
+constexpr double outage_chance = 0.25; // when an outage is drawn: they are rarer than other faults
 constexpr std::int64_t shortest_key_move = 200, longest_key_move = 1 * millisecond;
 
 constexpr int max_redirections = 16;
@@ -48,6 +50,15 @@ RetryPolicy retry_policy() {
   policy.delay = std::chrono::milliseconds(10);
   policy.backoff = 2.0;
   return policy;
+}
+
+/// The router's seeds: the first three masters, as a configuration names a few nodes.
+DiscoverySettings discovery_settings(int masters) {
+  DiscoverySettings settings;
+  for (int node = 0; node < std::min(masters, 3); ++node)
+    settings.seeds.push_back(NodeAddress{"127.0.0.1", static_cast<std::uint16_t>(first_port + node)});
+  settings.refresh_interval = std::chrono::microseconds(refresh_interval);
+  return settings;
 }
 
 RouterCoreSettings router_settings(std::size_t connections_per_node) {
@@ -110,6 +121,41 @@ void encode(const Reply& reply, std::string& out) {
   default: // failures are the client's own words, never on the wire
     throw std::logic_error("a failure reply has no bytes");
   }
+}
+
+/// `topology` as CLUSTER SHARDS writes it (RESP2): per shard "slots" and "nodes", per node
+/// "port", "ip", "role", "health".
+Reply shards_reply(const ClusterTopology& topology) {
+  auto array_of = [](std::vector<Reply> elements) {
+    Reply reply;
+    reply.type = Reply::Type::array;
+    reply.elements = std::move(elements);
+    return reply;
+  };
+  auto number = [](std::int64_t value) {
+    Reply reply;
+    reply.type = Reply::Type::integer;
+    reply.integer = value;
+    return reply;
+  };
+  auto described = [&](const NodeAddress& address, const char* role) {
+    return array_of({bulk_reply("port"), number(address.port), bulk_reply("ip"),
+                     bulk_reply(address.host), bulk_reply("role"), bulk_reply(role),
+                     bulk_reply("health"), bulk_reply("online")});
+  };
+  std::vector<Reply> shards;
+  for (const ClusterShard& shard : topology.shards) {
+    std::vector<Reply> slots;
+    for (const SlotRange& range : shard.slots) {
+      slots.push_back(number(range.first));
+      slots.push_back(number(range.last));
+    }
+    std::vector<Reply> nodes{described(shard.master, "master")};
+    for (const NodeAddress& replica : shard.replicas) nodes.push_back(described(replica, "replica"));
+    shards.push_back(array_of({bulk_reply("slots"), array_of(std::move(slots)),
+                               bulk_reply("nodes"), array_of(std::move(nodes))}));
+  }
+  return array_of(std::move(shards));
 }
 
 std::string tag_text(const ClusterModel::Tag& tag) {
@@ -180,7 +226,8 @@ std::string summary(const SimulationReport& report, int masters) {
        << " virtual s; MOVED " << report.moved << ", ASK " << report.ask << ", TRYAGAIN "
        << report.tryagain << ", retries " << report.retries << ", topology refreshes "
        << report.refreshes << "; " << report.migrations << " migrations, " << report.failovers
-       << " failovers, " << report.hangs << " hangs, " << report.partitions << " partitions; "
+       << " failovers, " << report.hangs << " hangs, " << report.partitions << " partitions, "
+       << report.outages << " router outages; "
        << report.failed_calls << " calls failed after a fault; slowest answer "
        << report.slowest_answer_seconds << " s (deadline " << report.deadline_seconds
        << " s), most sends of a call " << report.most_sends;
@@ -200,7 +247,8 @@ SimulationSettings small_cluster_under_faults(std::uint64_t seed) {
 ClusterModel::ClusterModel(SimulationSettings settings)
     : settings_(settings), random_(settings.seed), slot_owner_(cluster_slot_count),
       migrating_to_(cluster_slot_count, -1), keys_of_slot_(cluster_slot_count),
-      core_(router_settings(settings.connections_per_node), *this) {
+      core_(router_settings(settings.connections_per_node), *this),
+      discovery_(discovery_settings(settings.masters), core_, *this) {
   const int masters = settings_.masters;
   for (int shard = 0; shard < masters; ++shard) {
     shards_.push_back(Shard{shard, masters + shard, false});
@@ -243,7 +291,8 @@ ClusterModel::ClusterModel(SimulationSettings settings)
   for (int attempt = 2; attempt <= policy.attempts; ++attempt)
     retry_waits += static_cast<std::int64_t>(
         retry_delay_before(attempt, policy.delay, policy.backoff).count() * 1e6) + 1;
-  deadline_us_ = refresh_interval + discovery_delay + retry_waits +
+  // The first table: a discovery, whose queries fail or are answered within a hop each.
+  deadline_us_ = refresh_interval + 2 * hop + retry_waits +
                  policy.attempts * (1 + max_redirections) * (hop + longest_redirect_wait);
 }
 
@@ -281,9 +330,15 @@ std::string ClusterModel::address_of(int node) const {
 
 SimulationReport ClusterModel::run() {
   report_.seed = settings_.seed;
+  // The router's warnings (a refresh failed during an outage) are the model's faults at work;
+  // the report says what happened.
+  const redis_toolkit::LogLevel level = redis_toolkit::log::level();
+  redis_toolkit::log::set_level(redis_toolkit::LogLevel::error);
+  discovery_.start(); // as the router actor does when it starts
   for (std::size_t lane = 0; lane < settings_.callers; ++lane)
     at(random(0, millisecond), [this, lane] { submit_next(lane); });
-  if (settings_.resharding || settings_.failovers || settings_.hangs || settings_.partitions)
+  if (settings_.resharding || settings_.failovers || settings_.hangs || settings_.partitions ||
+      settings_.router_outages)
     at(random(0, settings_.fault_interval_us), [this] { next_disturbance(); });
   while (!queue_.empty()) {
     const Scheduled next = queue_.top();
@@ -303,12 +358,16 @@ SimulationReport ClusterModel::run() {
     }
   if (core_.pending_calls() != 0)
     problem("the router still holds " + std::to_string(core_.pending_calls()) + " operations");
+  if (discovery_.running()) problem("a topology discovery never ended");
+  if (!core_.ready()) problem("the router never learned the slot table");
   check_final_state();
   report_.virtual_seconds = static_cast<double>(now_) / 1e6;
   report_.deadline_seconds = static_cast<double>(deadline_us_) / 1e6;
   report_.moved = core_.metrics().redirections_moved;
   report_.ask = core_.metrics().redirections_ask;
   report_.tryagain = core_.metrics().redirections_tryagain;
+  report_.refreshes = core_.metrics().topology_refreshes;
+  redis_toolkit::log::set_level(level);
   for (std::size_t node = 0; node < core_.node_count(); ++node)
     report_.retries += core_.statistics(static_cast<std::int32_t>(node)).retries;
   return report_;
@@ -462,23 +521,56 @@ void ClusterModel::start_timer(RouterTimer timer, std::uint64_t id, RouterClock:
   at(now_ + wait, [this, timer, id] { core_.timer_fired(timer, id); });
 }
 
-void ClusterModel::topology_needed() { refresh_topology(); }
+void ClusterModel::topology_needed() { discovery_.need(); }
 
-void ClusterModel::refresh_topology() {
-  if (refresh_scheduled_) return;
-  refresh_scheduled_ = true;
-  std::int64_t when = now_ + discovery_delay;
-  if (refreshed_once_) when = std::max(when, last_refresh_ + refresh_interval);
-  at(when, [this] {
-    refresh_scheduled_ = false;
-    refreshed_once_ = true;
-    last_refresh_ = now_;
-    ++report_.refreshes;
-    ++topology_epoch_;
-    const int asked = shards_[0].master;
-    if (auto refused = core_.apply_topology(truth(), NodeAddress{"127.0.0.1", nodes_[asked].port}))
-      problem("the router refused the topology: " + *refused);
+void ClusterModel::refresh_topology() { discovery_.refresh(); }
+
+// ---- DiscoveryPort ----
+
+void ClusterModel::query(std::uint64_t query, DiscoveryTarget target,
+                         std::vector<std::string> command) {
+  if (target.kind != DiscoveryTarget::Kind::node || command.size() != 2 ||
+      command[0] != "CLUSTER" || command[1] != "SHARDS") {
+    problem("discovery asked a simulated node something other than CLUSTER SHARDS");
+    return;
+  }
+  const int node = core_.address(static_cast<std::int32_t>(target.index)).port - first_port;
+  auto fail = [this, query](std::string reason) {
+    discovery_.take_reply(query, Reply::failure(Reply::Type::connection_failed,
+                                                "simulated node", std::move(reason)));
+  };
+  auto reachable = [this, node] {
+    return !nodes_[node].down && now_ >= nodes_[node].unreachable_until;
+  };
+  if (!reachable()) {
+    at(now_ + refused_delay, [fail] { fail("Connection refused"); });
+    return;
+  }
+  at(now_ + latency(), [this, node, query, fail, reachable] {
+    if (!reachable()) return fail("Connection reset by peer");
+    if (now_ < nodes_[node].hung_until) {
+      at(now_ + socket_timeout, [fail] { fail("timed out"); });
+      return;
+    }
+    // What the cluster is now; by the time it lands it may be out of date.
+    at(now_ + latency(), [this, query, described = shards_reply(truth())] {
+      discovery_.take_reply(query, described);
+    });
   });
+}
+
+void ClusterModel::start_refresh_timer(RouterClock::duration after) {
+  const auto wait = std::chrono::ceil<std::chrono::microseconds>(after).count();
+  at(now_ + wait, [this] { discovery_.timer_fired(); });
+}
+
+void ClusterModel::discovery_ended() {
+  // The table may have changed: a redirection given before it no longer binds the next send.
+  ++topology_epoch_;
+}
+
+void ClusterModel::master_moved(const NodeAddress&) {
+  problem("a simulated cluster has no sentinels, yet discovery says the master moved");
 }
 
 RouterClock::time_point ClusterModel::now() {
@@ -772,9 +864,12 @@ void ClusterModel::next_disturbance() {
   if (settings_.failovers) kinds.push_back(1);
   if (settings_.hangs) kinds.push_back(2);
   if (settings_.partitions) kinds.push_back(3);
+  if (settings_.router_outages) kinds.push_back(4);
   const int kind = kinds[random(0, static_cast<std::int64_t>(kinds.size()) - 1)];
   if (kind == 0) start_migration();
-  else if (faults_running_ < settings_.most_faults) {
+  else if (kind == 4) {
+    if (chance(outage_chance)) cut_off_router();
+  } else if (faults_running_ < settings_.most_faults) {
     const int master = fault_free_master();
     if (master >= 0 && kind == 1) fail_over(nodes_[master].shard);
     else if (master >= 0) isolate(master, kind == 2);
@@ -848,6 +943,16 @@ void ClusterModel::isolate(int node, bool hang) {
                                           : random(shortest_partition, longest_partition));
   (hang ? nodes_[node].hung_until : nodes_[node].unreachable_until) = until;
   ++(hang ? report_.hangs : report_.partitions);
+  ++faults_running_;
+  at(until, [this] { --faults_running_; });
+}
+
+/// The router's own network fails: every node is unreachable for a while, so that every
+/// discovery query fails too and the router must find the cluster again afterwards.
+void ClusterModel::cut_off_router() {
+  const std::int64_t until = now_ + random(shortest_outage, longest_outage);
+  for (Node& node : nodes_) node.unreachable_until = std::max(node.unreachable_until, until);
+  ++report_.outages;
   ++faults_running_;
   at(until, [this] { --faults_running_; });
 }

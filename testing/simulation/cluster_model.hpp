@@ -20,9 +20,14 @@
 //   connection actor keeps (login on every new socket, decoding, cut at a random point so that
 //   replies arrive in pieces); a failure the connection itself reports (refused, timed out)
 //   closes it.
+// - The router learns the slot table as the router actor does, through TopologyDiscovery: its
+//   CLUSTER SHARDS queries go to the nodes it picks, which answer what the cluster is when the
+//   query arrives (stale by the time the answer lands), fail at once when down or unreachable
+//   and after the socket timeout when hung.
 
 #include "connection_machine.hpp"
 #include "router_core.hpp"
+#include "topology_discovery.hpp"
 
 #include "redis_toolkit/reply.hpp"
 
@@ -57,6 +62,7 @@ struct SimulationSettings {
   bool failovers = true;
   bool hangs = true;
   bool partitions = true;
+  bool router_outages = true;       ///< now and then the router loses every node at once
   bool transient_errors = true;     ///< TRYAGAIN during migrations, CLUSTERDOWN during failovers
   int most_migrations = 2;          ///< slots migrating at once
   int most_faults = 1;              ///< nodes down, hung or unreachable at once
@@ -74,7 +80,7 @@ struct SimulationReport {
   double deadline_seconds = 0;      ///< what no answer may take longer than
   int most_sends = 0;               ///< of one command
   std::uint64_t moved = 0, ask = 0, tryagain = 0, retries = 0, refreshes = 0;
-  std::size_t migrations = 0, failovers = 0, hangs = 0, partitions = 0;
+  std::size_t migrations = 0, failovers = 0, hangs = 0, partitions = 0, outages = 0;
   std::vector<std::string> problems; ///< broken invariants: the first few of the run, of the end
   std::size_t problem_count = 0;
 };
@@ -85,7 +91,8 @@ std::string summary(const SimulationReport& report, int masters);
 /// The 3-master cluster under every kind of fault that `rtk simulate` runs by default.
 SimulationSettings small_cluster_under_faults(std::uint64_t seed);
 
-class ClusterModel : public redis_toolkit::detail::RouterPort {
+class ClusterModel : public redis_toolkit::detail::RouterPort,
+                     public redis_toolkit::detail::DiscoveryPort {
 public:
   explicit ClusterModel(SimulationSettings settings);
   /// Runs the load to its end and drains every event; then checks what is left in the cluster.
@@ -98,7 +105,14 @@ public:
   void start_timer(RouterTimer timer, std::uint64_t id, RouterClock::duration after) override;
   void refresh_topology() override;
   void topology_needed() override;
-  RouterClock::time_point now() override;
+  RouterClock::time_point now() override; // both ports'
+
+  // ---- DiscoveryPort ----
+  void query(std::uint64_t query, redis_toolkit::detail::DiscoveryTarget target,
+             std::vector<std::string> command) override;
+  void start_refresh_timer(RouterClock::duration after) override;
+  void discovery_ended() override;
+  void master_moved(const redis_toolkit::NodeAddress& master) override;
 
   /// A command of a caller's operation: `index` of operation `caller`.
   struct Tag {
@@ -214,6 +228,7 @@ private:
   void migrate_step(std::uint16_t slot);
   void fail_over(int shard);
   void isolate(int node, bool hang);
+  void cut_off_router();
   int fault_free_master();
   void check_final_state();
 
@@ -245,15 +260,13 @@ private:
   std::size_t commands_submitted_ = 0;
   std::size_t lanes_idle_ = 0;
   bool flush_scheduled_ = false;
-  bool refresh_scheduled_ = false;
-  std::int64_t last_refresh_ = 0;
-  bool refreshed_once_ = false;
   std::int64_t deadline_us_ = 0;
   int most_sends_allowed_ = 0;
   SimulationReport report_;
   static constexpr std::size_t problems_kept_per_phase = 20;
   std::size_t problems_kept_ = problems_kept_per_phase;
   redis_toolkit::detail::RouterCore core_;
+  redis_toolkit::detail::TopologyDiscovery discovery_;
 };
 
 } // namespace rtk_sim
