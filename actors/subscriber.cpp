@@ -32,10 +32,6 @@ using Target = SubscriptionTarget;
 
 using Phase = ConnectionMachine::Phase;
 
-/// In a cluster a lost subscriber retries soon: the router learns the new owner within a
-/// failover window, and subscriber_retry_delay (5 s by default) would add to it.
-constexpr std::chrono::milliseconds cluster_retry_limit{250};
-
 struct SubscriberState {
   ReadSizer read_sizer; ///< the size of the next read (see ReadSizer)
   SubscriberSettings settings;
@@ -45,7 +41,6 @@ struct SubscriberState {
   SubscriptionSet<HandlerRef> subscriptions; ///< channels and patterns, with their handlers
   /// Subscribe requests waiting until Redis confirmed each of their channels or patterns.
   SubscriptionConfirmations<caf::response_promise> confirmations;
-  bool reconnect_scheduled = false;
   std::string suspect; ///< cluster: the node that just failed us, for the router to avoid
   SubscriptionStatistics statistics;
   bool health_timer_armed = false; ///< see check_health
@@ -60,11 +55,13 @@ using Subscriber = caf::io::stateful_broker<SubscriberState>;
 
 void schedule_reconnect(Subscriber* self) {
   auto& state = self->state;
-  if (state.reconnect_scheduled) return;
-  state.reconnect_scheduled = true;
-  auto delay = std::chrono::duration_cast<std::chrono::milliseconds>(state.settings.retry_delay);
-  if (state.settings.locator) delay = std::min(delay, cluster_retry_limit);
-  self->delayed_send(self, delay, reconnect_atom::value);
+  const auto delay =
+      state.machine.reconnect_after(
+          std::chrono::duration_cast<ConnectionMachine::Clock::duration>(state.settings.retry_delay),
+          bool(state.settings.locator));
+  if (delay)
+    self->delayed_send(self, std::chrono::duration_cast<std::chrono::microseconds>(*delay),
+                       reconnect_atom::value);
 }
 
 void connect_to_known_server(Subscriber* self) {
@@ -501,7 +498,7 @@ caf::behavior subscriber(Subscriber* self, SubscriberSettings settings) {
       },
       [self](relocate_atom, const std::string& master) { relocate(self, master); },
       [self](reconnect_atom) {
-        self->state.reconnect_scheduled = false;
+        self->state.machine.reconnect_due();
         connect(self);
       },
       [self](expiry_atom) { check_expiry(self); },

@@ -1,5 +1,7 @@
 #include "connection_machine.hpp"
 
+#include <algorithm>
+
 namespace redis_toolkit::detail {
 
 CommandBatch login_commands(const LoginSettings& login) {
@@ -116,6 +118,14 @@ bool ConnectionMachine::lost() {
   login_replies_.clear();
   ping_waiting_ = false;
   return was_open;
+}
+
+std::optional<ConnectionMachine::Clock::duration>
+ConnectionMachine::reconnect_after(Clock::duration retry_delay, bool located) {
+  if (reconnect_waiting_) return std::nullopt;
+  reconnect_waiting_ = true;
+  if (located) return std::min<Clock::duration>(retry_delay, located_retry_limit);
+  return retry_delay;
 }
 
 } // namespace redis_toolkit::detail

@@ -126,6 +126,15 @@ public:
   /// a socket was open.
   bool lost();
 
+  /// A connection that must come back by itself (a subscriber's; a node connection reconnects on
+  /// its next request) is lost: how long to wait before connecting again, or nothing when a
+  /// reconnect is already waiting. `located`: the router names the server (cluster, Sentinel)
+  /// and learns a new one within a failover window, so the wait is at most located_retry_limit.
+  std::optional<Clock::duration> reconnect_after(Clock::duration retry_delay, bool located);
+  /// The reconnect's wait is over: connect.
+  void reconnect_due() noexcept { reconnect_waiting_ = false; }
+  static constexpr std::chrono::milliseconds located_retry_limit{250};
+
 private:
   Limits limits_;
   Phase phase_ = Phase::disconnected;
@@ -134,6 +143,7 @@ private:
   std::uint32_t login_expected_ = 0;
   std::vector<Reply> login_replies_;
   bool ping_waiting_ = false;
+  bool reconnect_waiting_ = false;
   Clock::time_point awaiting_since_{}; ///< the login or the PING was sent
   Clock::time_point last_read_{};
 };

@@ -177,4 +177,23 @@ BOOST_AUTO_TEST_CASE(a_reply_over_the_limit_throws) {
   BOOST_CHECK_THROW(machine.next(reply), resp::DecodeError);
 }
 
+BOOST_AUTO_TEST_CASE(a_lost_connection_reconnects_once_after_its_delay) {
+  Machine machine(limits());
+  const auto five_seconds = std::chrono::seconds(5);
+  // A single server: the configured delay, and one reconnect waiting at a time.
+  auto delay = machine.reconnect_after(five_seconds, false);
+  BOOST_REQUIRE(delay.has_value());
+  BOOST_TEST((*delay == five_seconds));
+  BOOST_TEST(!machine.reconnect_after(five_seconds, false).has_value());
+  machine.reconnect_due();
+  // Located by the router (cluster, Sentinel): soon, since the router learns the new owner.
+  delay = machine.reconnect_after(five_seconds, true);
+  BOOST_REQUIRE(delay.has_value());
+  BOOST_TEST((*delay == Machine::located_retry_limit));
+  machine.reconnect_due();
+  delay = machine.reconnect_after(milliseconds(10), true); // a shorter delay stays as it is
+  BOOST_REQUIRE(delay.has_value());
+  BOOST_TEST((*delay == milliseconds(10)));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
