@@ -209,10 +209,7 @@ BOOST_AUTO_TEST_CASE(operations_of_one_round_share_a_pipeline_and_get_their_own_
   BOOST_TEST(port.answers[3][1].text == "4");
 }
 
-BOOST_AUTO_TEST_CASE(a_batch_over_three_masters_is_answered_in_the_callers_order) {
-  RecordingPort port;
-  RouterCore core(cluster(), port);
-  core.apply_topology(three_masters(), node_a);
+BOOST_FIXTURE_TEST_CASE(a_batch_over_three_masters_is_answered_in_the_callers_order, ThreeMasters) {
   const std::string on_a = key_in(0, 5460), on_b = key_in(5461, 10922),
                     on_c = key_in(10923, 16383);
   CommandRequest batch;
@@ -418,10 +415,7 @@ BOOST_AUTO_TEST_CASE(an_error_reply_is_an_answer_and_only_the_failed_command_is_
   BOOST_TEST(port.answers[1][2].text == "b");
 }
 
-BOOST_AUTO_TEST_CASE(every_master_fans_out_and_comes_back_as_node_reply_pairs) {
-  RecordingPort port;
-  RouterCore core(cluster(), port);
-  core.apply_topology(three_masters(), node_a);
+BOOST_FIXTURE_TEST_CASE(every_master_fans_out_and_comes_back_as_node_reply_pairs, ThreeMasters) {
   CommandRequest request;
   request.add({"GET", "k"}, key_slot("k"));
   request.add_targeted({"PING"}, Command::Target::every_master, "");
@@ -526,12 +520,8 @@ BOOST_AUTO_TEST_CASE(a_watch_session_holds_its_connection_and_fails_when_it_is_l
   BOOST_TEST(port.answers[21][0].text.find("WATCH was dropped") != std::string::npos);
 }
 
-BOOST_AUTO_TEST_CASE(a_transaction_moves_whole_and_a_lost_one_is_not_sent_twice) {
-  RecordingPort port;
-  RouterCore core(cluster(), port);
-  core.apply_topology(three_masters(), node_a);
-  const std::string key = key_in(0, 5460);
-  const std::string moved = "MOVED " + std::to_string(key_slot(key)) + " 127.0.0.1:7001";
+BOOST_FIXTURE_TEST_CASE(a_transaction_moves_whole_and_a_lost_one_is_not_sent_twice, ThreeMasters) {
+  const std::string moved = "MOVED " + slot + " 127.0.0.1:7001";
   auto transaction = [&] {
     CommandRequest request;
     request.add({"MULTI"}, key_slot(key));
