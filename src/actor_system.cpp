@@ -56,6 +56,10 @@ void configure_actor_system(caf::actor_system_config& config, std::size_t worker
   // polls 500 times before it waits on a condition variable; those naps delay every completion
   // that arrives during one, so an idle worker goes straight to the condition variable.
   config.set("work-stealing.moderate-poll-attempts", std::size_t{0});
+  // A connection reads once per readiness event: the socket is level-triggered, so what is left
+  // comes with the next event, and the read CAF would add until the socket runs dry is a system
+  // call that returns nothing after every reply of a lone caller.
+  config.set("middleman.max-consecutive-reads", std::size_t{1});
   // The scheduler module: CAF makes its own only when no factory made one.
   config.module_factories.push_back([](caf::actor_system& system) -> caf::actor_system::module* {
     return new caf::scheduler::coordinator<YieldingStealing>(system);

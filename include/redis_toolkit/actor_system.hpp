@@ -19,7 +19,10 @@
 //     rounds makes each round wait for a wake-up, and a plain spin would hold the core the I/O
 //     thread needs when the two share one;
 //   - no 50 us naps between polls (CAF's moderate polling): a completion that arrives during a
-//     nap waits for it.
+//     nap waits for it;
+//   - one read per readiness event on a socket (`middleman.max-consecutive-reads` 1, CAF's 50):
+//     reading on until the socket runs dry costs a system call that returns nothing after every
+//     reply, and what is left comes with the next event.
 // Settings made on `config` afterwards win. The price is CPU: after each burst of work, a worker
 // spends up to 0.2 ms of a core polling (yielding it to any thread that wants it); an idle system
 // polls nothing.
