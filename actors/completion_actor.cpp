@@ -71,6 +71,7 @@ struct CompletionState {
   /// Requests of this round of the mailbox, per router, sent together by the posted flush.
   std::vector<std::pair<caf::actor, TaggedRequests>> outbox;
   bool flush_posted = false;
+  std::vector<Reply> replies; ///< the replies of the call being completed (see reply_atom)
   static inline const char* name = "rtk_completion";
 };
 
@@ -166,8 +167,16 @@ caf::behavior completion_actor(CompletionActor* self, std::uint64_t owner, std::
         // while the later callbacks still run: the router and Redis start on the first chunk
         // instead of waiting for the last callback.
         Running running(self);
-        for (auto& [tag, replies] : answers.items) {
-          if (auto call = self->state.calls.take(tag)) call->complete(&replies, nullptr);
+        std::vector<Reply>& each = self->state.replies;
+        std::size_t next = 0;
+        for (const auto& [tag, count] : answers.items) {
+          // One call's replies in a vector this actor keeps: its capacity serves every call.
+          each.clear();
+          const std::size_t end = std::min(next + count, answers.replies.size());
+          each.insert(each.end(), std::make_move_iterator(answers.replies.begin() + next),
+                      std::make_move_iterator(answers.replies.begin() + end));
+          next = end;
+          if (auto call = self->state.calls.take(tag)) call->complete(&each, nullptr);
           if (outbox_size(self) >= chunk_size) send_outbox(self);
         }
         if (!self->state.outbox.empty()) send_outbox(self);

@@ -204,7 +204,11 @@ void ActorPort::answer(std::uint64_t caller, std::vector<Reply>&& replies) {
     state.answers.push_back(Answers{reply_to.tagged_to, {}});
     each = std::prev(state.answers.end());
   }
-  each->replies.items.emplace_back(reply_to.tag, std::move(replies));
+  each->replies.items.emplace_back(reply_to.tag, static_cast<std::uint32_t>(replies.size()));
+  // The replies move; the vector stays the core's, for its next operation (RouterPort::answer).
+  each->replies.replies.insert(each->replies.replies.end(),
+                               std::make_move_iterator(replies.begin()),
+                               std::make_move_iterator(replies.end()));
   if (!state.answers_posted && !state.in_round) {
     state.answers_posted = true;
     self->send(self, answer_atom::value);

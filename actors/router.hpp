@@ -73,9 +73,13 @@ struct TaggedRequests {
   std::vector<std::pair<std::uint64_t, CommandRequest>> items;
 };
 
-/// Answers that were ready together: each tag with its operation's replies.
+/// Answers that were ready together: each tag with how many replies its operation has, and
+/// every operation's replies in one vector, in the order of `items`. One vector per message, not
+/// one per operation: the router fills it on the I/O thread and the asker empties it on its own,
+/// so each allocation made for it crosses threads.
 struct TaggedReplies {
-  std::vector<std::pair<std::uint64_t, std::vector<Reply>>> items;
+  std::vector<std::pair<std::uint64_t, std::uint32_t>> items;
+  std::vector<Reply> replies;
 };
 
 /// Takes an operation's replies for a caller that is not an actor waiting on a response. take() is

@@ -719,12 +719,14 @@ void RouterCore::record_calls(const Operation& operation, const std::vector<Repl
 
 void RouterCore::deliver(std::uint64_t id) {
   Operation& operation = operations_.at(id);
-  std::vector<Reply> replies = assemble(operation);
+  // The answer is built in the operation's own vector: a port that moves the replies out of it
+  // (the tagged answers do) leaves its capacity to the next operation in this slot.
+  if (!operation.identity) operation.replies = assemble(operation);
+  std::vector<Reply>& replies = operation.identity ? operation.sized_replies() : operation.replies;
   if (settings_.count_calls) record_calls(operation, replies);
   describe_wait(operation, replies);
-  const std::uint64_t caller = operation.caller;
-  operations_.release(id); // gone before anyone hears of it
-  port_.answer(caller, std::move(replies));
+  port_.answer(operation.caller, std::move(replies));
+  operations_.release(id);
   if (operations_.shrink_when_empty(slab_slots_kept)) return_freed_memory();
 }
 

@@ -85,7 +85,8 @@ public:
   /// Send `batch` on `connection` (making it when there is none); its replies come back as
   /// RouterCore::take_part(part, replies), one per command, failures included.
   virtual void send(ConnectionRef connection, CommandBatch&& batch, std::uint64_t part) = 0;
-  /// Operation `caller` is answered: one reply per command of its request.
+  /// Operation `caller` is answered: one reply per command of its request. The port takes the
+  /// vector whole or moves the replies out of it; what it leaves stays the core's, to be reused.
   virtual void answer(std::uint64_t caller, std::vector<Reply>&& replies) = 0;
   virtual void start_timer(RouterTimer timer, std::uint64_t id, RouterClock::duration after) = 0;
   /// The slot table may be wrong: discover the topology again (the port rate-limits).

@@ -41,6 +41,7 @@ public:
   int parts_queued_calls = 0;
   int refreshes = 0;
   int topology_needed_calls = 0;
+  bool take_elements = false; ///< move the replies out, as the router's tagged answers do
   RouterClock::time_point clock{};
 
   void parts_queued() override { ++parts_queued_calls; }
@@ -48,7 +49,11 @@ public:
     sent.push_back(Sent{connection, std::move(batch.encoded), batch.count, part});
   }
   void answer(std::uint64_t caller, std::vector<Reply>&& replies) override {
-    answers[caller] = std::move(replies);
+    if (take_elements)
+      answers[caller].assign(std::make_move_iterator(replies.begin()),
+                             std::make_move_iterator(replies.end()));
+    else
+      answers[caller] = std::move(replies);
     ++times_answered[caller];
   }
   void start_timer(RouterTimer timer, std::uint64_t id, RouterClock::duration after) override {
@@ -174,6 +179,37 @@ BOOST_AUTO_TEST_CASE(a_command_waits_for_flush_and_its_reply_answers_the_caller_
   answer(core, sent[0], {text("again")});
   BOOST_TEST(port.times_answered[7] == 1);
   BOOST_TEST(core.statistics(0).requests_total == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_port_that_moves_the_replies_out_leaves_the_next_operation_clean) {
+  RecordingPort port;
+  port.take_elements = true;
+  RouterCore core(single_server(), port);
+  // One operation after another in the same slot of the core, each answered with its own
+  // replies, whatever the one before left in the vector the port emptied.
+  for (std::uint64_t caller = 1; caller <= 3; ++caller) {
+    CommandRequest request;
+    for (std::uint64_t i = 0; i < caller; ++i) request.add({"GET", "k"}, key_slot("k"));
+    core.submit(request, caller);
+    core.flush();
+    std::vector<Sent> sent = port.take_sent();
+    BOOST_REQUIRE(sent.size() == 1u);
+    std::vector<Reply> replies;
+    for (std::uint64_t i = 0; i < caller; ++i) replies.push_back(text("v" + std::to_string(i)));
+    answer(core, sent[0], std::move(replies));
+    BOOST_REQUIRE(port.answers[caller].size() == caller);
+    for (std::uint64_t i = 0; i < caller; ++i)
+      BOOST_TEST(port.answers[caller][i].text == "v" + std::to_string(i));
+  }
+  // A fan-out's assembled answer takes the same way out.
+  CommandRequest fan_out;
+  fan_out.add_targeted({"PING"}, Command::Target::every_master, "");
+  core.submit(fan_out, 4);
+  core.flush();
+  answer(core, port.take_sent().at(0), {text("PONG")});
+  BOOST_REQUIRE(port.answers[4].size() == 1u);
+  BOOST_TEST(port.answers[4][0].elements.size() == 2u); // (node, reply)
+  BOOST_TEST(core.pending_calls() == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(operations_of_one_round_share_a_pipeline_and_get_their_own_replies) {

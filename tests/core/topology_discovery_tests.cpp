@@ -128,6 +128,14 @@ struct Cluster {
     return settings;
   }
 
+  /// Submits a GET (caller 1), which waits for the table, then starts a discovery: its queries.
+  std::vector<Asked> start_with_a_waiting_call() {
+    CommandRequest request = get("k");
+    core.submit(request, 1);
+    discovery.start();
+    return port.take_asked();
+  }
+
   /// Starts a discovery and answers its first query with three masters.
   void discover() {
     discovery.start();
@@ -144,10 +152,7 @@ BOOST_AUTO_TEST_SUITE(topology_discovery_tests)
 
 BOOST_AUTO_TEST_CASE(the_first_answer_gives_the_table_and_later_ones_are_dropped) {
   Cluster cluster;
-  CommandRequest request = get("k");
-  cluster.core.submit(request, 1); // before any table: it waits
-  cluster.discovery.start();
-  std::vector<Asked> asked = cluster.port.take_asked();
+  std::vector<Asked> asked = cluster.start_with_a_waiting_call();
   BOOST_TEST(cluster.port.nodes_asked(asked) == (std::vector<std::string>{"127.0.0.1:7000",
                                                                           "127.0.0.1:7001"}),
              boost::test_tools::per_element());
@@ -189,10 +194,7 @@ BOOST_AUTO_TEST_CASE(a_node_without_cluster_shards_is_asked_cluster_slots) {
 
 BOOST_AUTO_TEST_CASE(no_reachable_seed_fails_the_waiting_calls_naming_each_seed) {
   Cluster cluster;
-  CommandRequest request = get("k");
-  cluster.core.submit(request, 1);
-  cluster.discovery.start();
-  std::vector<Asked> asked = cluster.port.take_asked();
+  std::vector<Asked> asked = cluster.start_with_a_waiting_call();
   cluster.discovery.take_reply(asked[0].id, connection_refused());
   BOOST_TEST(cluster.port.answers.empty()); // b may still answer
   cluster.discovery.take_reply(asked[1].id, connection_refused());
@@ -208,10 +210,7 @@ BOOST_AUTO_TEST_CASE(no_reachable_seed_fails_the_waiting_calls_naming_each_seed)
 
 BOOST_AUTO_TEST_CASE(a_server_without_cluster_mode_is_a_cluster_failure) {
   Cluster cluster;
-  CommandRequest request = get("k");
-  cluster.core.submit(request, 1);
-  cluster.discovery.start();
-  std::vector<Asked> asked = cluster.port.take_asked();
+  std::vector<Asked> asked = cluster.start_with_a_waiting_call();
   cluster.discovery.take_reply(asked[0].id, error("ERR This instance has cluster support disabled"));
   cluster.discovery.take_reply(asked[1].id, connection_refused());
   BOOST_TEST(cluster.port.asked.empty()); // no CLUSTER SLOTS for a server that is no node
@@ -222,10 +221,7 @@ BOOST_AUTO_TEST_CASE(a_server_without_cluster_mode_is_a_cluster_failure) {
 
 BOOST_AUTO_TEST_CASE(an_answer_of_another_shape_or_with_no_slots_is_that_nodes_failure) {
   Cluster cluster;
-  CommandRequest request = get("k");
-  cluster.core.submit(request, 1);
-  cluster.discovery.start();
-  std::vector<Asked> asked = cluster.port.take_asked();
+  std::vector<Asked> asked = cluster.start_with_a_waiting_call();
   cluster.discovery.take_reply(asked[0].id, text("not a list"));
   cluster.discovery.take_reply(asked[1].id, array({}));
   const Reply& failed = cluster.port.answers.at(1).at(0);
@@ -236,10 +232,7 @@ BOOST_AUTO_TEST_CASE(an_answer_of_another_shape_or_with_no_slots_is_that_nodes_f
 
 BOOST_AUTO_TEST_CASE(a_partly_covered_first_table_is_refused_and_fails_the_waiting_calls) {
   Cluster cluster;
-  CommandRequest request = get("k");
-  cluster.core.submit(request, 1);
-  cluster.discovery.start();
-  std::vector<Asked> asked = cluster.port.take_asked();
+  std::vector<Asked> asked = cluster.start_with_a_waiting_call();
   cluster.discovery.take_reply(asked[0].id, shards_reply({{node_a, {0, 99}}}));
   BOOST_TEST(!cluster.core.ready());
   const Reply& failed = cluster.port.answers.at(1).at(0);
@@ -317,10 +310,7 @@ BOOST_AUTO_TEST_CASE(one_discovery_asks_at_most_fan_out_nodes) {
 
 BOOST_AUTO_TEST_CASE(after_shut_down_replies_and_refreshes_do_nothing) {
   Cluster cluster;
-  CommandRequest request = get("k");
-  cluster.core.submit(request, 1);
-  cluster.discovery.start();
-  std::vector<Asked> asked = cluster.port.take_asked();
+  std::vector<Asked> asked = cluster.start_with_a_waiting_call();
   cluster.discovery.shut_down();
   cluster.discovery.take_reply(asked[0].id, three_masters_reply());
   BOOST_TEST(!cluster.core.ready());
