@@ -1,5 +1,6 @@
 #include "completion_actor.hpp"
 
+#include "request_buffers.hpp"
 #include "router.hpp"
 #include "slab.hpp"
 
@@ -180,6 +181,7 @@ caf::behavior completion_actor(CompletionActor* self, std::uint64_t owner, std::
           if (outbox_size(self) >= chunk_size) send_outbox(self);
         }
         if (!self->state.outbox.empty()) send_outbox(self);
+        keep_request_buffers(answers.spent); // for the calls planned on this thread next
       },
   };
 }

@@ -1,6 +1,7 @@
 #include "operations.hpp"
 
 #include "cluster_topology.hpp"
+#include "request_buffers.hpp"
 #include "redis_toolkit/errors.hpp"
 #include "redis_toolkit/key_slot.hpp"
 #include "redis_toolkit/wire_format.hpp"
@@ -20,7 +21,8 @@ RetryPolicy retry_policy(const RedisOptions& options) {
 } // namespace
 
 CommandRequest new_request(const OperationContext& context, std::size_t expected_commands) {
-  CommandRequest request;
+  CommandRequest request = fresh_request(); // buffers a spent request left on this thread
+  // (request_buffers.hpp)
   request.retry = retry_policy(context.options);
   request.commands.reserve(expected_commands);
   return request;

@@ -220,8 +220,10 @@ void RouterCore::submit(CommandRequest& request, std::uint64_t caller) {
   auto [id, added] = operations_.add();
   Operation& operation = *added;
   operation.caller = caller;
-  operation.commands = std::move(request.commands);
-  operation.wire = std::move(request.wire);
+  // Swapped, not moved: the request leaves with the slot's emptied buffers, which the router
+  // can hand back to the asker for its next requests (request_buffers.hpp).
+  operation.commands.swap(request.commands);
+  operation.wire.swap(request.wire);
   operation.retry = request.retry;
   operation.atomic = request.atomic;
   operation.session = request.session;

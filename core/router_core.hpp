@@ -154,7 +154,8 @@ public:
   RouterCore& operator=(const RouterCore&) = delete;
 
   // ---- what drives the core ----
-  /// A caller's request; `caller` comes back with its answer. Takes the request's commands.
+  /// A caller's request; `caller` comes back with its answer. Takes the request's commands and
+  /// bytes, leaving it empty buffers the caller's thread may reuse (request_buffers.hpp).
   void submit(CommandRequest& request, std::uint64_t caller);
   /// The replies to pipeline `part`, one per command (fewer: the rest are lost).
   void take_part(std::uint64_t part, std::vector<Reply>& replies);
