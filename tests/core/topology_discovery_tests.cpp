@@ -367,6 +367,14 @@ struct Sentinels {
     return settings;
   }
 
+  /// Submits a GET (caller 1), which waits for the master, then starts a discovery: its query.
+  Asked start_with_a_waiting_call() {
+    CommandRequest request = get("k");
+    core.submit(request, 1);
+    discovery.start();
+    return next();
+  }
+
   /// The one query asked since the last call.
   Asked next() {
     std::vector<Asked> asked = port.take_asked();
@@ -379,10 +387,7 @@ struct Sentinels {
 
 BOOST_AUTO_TEST_CASE(a_sentinel_names_the_master_and_its_role_confirms_it) {
   Sentinels sentinels;
-  CommandRequest request = get("k");
-  sentinels.core.submit(request, 1);
-  sentinels.discovery.start();
-  Asked asked = sentinels.next();
+  Asked asked = sentinels.start_with_a_waiting_call();
   BOOST_TEST((asked.target.kind == DiscoveryTarget::Kind::sentinel));
   BOOST_TEST(asked.target.index == 0u);
   BOOST_TEST(asked.command ==
@@ -404,10 +409,7 @@ BOOST_AUTO_TEST_CASE(a_sentinel_names_the_master_and_its_role_confirms_it) {
 
 BOOST_AUTO_TEST_CASE(sentinels_that_are_down_or_name_a_replica_or_no_master_are_skipped_in_turn) {
   Sentinels sentinels;
-  CommandRequest request = get("k");
-  sentinels.core.submit(request, 1);
-  sentinels.discovery.start();
-  Asked asked = sentinels.next();
+  Asked asked = sentinels.start_with_a_waiting_call();
   sentinels.discovery.take_reply(asked.id, address_reply(master_1));
   asked = sentinels.next();
   sentinels.discovery.take_reply(asked.id, role_reply("slave")); // it has not seen the failover
