@@ -20,7 +20,6 @@
 namespace redis_toolkit::detail {
 namespace {
 
-using Clock = std::chrono::steady_clock;
 using retry_atom = caf::atom_constant<caf::atom("rtk_retry")>;
 using refresh_atom = caf::atom_constant<caf::atom("rtk_refrsh")>;
 using redirect_atom = caf::atom_constant<caf::atom("rtk_redir")>;
