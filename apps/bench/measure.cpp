@@ -343,6 +343,18 @@ double async_gets_in_flight(AsyncRedisToolkit& toolkit, const std::vector<std::s
   });
 }
 
+double async_getters_in_flight(AsyncRedisToolkit& toolkit, const std::vector<std::string>& keys,
+                               long in_flight, long operations) {
+  std::atomic<std::size_t> next{0};
+  return keep_in_flight(in_flight, operations, [&](std::function<void(bool)> done) {
+    const std::string& key = keys[next.fetch_add(1) % keys.size()];
+    // A key without a value would be a wrong figure, not a fast one.
+    toolkit.getter(key, [done = std::move(done)](Result<std::optional<Value>> result) {
+      done(result.ok() && result.value().has_value());
+    });
+  });
+}
+
 double async_gets_in_flight(AsyncRedisToolkit& toolkit, const std::string& key, long in_flight,
                             long operations) {
   return async_gets_in_flight(toolkit, std::vector<std::string>{key}, in_flight, operations);

@@ -119,6 +119,10 @@ double async_gets_in_flight(redis_toolkit::AsyncRedisToolkit& toolkit, const std
 /// The same over `keys`, in turn: their slots spread the calls over the completion actors.
 double async_gets_in_flight(redis_toolkit::AsyncRedisToolkit& toolkit,
                             const std::vector<std::string>& keys, long in_flight, long operations);
+/// The same with the typed getter, which also decodes each value from the wire format.
+double async_getters_in_flight(redis_toolkit::AsyncRedisToolkit& toolkit,
+                               const std::vector<std::string>& keys, long in_flight,
+                               long operations);
 /// Calls per second of `operation` from `threads` threads sharing it, `operations` in all.
 double threads_rate(int threads, long operations, const std::function<void()>& operation);
 /// GETs per second from `actors` CAF actors, each asking the typed toolkit actor for `key`

@@ -104,6 +104,7 @@ void run_commands(BenchContext& context, Scenario& scenario);   // 7
 void run_failover(BenchContext& context, Scenario& scenario);   // 8
 void run_metrics_cost(BenchContext& context, Scenario& scenario); // 9
 void run_tls(BenchContext& context, Scenario& scenario);        // 10
+void run_hog(BenchContext& context, Scenario& scenario);        // 11
 
 /// The key every GET of scenarios 2 and 3 reads: the one redis-benchmark's GET test reads too.
 inline constexpr const char* benchmark_get_key = "key:__rand_int__";

@@ -81,8 +81,10 @@ void run_in_flight(BenchContext& context, Scenario& scenario) {
       "key redis-benchmark reads (a 100-byte string in the wire format). CPU per GET is the "
       "whole process's user + system time over the calls. " +
       with_thousands(sizes.shallow_operations) + " GETs per figure at 1 and 10 in flight, " +
-      with_thousands(sizes.deep_operations) + " from 100 on. The last row keeps 100 in flight "
-      "over 100 keys holding the same value (no redis-benchmark figure: it reads one key). The memory "
+      with_thousands(sizes.deep_operations) + " from 100 on. The last rows keep 100 in flight "
+      "over 100 keys holding the same value (no redis-benchmark figure: it reads one key), with "
+      "get_raw and then with the typed getter, which also decodes each value (its rows show the "
+      "figure of hiredis async from the same round). The memory "
       "row holds 10,000 GETs over those keys in flight at once while the server sleeps (DEBUG "
       "SLEEP) and reports the process's resident memory growth per call.";
   RedisToolkit blocking(context.server_config(), BenchContext::toolkit_options());
@@ -91,9 +93,11 @@ void run_in_flight(BenchContext& context, Scenario& scenario) {
   const auto watched_blocking = context.watch(blocking);
   const auto watched = context.watch(toolkit);
   RawConnection raw(context.server().host(), context.server().port());
+  struct Sides {
+    Measured toolkit, pipelined, event_loop;
+  };
   // The toolkit, pipelined hiredis and hiredis async, one after another, each keeping `window`
   // GETs of `read` (in turn) in flight: each side's rate into `rate` and CPU per GET into `cpu`.
-  // Returns the toolkit's and pipelined hiredis's figures.
   const auto three_sides = [&](Row& rate, Row& cpu, long operations, long window,
                                const std::vector<std::string>& read) {
     std::vector<Arguments> gets;
@@ -112,7 +116,7 @@ void run_in_flight(BenchContext& context, Scenario& scenario) {
     cpu.add("toolkit async", async.cpu_us_per_call);
     cpu.add("hiredis pipelined", plain.cpu_us_per_call);
     cpu.add(hiredis_async, event_loop.cpu_us_per_call);
-    return std::make_pair(async, plain);
+    return Sides{async, plain, event_loop};
   };
   for (const long depth : {1L, 10L, 100L, 1000L, 10000L}) {
     const long operations = depth <= 10 ? sizes.shallow_operations : sizes.deep_operations;
@@ -121,11 +125,11 @@ void run_in_flight(BenchContext& context, Scenario& scenario) {
     Row& switches = scenario.row("context switches per GET, " + name, "switches/op", 0, false);
     Row& cpu = scenario.row("CPU per GET, " + name, "us/op", 0, false);
     context.each_round(scenario.id, name, [&] {
-      const auto [async, plain] = three_sides(row, cpu, operations, depth, {benchmark_get_key});
+      const Sides sides = three_sides(row, cpu, operations, depth, {benchmark_get_key});
       row.add("redis-benchmark -P", redis_benchmark(context.server().port(), 1, operations,
                                                     static_cast<int>(depth)));
-      switches.add("toolkit async", async.switches_per_call);
-      switches.add("hiredis pipelined", plain.switches_per_call);
+      switches.add("toolkit async", sides.toolkit.switches_per_call);
+      switches.add("hiredis pipelined", sides.pipelined.switches_per_call);
     });
   }
   // As services use it: the same window over 100 keys (same value), whose slots spread the calls
@@ -139,8 +143,20 @@ void run_in_flight(BenchContext& context, Scenario& scenario) {
   const std::string name = "100 in flight, 100 keys";
   Row& spread = scenario.row(name, "ops/s");
   Row& spread_cpu = scenario.row("CPU per GET, " + name, "us/op", 0, false);
-  context.each_round(scenario.id, name,
-                     [&] { three_sides(spread, spread_cpu, sizes.deep_operations, 100, keys); });
+  // The typed getter over the same keys (it decodes each value from the wire format), beside the
+  // figure of hiredis async that the same round measured for get_raw.
+  Row& typed = scenario.row("getter, " + name, "ops/s");
+  Row& typed_cpu = scenario.row("CPU per getter, " + name, "us/op", 0, false);
+  context.each_round(scenario.id, name, [&] {
+    const Sides sides = three_sides(spread, spread_cpu, sizes.deep_operations, 100, keys);
+    const Measured getter = measure_calls(sizes.deep_operations, [&] {
+      return async_getters_in_flight(toolkit, keys, 100, sizes.deep_operations);
+    });
+    typed.add("toolkit getter", getter.rate);
+    typed.add(hiredis_async, sides.event_loop.rate);
+    typed_cpu.add("toolkit getter", getter.cpu_us_per_call);
+    typed_cpu.add(hiredis_async, sides.event_loop.cpu_us_per_call);
+  });
   // Memory per call in flight: 10,000 GETs held pending at once while the server sleeps.
   Row& memory = scenario.row("resident memory per GET held in flight, 10,000 at once", "bytes/op", 0, false);
   context.each_round(scenario.id, "memory per call in flight", [&] {

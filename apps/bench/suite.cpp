@@ -210,6 +210,7 @@ const std::vector<ScenarioEntry>& registry() {
       {"failover", "8. Failover: the error window of a master kill", run_failover},
       {"metrics", "9. Metrics cost: async calls with metrics_enabled on vs off", run_metrics_cost},
       {"tls", "10. TLS against plain TCP", run_tls},
+      {"hog", "11. Beside a CPU hog on every core", run_hog},
   };
   return entries;
 }

@@ -253,7 +253,7 @@ const std::vector<OptionSpec>& option_table() {
       {"short", "", "bench: small sizes, one round (the CI run)", command, record_flag},
       {"rounds", "N", "bench: rounds per figure (default 3; 1 with --short)", command, record_count},
       {"only", "LIST", "bench: only these scenarios, comma-separated: blocking, in-flight, "
-       "callers, batches, pubsub, codec, commands, failover, metrics, tls", command, record_text},
+       "callers, batches, pubsub, codec, commands, failover, metrics, tls, hog", command, record_text},
       {"base-port", "P", "cluster: first of the six node ports; sentinel: first of the three "
        "server ports (the sentinels on P+20000 ..)", command, record_port},
       {"dir", "D", "directory for the nodes' files (cluster, sentinel)", command, record_text},

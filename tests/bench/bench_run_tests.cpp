@@ -35,7 +35,7 @@ std::string read_file(const fs::path& path) {
 
 const std::set<std::string> every_scenario = {"blocking", "in-flight", "callers",  "batches",
                                               "pubsub",   "codec",     "commands", "failover",
-                                              "metrics",  "tls"};
+                                              "metrics",  "tls",       "hog"};
 
 /// The scenario called `id` in the results, or null.
 const rapidjson::Value* scenario_of(const rapidjson::Document& results, const std::string& id) {
@@ -137,11 +137,33 @@ BOOST_AUTO_TEST_CASE(a_short_run_writes_every_scenario_the_targets_the_report_an
   BOOST_TEST(metrics_target);
   BOOST_TEST(tls_targets == 2);
 
+  // Beside a CPU hog on every core: the blocking and async comparisons, each with its baseline.
+  const rapidjson::Value* hog = scenario_of(results, "hog");
+  BOOST_REQUIRE(hog != nullptr);
+  std::set<std::string> hog_rows;
+  for (const auto& row : (*hog)["rows"].GetArray()) {
+    const std::string name = row["name"].GetString();
+    hog_rows.insert(name);
+    BOOST_TEST(row["sides"].Size() == 2u, name);
+    for (const auto& side : row["sides"].GetArray())
+      for (const auto& figure : side["rounds"].GetArray()) BOOST_TEST(figure.GetDouble() > 0, name);
+  }
+  BOOST_TEST((hog_rows == std::set<std::string>{"GET one at a time", "CPU per GET one at a time",
+                                                "100 in flight, 100 keys",
+                                                "CPU per GET, 100 in flight, 100 keys",
+                                                "getter, 100 in flight, 100 keys",
+                                                "CPU per getter, 100 in flight, 100 keys"}));
+  int hog_targets = 0;
+  for (const auto& target : results["targets"].GetArray())
+    if (std::string(target["name"].GetString()).rfind("With CPU hogs", 0) == 0) ++hog_targets;
+  BOOST_TEST(hog_targets == 6);
+
   const std::string report = read_file(directory / "bench-report.md");
   for (const char* part : {"# rtk bench report", "## Targets", "## 1. Blocking facade",
                                   "## 6. The wire codec", "## 7. Any command", "## 8. Failover",
                                   "## 9. Metrics cost", "Metrics cost: async get_raw",
                                   "## 10. TLS against plain TCP", "TLS vs plain TCP: blocking GET",
+                                  "## 11. Beside a CPU hog", "Async getter 100 in flight",
                                   "## Charts"})
     BOOST_TEST(report.find(part) != std::string::npos, part);
 
