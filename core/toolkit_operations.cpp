@@ -15,20 +15,17 @@ using ErrorScope = std::string;
 ErrorScope scope_of(const OperationContext& context) { return context.server; }
 
 template <typename T>
-PlannedOperation<T> planned(const char* name, CommandRequest request,
-                            std::function<T(std::vector<Reply>&)> decode) {
+PlannedOperation<T> planned(const char* name, CommandRequest request, Decoder<T> decode) {
   return {name, std::move(request), std::move(decode)};
 }
 
-std::function<void(std::vector<Reply>&)> expect_success(ErrorScope scope, const char* name,
-                                                        std::string key) {
+Decoder<void> expect_success(ErrorScope scope, const char* name, std::string key) {
   return [scope = std::move(scope), name, key = std::move(key)](std::vector<Reply>& replies) {
     throw_if_failed(replies.at(0), scope, name, key);
   };
 }
 
-std::function<std::int64_t(std::vector<Reply>&)> expect_integer(ErrorScope scope, const char* name,
-                                                                std::string key) {
+Decoder<std::int64_t> expect_integer(ErrorScope scope, const char* name, std::string key) {
   return [scope = std::move(scope), name, key = std::move(key)](std::vector<Reply>& replies) {
     return decode_integer(replies.at(0), scope, name, key);
   };
@@ -94,9 +91,10 @@ PlannedOperation<std::optional<std::string>> plan_get_raw(const OperationContext
 }
 
 PlannedOperation<bool> plan_deleter(const OperationContext& context, std::string_view key) {
-  auto count = expect_integer(scope_of(context), "deleter", std::string(key));
   return planned<bool>("deleter", single_key_request(context, "DEL", key),
-                       [count](std::vector<Reply>& replies) { return count(replies) > 0; });
+                       [scope = scope_of(context), key = std::string(key)](std::vector<Reply>& replies) {
+                         return decode_integer(replies.at(0), scope, "deleter", key) > 0;
+                       });
 }
 
 PlannedOperation<std::int64_t> plan_get_ttl(const OperationContext& context, std::string_view key) {

@@ -3,6 +3,7 @@
 // anything is sent) and how its replies become the result or a typed error. The blocking facade,
 // the async toolkit and the toolkit actor all run these and add no logic of their own.
 
+#include "inline_function.hpp"
 #include "operations.hpp"
 
 #include "redis_toolkit/batch.hpp"
@@ -13,12 +14,17 @@
 
 namespace redis_toolkit::detail {
 
+/// Turns the replies (one per command, in order) into the result; throws the typed error. Room
+/// inside for what the decoders here capture (a server's name, a key, a word or two, or another
+/// decoder), so that a call's decoder costs no allocation of its own.
+template <typename T>
+using Decoder = InlineFunction<T(std::vector<Reply>&), 96>;
+
 template <typename T>
 struct PlannedOperation {
   const char* name = "";          ///< the toolkit's name for it, for error messages
   CommandRequest request;
-  /// Turns the replies (one per command, in order) into the result; throws the typed error.
-  std::function<T(std::vector<Reply>&)> decode;
+  Decoder<T> decode;
 };
 
 PlannedOperation<void> plan_setter(const OperationContext& context, std::string_view key,

@@ -55,7 +55,7 @@ private:
 /// Decodes the replies into the operation's Result, then hands it to the user's callback exactly
 /// once; a callback that throws is PendingCall's to log.
 template <typename T>
-Result<T> decode_result(const std::function<T(std::vector<Reply>&)>& decode,
+Result<T> decode_result(const Decoder<T>& decode,
                         std::vector<Reply>* replies, std::exception_ptr error) {
   if (error) return Result<T>::failure(std::move(error));
   try {
@@ -72,7 +72,7 @@ Result<T> decode_result(const std::function<T(std::vector<Reply>&)>& decode,
 
 /// What completes an async call: decodes the replies, then hands the Result to the callback.
 template <typename T>
-auto finisher(std::function<T(std::vector<Reply>&)> decode, Callback<T> done) {
+auto finisher(Decoder<T> decode, Callback<T> done) {
   return [decode = std::move(decode), done = std::move(done)](std::vector<Reply>* replies,
                                                               std::exception_ptr error) {
     done(decode_result<T>(decode, replies, std::move(error)));
@@ -90,7 +90,7 @@ void submit(ToolkitCore& core, const char* name, Plan plan, Callback<T> done) {
   } catch (...) {
     refused = std::current_exception();
   }
-  auto decode = planned ? std::move(planned->decode) : std::function<T(std::vector<Reply>&)>();
+  auto decode = planned ? std::move(planned->decode) : Decoder<T>();
   auto call = make_pending_call(core.server(), name, finisher<T>(std::move(decode), std::move(done)));
   const caf::actor* router = core.live_router();
   if (refused || router == nullptr) {
