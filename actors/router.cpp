@@ -517,7 +517,10 @@ caf::behavior router(Router* self, RouterSettings settings) {
       [self](send_atom) { send_parts(self); },
       [self](exec_atom, CommandRequest& request, std::shared_ptr<ReplySink>& sink) {
         Round round(self);
+        // Held here: the core may answer (and drop the caller's entry) before submit returns.
+        const std::shared_ptr<ReplySink> taker = sink;
         receive_request(self, request, ReplyTo{{}, {}, 0, std::move(sink)});
+        taker->keep_spent(request);
       },
       [self](part_atom, std::uint64_t part_id, std::vector<Reply>& replies) {
         Round round(self);

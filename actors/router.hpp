@@ -92,6 +92,10 @@ class ReplySink {
 public:
   virtual ~ReplySink() = default;
   virtual void take(std::vector<Reply> replies) noexcept = 0;
+  /// Before take(): the spent request the router's core handed back for the caller's request
+  /// (buffers emptied by an earlier operation, request_buffers.hpp), for the caller's thread to
+  /// keep. The default drops it.
+  virtual void keep_spent(CommandRequest&) noexcept {}
 };
 
 } // namespace redis_toolkit::detail

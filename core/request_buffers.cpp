@@ -37,24 +37,26 @@ template <typename T> bool room(std::vector<T>& list, std::size_t bytes_now, std
 
 } // namespace
 
-void keep_request_buffers(std::vector<CommandRequest>& spent) noexcept {
+void keep_request_buffers(CommandRequest& request) noexcept {
   Kept& buffers = kept();
-  for (CommandRequest& request : spent) {
-    const std::size_t command_bytes = request.commands.capacity() * sizeof(Command);
-    if (command_bytes > 0 && command_bytes <= largest_kept_bytes &&
-        room(buffers.commands, buffers.command_bytes, command_bytes)) {
-      request.commands.clear();
-      buffers.commands.push_back(std::move(request.commands)); // no allocation: room() reserved
-      buffers.command_bytes += command_bytes;
-    }
-    const std::size_t wire_bytes = request.wire.capacity();
-    if (wire_bytes > std::string().capacity() && wire_bytes <= largest_kept_bytes &&
-        room(buffers.wires, buffers.wire_bytes, wire_bytes)) {
-      request.wire.clear();
-      buffers.wires.push_back(std::move(request.wire));
-      buffers.wire_bytes += wire_bytes;
-    }
+  const std::size_t command_bytes = request.commands.capacity() * sizeof(Command);
+  if (command_bytes > 0 && command_bytes <= largest_kept_bytes &&
+      room(buffers.commands, buffers.command_bytes, command_bytes)) {
+    request.commands.clear();
+    buffers.commands.push_back(std::move(request.commands)); // no allocation: room() reserved
+    buffers.command_bytes += command_bytes;
   }
+  const std::size_t wire_bytes = request.wire.capacity();
+  if (wire_bytes > std::string().capacity() && wire_bytes <= largest_kept_bytes &&
+      room(buffers.wires, buffers.wire_bytes, wire_bytes)) {
+    request.wire.clear();
+    buffers.wires.push_back(std::move(request.wire));
+    buffers.wire_bytes += wire_bytes;
+  }
+}
+
+void keep_request_buffers(std::vector<CommandRequest>& spent) noexcept {
+  for (CommandRequest& request : spent) keep_request_buffers(request);
   spent.clear();
 }
 

@@ -22,6 +22,8 @@ namespace redis_toolkit::detail {
 
 /// Keeps the buffers of `spent` (emptied) for requests this thread plans next; empties `spent`.
 void keep_request_buffers(std::vector<CommandRequest>& spent) noexcept;
+/// The same for one request (a blocking caller's, which comes back with its replies).
+void keep_request_buffers(CommandRequest& spent) noexcept;
 /// A default request whose vector and bytes are kept buffers of this thread's when it has some.
 CommandRequest fresh_request() noexcept;
 

@@ -1,5 +1,6 @@
 #include "toolkit_core.hpp"
 
+#include "request_buffers.hpp"
 #include "subscription_control.hpp"
 
 #include "redis_toolkit/actor_system.hpp"
@@ -296,35 +297,36 @@ private:
 
 namespace {
 
-/// What a blocked caller waits on: the router's replies, or why none will come.
+/// What a blocked caller waits on: the router's replies, or why none will come. It lives on the
+/// caller's stack, so the rule: deliver() and fail() do everything under the mutex, and wait()
+/// returns only after taking that mutex; once the answering thread has unlocked it, the caller
+/// may return and the Waiter be gone, and the answering thread touches it no more.
 class Waiter {
 public:
-  void deliver(std::vector<Reply> replies) {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      replies_ = std::move(replies);
-      done_ = true;
-    }
+  void deliver(std::vector<Reply> replies, CommandRequest spent) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    replies_ = std::move(replies);
+    spent_ = std::move(spent);
+    done_ = true;
     flag_.store(true, std::memory_order_release);
     ready_.notify_one();
   }
 
   void fail(std::string reason) {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      failure_ = std::move(reason);
-      done_ = true;
-    }
+    std::lock_guard<std::mutex> lock(mutex_);
+    failure_ = std::move(reason);
+    done_ = true;
     ready_.notify_one();
   }
 
   /// Blocks until deliver() or fail(); the failure's reason, or empty with `replies` filled.
   std::string wait(std::vector<Reply>& replies) {
     spin_briefly();
-    std::unique_lock<std::mutex> lock(mutex_);
+    std::unique_lock<std::mutex> lock(mutex_); // also waits for the answering thread to be done
     ready_.wait(lock, [this] { return done_; });
     replies = std::move(replies_);
-    return failure_;
+    keep_request_buffers(spent_); // for this thread's next call
+    return std::move(failure_);
   }
 
 private:
@@ -373,24 +375,31 @@ private:
   bool done_ = false;
   std::atomic<bool> flag_{false};
   std::vector<Reply> replies_;
+  CommandRequest spent_;
   std::string failure_;
 };
 
 /// Travels to the router for one blocking call and answers its Waiter exactly once: with the
-/// replies, or, when the router ends without taking it, with a failure.
+/// replies, or, when the router ends without taking it, with a failure. The Waiter outlives that
+/// answer (its caller waits for it) and nothing after it: the ticket touches it no more.
 class WaiterTicket final : public ReplySink {
 public:
-  explicit WaiterTicket(std::shared_ptr<Waiter> waiter) : waiter_(std::move(waiter)) {}
+  explicit WaiterTicket(Waiter& waiter) : waiter_(&waiter) {}
   ~WaiterTicket() override {
     if (!taken_) waiter_->fail("the router ended before answering");
   }
   void take(std::vector<Reply> replies) noexcept override {
     taken_ = true;
-    waiter_->deliver(std::move(replies));
+    waiter_->deliver(std::move(replies), std::move(spent_));
+  }
+  /// Kept until take() hands it to the caller's thread; one that comes after take() is dropped.
+  void keep_spent(CommandRequest& spent) noexcept override {
+    if (!taken_) spent_ = std::move(spent);
   }
 
 private:
-  std::shared_ptr<Waiter> waiter_;
+  Waiter* waiter_;
+  CommandRequest spent_;
   bool taken_ = false;
 };
 
@@ -489,11 +498,11 @@ std::vector<Reply> ToolkitCore::execute(CommandRequest request, std::string_view
   // No scoped actor here: its mailbox lock is contended by the I/O thread on every reply, and
   // the router answers a ReplySink without any CAF response bookkeeping. The handle itself, not
   // a copy: a copy bumps the router's reference count, one cache line every calling thread writes.
-  auto waiter = std::make_shared<Waiter>();
+  Waiter waiter;
   caf::anon_send(router_actor_, exec_atom::value, std::move(request),
                  std::shared_ptr<ReplySink>(std::make_shared<WaiterTicket>(waiter)));
   std::vector<Reply> replies;
-  const std::string failure = waiter->wait(replies);
+  const std::string failure = waiter.wait(replies);
   if (!failure.empty())
     throw ConnectionError(server_, std::string(operation), "router unavailable: " + failure);
   return replies;
