@@ -73,6 +73,9 @@ struct CompletionState {
   std::vector<std::pair<caf::actor, TaggedRequests>> outbox;
   bool flush_posted = false;
   std::vector<Reply> replies; ///< the replies of the call being completed (see reply_atom)
+  /// Replies answered and handed on as copies, to go back to the I/O thread with the next
+  /// requests (take_reply); at most spent_replies_kept, the rest freed here.
+  std::vector<Reply> spent_replies;
   static inline const char* name = "rtk_completion";
 };
 
@@ -81,6 +84,33 @@ using send_atom = caf::atom_constant<caf::atom("rtk_csend")>;
 /// Calls made by callbacks leave in chunks of this many while later callbacks still run.
 constexpr std::size_t chunk_size = 16;
 
+/// Replies kept to go back to the I/O thread when this actor has no requests to send them with.
+constexpr std::size_t spent_replies_kept = 4096;
+/// The largest string a reply is copied with (take_reply): beyond it the copy costs more than
+/// the free it moves.
+constexpr std::size_t largest_copied_reply = 16 * 1024;
+
+/// Puts the reply a callback gets into `into`: a copy made on this thread when it is a small
+/// string (or a status, an integer, nil), `from` itself otherwise. The original goes back to the
+/// I/O thread that allocated it (TaggedRequests::spent_replies): a block glibc's allocator gave
+/// one thread and another frees takes the owner's arena lock, which the owner's own allocations
+/// contend for, a futex round on every reply under load; a copy is freed where it was made.
+void take_reply(std::vector<Reply>& into, Reply& from) {
+  if (from.elements.empty() && from.text.size() <= largest_copied_reply) into.push_back(from);
+  else into.push_back(std::move(from));
+}
+
+/// Keeps this round's replies, handed on as copies, for the next requests to take back.
+void keep_spent_replies(CompletionState& state, std::vector<Reply>& replies) {
+  if (state.spent_replies.empty()) {
+    state.spent_replies.swap(replies); // no allocation in the steady state
+  } else if (state.spent_replies.size() + replies.size() <= spent_replies_kept) {
+    state.spent_replies.insert(state.spent_replies.end(), std::make_move_iterator(replies.begin()),
+                               std::make_move_iterator(replies.end()));
+  }
+  replies.clear(); // beyond the bound: freed here
+}
+
 using CompletionActor = caf::stateful_actor<CompletionState>;
 
 void send_outbox(CompletionActor* self) {
@@ -88,7 +118,11 @@ void send_outbox(CompletionActor* self) {
   state.flush_posted = false;
   std::vector<std::pair<caf::actor, TaggedRequests>> outbox;
   outbox.swap(state.outbox);
-  for (auto& [router, requests] : outbox) self->send(router, exec_atom::value, std::move(requests));
+  for (auto& [router, requests] : outbox) {
+    // Every router of the system runs on its one I/O thread: any of them takes the replies back.
+    if (!state.spent_replies.empty()) requests.spent_replies.swap(state.spent_replies);
+    self->send(router, exec_atom::value, std::move(requests));
+  }
 }
 
 /// Registers `call` and queues its request for `router`.
@@ -174,14 +208,14 @@ caf::behavior completion_actor(CompletionActor* self, std::uint64_t owner, std::
           // One call's replies in a vector this actor keeps: its capacity serves every call.
           each.clear();
           const std::size_t end = std::min(next + count, answers.replies.size());
-          each.insert(each.end(), std::make_move_iterator(answers.replies.begin() + next),
-                      std::make_move_iterator(answers.replies.begin() + end));
+          for (std::size_t i = next; i < end; ++i) take_reply(each, answers.replies[i]);
           next = end;
           if (auto call = self->state.calls.take(tag)) call->complete(&each, nullptr);
           if (outbox_size(self) >= chunk_size) send_outbox(self);
         }
         if (!self->state.outbox.empty()) send_outbox(self);
         keep_request_buffers(answers.spent); // for the calls planned on this thread next
+        keep_spent_replies(self->state, answers.replies);
       },
   };
 }
