@@ -7,6 +7,8 @@
 //   double toolkit = rtk_bench::rate_of(20000, [&](long) { toolkit.get_raw("k"); });
 //   double hiredis = rtk_bench::raw_sequential(raw, 20000, {"GET", "k"});
 
+#include "results.hpp"
+
 #include <redis_toolkit/async_toolkit.hpp>
 #include <redis_toolkit/toolkit.hpp>
 
@@ -58,6 +60,12 @@ Measured measure_calls(long operations, Measure&& measure) {
   const double calls = static_cast<double>(operations);
   return {rate, static_cast<double>(context_switches() - switches_before) / calls,
           (process_cpu_seconds() - cpu_before) * 1e6 / calls};
+}
+
+/// One side's figures into a comparison's rows: its rate into `rate`, its CPU per call into `cpu`.
+inline void add_side(Row& rate, Row& cpu, const std::string& side, const Measured& measured) {
+  rate.add(side, measured.rate);
+  cpu.add(side, measured.cpu_us_per_call);
 }
 
 /// One plain hiredis connection: the baseline every comparison runs against.

@@ -122,18 +122,12 @@ void run_hog(BenchContext& context, Scenario& scenario) {
       return raw_async_window(context.server().host(), context.server().port(), deep, in_flight,
                               gets);
     });
-    sequential.add("toolkit", facade.rate);
-    sequential.add(hiredis_sequential, plain.rate);
-    sequential_cpu.add("toolkit", facade.cpu_us_per_call);
-    sequential_cpu.add(hiredis_sequential, plain.cpu_us_per_call);
-    spread.add("toolkit async", async.rate);
-    spread.add(hiredis_async, event_loop.rate);
-    spread_cpu.add("toolkit async", async.cpu_us_per_call);
-    spread_cpu.add(hiredis_async, event_loop.cpu_us_per_call);
-    typed.add("toolkit getter", getter.rate);
-    typed.add(hiredis_async, event_loop.rate);
-    typed_cpu.add("toolkit getter", getter.cpu_us_per_call);
-    typed_cpu.add(hiredis_async, event_loop.cpu_us_per_call);
+    add_side(sequential, sequential_cpu, "toolkit", facade);
+    add_side(sequential, sequential_cpu, hiredis_sequential, plain);
+    add_side(spread, spread_cpu, "toolkit async", async);
+    add_side(spread, spread_cpu, hiredis_async, event_loop);
+    add_side(typed, typed_cpu, "toolkit getter", getter);
+    add_side(typed, typed_cpu, hiredis_async, event_loop);
   });
   blocking.batch_delete(keys);
 }

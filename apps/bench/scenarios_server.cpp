@@ -60,12 +60,10 @@ void run_blocking(BenchContext& context, Scenario& scenario) {
         });
         const Measured plain = measure_calls(
             operations, [&] { return raw_sequential(raw, operations, one.raw_command); });
-        rate.add("toolkit", facade.rate);
-        rate.add(hiredis_sequential, plain.rate);
+        add_side(rate, cpu, "toolkit", facade);
+        add_side(rate, cpu, hiredis_sequential, plain);
         switches.add("toolkit", facade.switches_per_call);
         switches.add(hiredis_sequential, plain.switches_per_call);
-        cpu.add("toolkit", facade.cpu_us_per_call);
-        cpu.add(hiredis_sequential, plain.cpu_us_per_call);
       });
     }
   }
@@ -110,12 +108,9 @@ void run_in_flight(BenchContext& context, Scenario& scenario) {
       return raw_async_window(context.server().host(), context.server().port(), operations, window,
                               gets);
     });
-    rate.add("toolkit async", async.rate);
-    rate.add("hiredis pipelined", plain.rate);
-    rate.add(hiredis_async, event_loop.rate);
-    cpu.add("toolkit async", async.cpu_us_per_call);
-    cpu.add("hiredis pipelined", plain.cpu_us_per_call);
-    cpu.add(hiredis_async, event_loop.cpu_us_per_call);
+    add_side(rate, cpu, "toolkit async", async);
+    add_side(rate, cpu, "hiredis pipelined", plain);
+    add_side(rate, cpu, hiredis_async, event_loop);
     return Sides{async, plain, event_loop};
   };
   for (const long depth : {1L, 10L, 100L, 1000L, 10000L}) {
@@ -152,10 +147,8 @@ void run_in_flight(BenchContext& context, Scenario& scenario) {
     const Measured getter = measure_calls(sizes.deep_operations, [&] {
       return async_getters_in_flight(toolkit, keys, 100, sizes.deep_operations);
     });
-    typed.add("toolkit getter", getter.rate);
-    typed.add(hiredis_async, sides.event_loop.rate);
-    typed_cpu.add("toolkit getter", getter.cpu_us_per_call);
-    typed_cpu.add(hiredis_async, sides.event_loop.cpu_us_per_call);
+    add_side(typed, typed_cpu, "toolkit getter", getter);
+    add_side(typed, typed_cpu, hiredis_async, sides.event_loop);
   });
   // Memory per call in flight: 10,000 GETs held pending at once while the server sleeps.
   Row& memory = scenario.row("resident memory per GET held in flight, 10,000 at once", "bytes/op", 0, false);
