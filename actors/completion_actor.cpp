@@ -74,8 +74,10 @@ struct CompletionState {
   bool flush_posted = false;
   std::vector<Reply> replies; ///< the replies of the call being completed (see reply_atom)
   /// Replies answered and handed on as copies, to go back to the I/O thread with the next
-  /// requests (take_reply); at most spent_replies_kept, the rest freed here.
+  /// requests (take_reply); within spent_replies_kept and spent_reply_bytes_kept, the rest freed
+  /// here.
   std::vector<Reply> spent_replies;
+  std::size_t spent_replies_bytes = 0; ///< the capacity of their strings
   static inline const char* name = "rtk_completion";
 };
 
@@ -84,8 +86,11 @@ using send_atom = caf::atom_constant<caf::atom("rtk_csend")>;
 /// Calls made by callbacks leave in chunks of this many while later callbacks still run.
 constexpr std::size_t chunk_size = 16;
 
-/// Replies kept to go back to the I/O thread when this actor has no requests to send them with.
+/// Replies kept to go back to the I/O thread when this actor has no requests to send them with,
+/// at most: so many, and so many bytes of strings. An actor whose caller stopped after a burst
+/// holds them until its next requests, so the bound is what an idle actor may hold.
 constexpr std::size_t spent_replies_kept = 4096;
+constexpr std::size_t spent_reply_bytes_kept = 1024 * 1024;
 /// The largest string a reply is copied with (take_reply): beyond it the copy costs more than
 /// the free it moves.
 constexpr std::size_t largest_copied_reply = 16 * 1024;
@@ -100,15 +105,22 @@ void take_reply(std::vector<Reply>& into, Reply& from) {
   else into.push_back(std::move(from));
 }
 
-/// Keeps this round's replies, handed on as copies, for the next requests to take back.
+/// Keeps this round's replies, handed on as copies, for the next requests to take back; what
+/// would pass the bounds is freed here instead.
 void keep_spent_replies(CompletionState& state, std::vector<Reply>& replies) {
-  if (state.spent_replies.empty()) {
-    state.spent_replies.swap(replies); // no allocation in the steady state
-  } else if (state.spent_replies.size() + replies.size() <= spent_replies_kept) {
-    state.spent_replies.insert(state.spent_replies.end(), std::make_move_iterator(replies.begin()),
-                               std::make_move_iterator(replies.end()));
+  std::size_t adding = 0;
+  for (const Reply& reply : replies) adding += reply.text.capacity();
+  if (state.spent_replies.size() + replies.size() <= spent_replies_kept &&
+      state.spent_replies_bytes + adding <= spent_reply_bytes_kept) {
+    state.spent_replies_bytes += adding;
+    if (state.spent_replies.empty())
+      state.spent_replies.swap(replies); // no allocation in the steady state
+    else
+      state.spent_replies.insert(state.spent_replies.end(),
+                                 std::make_move_iterator(replies.begin()),
+                                 std::make_move_iterator(replies.end()));
   }
-  replies.clear(); // beyond the bound: freed here
+  replies.clear();
 }
 
 using CompletionActor = caf::stateful_actor<CompletionState>;
@@ -120,7 +132,10 @@ void send_outbox(CompletionActor* self) {
   outbox.swap(state.outbox);
   for (auto& [router, requests] : outbox) {
     // Every router of the system runs on its one I/O thread: any of them takes the replies back.
-    if (!state.spent_replies.empty()) requests.spent_replies.swap(state.spent_replies);
+    if (!state.spent_replies.empty()) {
+      requests.spent_replies.swap(state.spent_replies);
+      state.spent_replies_bytes = 0;
+    }
     self->send(router, exec_atom::value, std::move(requests));
   }
 }
