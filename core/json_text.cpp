@@ -508,6 +508,26 @@ public:
     return value;
   }
 
+  // Reads exactly what read_document would up to the data, in the same order, so that an error
+  // on the way is the one read_document would raise; the text is left to read_document only
+  // where its spelling departs from the toolkit's before anything could fail.
+  std::optional<Wrapped> read_wrapped() {
+    skip_whitespace();
+    if (!consume_word(R"({"__type__": )") || peek() != '"') return std::nullopt;
+    std::string type = read_string();
+    if (!consume_word(R"(, "__data__": )")) return std::nullopt;
+    Value data = read_value(1); // the outer object is level 1, as in read_object
+    skip_whitespace();
+    if (!consume('}')) return std::nullopt; // another key follows: read_object's rules apply
+    if (type == "bytes" || type == "bytearray") {
+      data = decode_bytes(data, "a bytes value");
+      type = "bytes";
+    }
+    skip_whitespace();
+    if (pos_ != end_) fail_syntax("extra data after the JSON value");
+    return Wrapped{std::move(type), std::move(data)};
+  }
+
 private:
   using Cause = ReadError::Cause;
 
@@ -842,6 +862,10 @@ void append_json(std::string& out, const Value& value, Dialect dialect, std::str
 
 Value read_json(std::string_view text, Dialect dialect) {
   return Reader(text, dialect).read_document();
+}
+
+std::optional<Wrapped> read_wrapped(std::string_view text) {
+  return Reader(text, Dialect::wire).read_wrapped();
 }
 
 } // namespace redis_toolkit::json_text

@@ -7,6 +7,7 @@
 #include "redis_toolkit/value.hpp"
 
 #include <cstddef>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -61,6 +62,20 @@ void append_json(std::string& out, const Value& value, Dialect dialect, std::str
 /// or an exponent become double; repeated dict keys keep the first position and the last value,
 /// as a Python dict does. `text` must be valid UTF-8 (see find_invalid_utf8). Throws ReadError.
 Value read_json(std::string_view text, Dialect dialect);
+
+/// A value in the toolkit's wrapper, {"__type__": <type>, "__data__": <data>}.
+struct Wrapped {
+  std::string type;
+  Value data;
+};
+
+/// Reads `text` (Dialect::wire) as the wrapper spelled the way the toolkit and 0.3.x write it:
+/// the two keys in that order, no other key, Python's separators. Reading it so skips building,
+/// checking and taking apart the outer object that read_json would. The data is read as read_json
+/// reads it, and a "bytes" or "bytearray" wrapper comes back decoded, with type "bytes". Returns
+/// nullopt when the text is spelled otherwise up to and just past the data: read_json then reads
+/// the whole text as any document. Throws the ReadError read_json would throw for the same text.
+std::optional<Wrapped> read_wrapped(std::string_view text);
 
 /// Appends Python's repr() of a float: the JSON form above for finite values, and nan, inf, -inf.
 void append_float_repr(std::string& out, double value);

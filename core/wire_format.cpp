@@ -8,6 +8,7 @@
 #include "json_text.hpp"
 #include "redis_toolkit/errors.hpp"
 
+#include <optional>
 #include <string>
 
 namespace redis_toolkit {
@@ -51,6 +52,38 @@ std::size_t initial_capacity(const Value& value) {
   }
 }
 
+/// The value a wrapper of type `type_name` holding `data` stands for, its data checked against
+/// the type.
+Value typed_data(const std::string& type_name, Value data, std::string_view key) {
+  const auto require = [&](bool holds_expected, const char* expected) {
+    if (holds_expected) return;
+    throw SerializationError("a \"" + type_name + "\" value must hold " + expected + ", not " +
+                                 std::string(kind_name(data.kind())),
+                             std::string(key));
+  };
+  // 0.3.x read {"__type__": "int", "__data__": 1} back as True: ints stay ints here.
+  if (type_name == "int") {
+    require(data.is_int(), "an integer");
+  } else if (type_name == "float") {
+    require(data.is_double() || data.is_int(), "a number");
+    data = Value(data.as_double());
+  } else if (type_name == "str") {
+    require(data.is_string(), "a string");
+  } else if (type_name == "bool") {
+    require(data.is_bool(), "true or false");
+  } else if (type_name == "list") {
+    require(data.is_list(), "an array");
+  } else if (type_name == "tuple") {
+    require(data.is_list(), "an array");
+    data = Value::tuple(std::move(data.items()));
+  } else if (type_name == "dict") {
+    require(data.is_dict(), "an object");
+  }
+  // "bytes" and "bytearray" data comes decoded (json_text reads them as bytes markers). Data of
+  // a type this reader does not know is the best answer there is, as in 0.3.x.
+  return data;
+}
+
 /// What a decoded document stands for. A wrapper ({"__type__": <string>, "__data__": ...}, extra
 /// keys ignored as 0.3.x does) is unpacked and its data checked against the type; anything else
 /// is plain JSON written by another program and stands for itself.
@@ -63,36 +96,7 @@ Value unwrap(Value document, std::string_view key) {
     if (entry_key == "__data__") data = &entry_value;
   }
   if (!type || !data || !type->is_string()) return document;
-
-  const std::string& type_name = type->as_string();
-  Value result = std::move(*data);
-  const auto require = [&](bool holds_expected, const char* expected) {
-    if (holds_expected) return;
-    throw SerializationError("a \"" + type_name + "\" value must hold " + expected + ", not " +
-                                 std::string(kind_name(result.kind())),
-                             std::string(key));
-  };
-  // 0.3.x read {"__type__": "int", "__data__": 1} back as True: ints stay ints here.
-  if (type_name == "int") {
-    require(result.is_int(), "an integer");
-  } else if (type_name == "float") {
-    require(result.is_double() || result.is_int(), "a number");
-    result = Value(result.as_double());
-  } else if (type_name == "str") {
-    require(result.is_string(), "a string");
-  } else if (type_name == "bool") {
-    require(result.is_bool(), "true or false");
-  } else if (type_name == "list") {
-    require(result.is_list(), "an array");
-  } else if (type_name == "tuple") {
-    require(result.is_list(), "an array");
-    result = Value::tuple(std::move(result.items()));
-  } else if (type_name == "dict") {
-    require(result.is_dict(), "an object");
-  }
-  // "bytes" and "bytearray" never get here: read_json decodes them as bytes markers. Data of a
-  // type this reader does not know is the best answer there is, as in 0.3.x.
-  return result;
+  return typed_data(type->as_string(), std::move(*data), key);
 }
 
 /// Position of byte `offset` counted in characters (code points), as Python reports positions.
@@ -175,6 +179,12 @@ Value deserialize_value(std::string_view stored, std::string_view key) {
 
   Value document;
   try {
+    // What the toolkit wrote reads without the outer object; any other spelling of a wrapper
+    // reads as a document, and unwrap finds the wrapper in it.
+    if (wrapper_like) {
+      if (std::optional<json_text::Wrapped> wrapped = json_text::read_wrapped(stored))
+        return typed_data(wrapped->type, std::move(wrapped->data), key);
+    }
     document = json_text::read_json(stored, Dialect::wire);
   } catch (const ReadError& error) {
     if (error.cause() == ReadError::Cause::content) {

@@ -1,14 +1,42 @@
 // Fuzzes the wire-format reader: whatever bytes a key holds, deserialize_value returns a Value or
-// throws a typed error (SerializationError), and a value it returns encodes again.
+// throws a typed error (SerializationError), and a value it returns encodes again. Bytes spelled
+// as the toolkit spells a wrapper must read as the same bytes spelled otherwise do (the reader
+// takes a shorter path for the toolkit's spelling).
 #include "redis_toolkit/errors.hpp"
 #include "redis_toolkit/wire_format.hpp"
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
+#include <optional>
+#include <string>
 #include <string_view>
+
+namespace {
+
+std::optional<redis_toolkit::Value> read(std::string_view stored) {
+  try {
+    return redis_toolkit::deserialize_value(stored, "fuzz");
+  } catch (const redis_toolkit::RedisToolkitError&) {
+    return std::nullopt;
+  }
+}
+
+/// The toolkit's spelling and a respelling that stays a wrapper but leaves the shorter path.
+void check_spellings_agree(std::string_view stored) {
+  constexpr std::string_view spelled = R"({"__type__": )";
+  if (stored.substr(0, spelled.size()) != spelled) return;
+  const std::string other = R"({"__type__" : )" + std::string(stored.substr(spelled.size()));
+  const std::optional<redis_toolkit::Value> fast = read(stored);
+  const std::optional<redis_toolkit::Value> whole = read(other);
+  if (fast.has_value() != whole.has_value() || (fast && *fast != *whole)) std::abort();
+}
+
+} // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view stored(reinterpret_cast<const char*>(data), size);
+  check_spellings_agree(stored);
   redis_toolkit::Value value;
   try {
     value = redis_toolkit::deserialize_value(stored, "fuzz");

@@ -13,6 +13,7 @@
 #include <fstream>
 #include <iterator>
 #include <limits>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -386,6 +387,62 @@ BOOST_AUTO_TEST_CASE(every_truncation_of_a_toolkit_value_is_an_error_or_plain_te
       }
     }
   }
+}
+
+// The toolkit's own spelling of a wrapper is read without building the outer object; any other
+// spelling goes through the whole document. Both must agree on every text: the same value, or
+// both a SerializationError naming the key.
+BOOST_AUTO_TEST_CASE(the_toolkit_spelling_and_any_other_read_alike) {
+  const std::string spelled = R"({"__type__": )";
+  const std::string respaced = R"({"__type__" : )"; // still a wrapper, not the toolkit's spelling
+  std::vector<std::string> texts = {
+      R"({"__type__": "int", "__data__": 1, "x": 2})",
+      R"({"__type__": "int", "__data__": 1, "__data__": 2})",
+      R"({"__type__": "int", "__data__": 1} x)",
+      R"({"__type__": "int", "__data__": 1}  )",
+      R"({"__type__": "int", "__data__" : 1})",
+      R"({"__type__": "int",  "__data__": 1})",
+      R"({"__type__": "float", "__data__": 2})",
+      R"({"__type__": "tuple", "__data__": [1, [2]]})",
+      R"({"__type__": "set", "__data__": [1]})",
+      R"({"__type__": "bytes", "__data__": "AAE="} x)",
+      R"({"__type__": "bytes", "__data__": "AAE"})",
+      R"({"__type__": "bytearray", "__data__": "AAE="})",
+      R"({"__type__": "b\u0079tes", "__data__": "AAE="})",
+      R"({"__type__": "int", "__data__": [[[[1]]]]})",
+      R"({"__type__": "dict", "__data__": {"a": 1, "a": 2}})",
+  };
+  for (const Value& value : {Value(true), Value(-7), Value(1.5e300), Value("q\"\n"),
+                             Value::bytes(std::string("\x00\x01\xff", 3)), Value::tuple({1, "x"}),
+                             Value::dict({{"a", Value::list({1, Value::bytes("z"), Value()})}})}) {
+    const std::string stored = serialize_value(value);
+    for (std::size_t length = spelled.size(); length <= stored.size(); ++length)
+      texts.push_back(stored.substr(0, length));
+  }
+  const auto outcome = [](const std::string& text) -> std::optional<Value> {
+    try {
+      return deserialize_value(text, "key:9");
+    } catch (const SerializationError& error) {
+      BOOST_TEST(error.key() == "key:9");
+      return std::nullopt;
+    }
+  };
+  for (const std::string& text : texts) {
+    BOOST_TEST_CONTEXT(text) {
+      BOOST_REQUIRE(text.compare(0, spelled.size(), spelled) == 0);
+      const std::string other = respaced + text.substr(spelled.size());
+      const std::optional<Value> fast = outcome(text);
+      const std::optional<Value> whole = outcome(other);
+      BOOST_TEST(fast.has_value() == whole.has_value());
+      if (fast && whole) BOOST_TEST(*fast == *whole);
+    }
+  }
+  // What the fast reading returns, spelled out.
+  BOOST_TEST(deserialize_value(R"({"__type__": "int", "__data__": 1, "__data__": 2})") == Value(2));
+  BOOST_TEST(deserialize_value(R"({"__type__": "bytearray", "__data__": "AAE="})") ==
+             Value::bytes(std::string("\x00\x01", 2)));
+  BOOST_TEST(deserialize_value(R"(  {"__type__": "float", "__data__": 2}  )") == Value(2.0));
+  BOOST_CHECK_THROW(deserialize_value(R"({"__type__": "int", "__data__": 1} x)"), SerializationError);
 }
 
 BOOST_AUTO_TEST_CASE(integers_beyond_int64_are_refused) {
