@@ -16,6 +16,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <mutex>
@@ -43,6 +44,21 @@ double process_cpu_seconds() {
     return static_cast<double>(time.tv_sec) + static_cast<double>(time.tv_usec) * 1e-6;
   };
   return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+double processes_cpu_seconds(const std::vector<int>& pids) {
+  double nanoseconds = 0;
+  for (const int pid : pids) {
+    std::error_code error;
+    const std::filesystem::path tasks = "/proc/" + std::to_string(pid) + "/task";
+    for (std::filesystem::directory_iterator task(tasks, error), end; !error && task != end;
+         task.increment(error)) {
+      std::ifstream schedstat(task->path() / "schedstat");
+      double on_cpu = 0; // the first of three figures: time spent running, in ns
+      if (schedstat >> on_cpu) nanoseconds += on_cpu;
+    }
+  }
+  return nanoseconds * 1e-9;
 }
 
 // ---- raw hiredis ----

@@ -44,6 +44,11 @@ long context_switches();
 /// difference around some calls, over their number, is what each cost the process.
 double process_cpu_seconds();
 
+/// The CPU time the processes `pids` have used so far, every thread, in seconds (the kernel's
+/// nanosecond run time, /proc/PID/task/TID/schedstat): the servers' side of what some calls cost.
+/// A process or thread that is gone counts for nothing.
+double processes_cpu_seconds(const std::vector<int>& pids);
+
 /// What some calls cost: their rate, and per call the process's context switches and CPU time.
 struct Measured {
   double rate;              ///< calls per second

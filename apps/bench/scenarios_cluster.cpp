@@ -17,6 +17,28 @@ namespace rtk_bench {
 using namespace redis_toolkit;
 using namespace std::chrono_literals;
 
+namespace {
+
+/// The batch size whose costs are reported: the one the targets judge.
+constexpr long costed_batch = 10000;
+
+/// What `keys` keys handled by `work` cost each, in us: this process's CPU and the servers'.
+struct KeyCosts {
+  double client;
+  double servers;
+};
+
+template <typename Work>
+KeyCosts costs_per_key(const std::vector<int>& servers, double keys, Work&& work) {
+  const double client_before = process_cpu_seconds();
+  const double servers_before = processes_cpu_seconds(servers);
+  work();
+  return {(process_cpu_seconds() - client_before) * 1e6 / keys,
+          (processes_cpu_seconds(servers) - servers_before) * 1e6 / keys};
+}
+
+} // namespace
+
 void run_batches(BenchContext& context, Scenario& scenario) {
   const Sizes& sizes = context.sizes();
   const std::string one_server = "toolkit, one server";
@@ -27,12 +49,19 @@ void run_batches(BenchContext& context, Scenario& scenario) {
       "server, against raw hiredis sending the same N commands with the same bytes as one "
       "pipeline to the one server. Each size is repeated up to " +
       with_thousands(sizes.batch_keys) + " keys per figure; figures are keys per second. Last, "
-      "one caller's sequential getter on the cluster against the one server.";
+      "one caller's sequential getter on the cluster against the one server. At " +
+      with_thousands(costed_batch) + " keys, what each key cost the client (this process's CPU) "
+      "and the servers (the CPU of every redis-server of the side: on the cluster the 3 masters "
+      "and the 3 replicas that replay the writes).";
   RedisToolkit cluster(context.cluster_config(), BenchContext::toolkit_options());
   RedisToolkit single(context.server_config(), BenchContext::toolkit_options());
   const auto watched_cluster = context.watch(cluster);
   const auto watched_single = context.watch(single);
   RawConnection raw(context.server().host(), context.server().port());
+  std::vector<int> cluster_servers;
+  for (std::size_t node = 0; node < context.cluster().size(); ++node)
+    cluster_servers.push_back(context.cluster().node(node).pid());
+  const std::vector<int> one_server_process = {context.server().pid()};
   const Value value(text_of_size(100));
   const std::string stored = serialize_value(value);
 
@@ -58,12 +87,30 @@ void run_batches(BenchContext& context, Scenario& scenario) {
       const std::string name = operation + " " + with_thousands(size);
       Row& versus_raw = scenario.row(name, "keys/s", static_cast<double>(size));
       Row& versus_server = scenario.row(name + ", cluster", "keys/s", static_cast<double>(size));
+      // Cost rows have no x: the batch-time chart draws the rate rows only.
+      Row* client_cpu = nullptr;
+      Row* servers_cpu = nullptr;
+      if (size == costed_batch) {
+        client_cpu = &scenario.row(name + ", the client's CPU per key", "us/key", 0, false);
+        servers_cpu = &scenario.row(name + ", the servers' CPU per key", "us/key", 0, false);
+      }
+      const double keys = static_cast<double>(size * repeats);
       context.each_round(scenario.id, name, [&] {
-        versus_server.add("toolkit, cluster", keys_per_second(on_cluster));
-        const double server_rate = keys_per_second(on_server);
+        double cluster_rate = 0, server_rate = 0;
+        const KeyCosts cluster_costs = costs_per_key(
+            cluster_servers, keys, [&] { cluster_rate = keys_per_second(on_cluster); });
+        const KeyCosts server_costs = costs_per_key(
+            one_server_process, keys, [&] { server_rate = keys_per_second(on_server); });
+        versus_server.add("toolkit, cluster", cluster_rate);
         versus_raw.add(one_server, server_rate);
         versus_server.add(one_server, server_rate);
         versus_raw.add(raw_side, raw_batches(raw, repeats, raw_commands));
+        if (client_cpu && servers_cpu) {
+          client_cpu->add("toolkit, cluster", cluster_costs.client);
+          client_cpu->add(one_server, server_costs.client);
+          servers_cpu->add("toolkit, cluster", cluster_costs.servers);
+          servers_cpu->add(one_server, server_costs.servers);
+        }
       });
     };
     measure("batch_set", [&] { cluster.batch_set(entries); }, [&] { single.batch_set(entries); },

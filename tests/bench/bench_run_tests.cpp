@@ -137,6 +137,24 @@ BOOST_AUTO_TEST_CASE(a_short_run_writes_every_scenario_the_targets_the_report_an
   BOOST_TEST(metrics_target);
   BOOST_TEST(tls_targets == 2);
 
+  // The batches of 10,000 say what each key cost the client and the servers on both sides; the
+  // servers' side is the CPU of real redis-server processes, so it cannot be zero.
+  const rapidjson::Value* batches = scenario_of(results, "batches");
+  BOOST_REQUIRE(batches != nullptr);
+  int cost_rows = 0;
+  for (const auto& row : (*batches)["rows"].GetArray()) {
+    const std::string name = row["name"].GetString();
+    if (name.find("CPU per key") == std::string::npos) continue;
+    ++cost_rows;
+    std::set<std::string> labels;
+    for (const auto& side : row["sides"].GetArray()) {
+      labels.insert(side["label"].GetString());
+      for (const auto& figure : side["rounds"].GetArray()) BOOST_TEST(figure.GetDouble() > 0, name);
+    }
+    BOOST_TEST((labels == std::set<std::string>{"toolkit, cluster", "toolkit, one server"}), name);
+  }
+  BOOST_TEST(cost_rows == 4); // client and servers, for batch_set and batch_get of 10,000
+
   // Beside a CPU hog on every core: the blocking and async comparisons, each with its baseline.
   const rapidjson::Value* hog = scenario_of(results, "hog");
   BOOST_REQUIRE(hog != nullptr);
