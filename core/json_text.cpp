@@ -519,7 +519,7 @@ public:
     Value data = read_value(1); // the outer object is level 1, as in read_object
     skip_whitespace();
     if (!consume('}')) return std::nullopt; // another key follows: read_object's rules apply
-    if (type == "bytes" || type == "bytearray") {
+    if (names_bytes(type)) {
       data = decode_bytes(data, "a bytes value");
       type = "bytes";
     }
@@ -722,6 +722,9 @@ private:
     return taken;
   }
 
+  /// Whether a wrapper's type stands for bytes: 0.3.x wrote bytes and bytearray alike.
+  static bool names_bytes(std::string_view type) { return type == "bytes" || type == "bytearray"; }
+
   bool is_marker_key(std::string_view key) const {
     return dialect_ == Dialect::wire ? key == "__type__" : key == "$bytes" || key == "$tuple";
   }
@@ -735,9 +738,7 @@ private:
         if (entry_key == "__type__") type = &entry_value;
         if (entry_key == "__data__") data = &entry_value;
       }
-      const bool is_bytes_marker =
-          type && data && type->is_string() &&
-          (type->as_string() == "bytes" || type->as_string() == "bytearray");
+      const bool is_bytes_marker = type && data && type->is_string() && names_bytes(type->as_string());
       return is_bytes_marker ? decode_bytes(*data, "a bytes value")
                              : Value::dict(std::move(entries));
     }

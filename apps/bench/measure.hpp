@@ -49,22 +49,27 @@ double process_cpu_seconds();
 /// A process or thread that is gone counts for nothing.
 double processes_cpu_seconds(const std::vector<int>& pids);
 
-/// What some calls cost: their rate, and per call the process's context switches and CPU time.
+/// What some calls cost: their rate, and per call the process's context switches and CPU time,
+/// and the servers' CPU time when measure_calls was given their processes.
 struct Measured {
   double rate;              ///< calls per second
   double switches_per_call; ///< context_switches() over the calls
   double cpu_us_per_call;   ///< process_cpu_seconds() over the calls, in microseconds
+  double servers_cpu_us_per_call = 0; ///< processes_cpu_seconds(servers) over the calls, in us
 };
 
-/// Runs `measure` (which makes `operations` calls and returns their rate) and what they cost.
+/// Runs `measure` (which makes `operations` calls and returns their rate) and what they cost,
+/// to this process and to the processes `servers`.
 template <typename Measure>
-Measured measure_calls(long operations, Measure&& measure) {
+Measured measure_calls(long operations, Measure&& measure, const std::vector<int>& servers = {}) {
   const long switches_before = context_switches();
   const double cpu_before = process_cpu_seconds();
+  const double servers_before = servers.empty() ? 0 : processes_cpu_seconds(servers);
   const double rate = measure();
   const double calls = static_cast<double>(operations);
+  const double servers_cpu = servers.empty() ? 0 : processes_cpu_seconds(servers) - servers_before;
   return {rate, static_cast<double>(context_switches() - switches_before) / calls,
-          (process_cpu_seconds() - cpu_before) * 1e6 / calls};
+          (process_cpu_seconds() - cpu_before) * 1e6 / calls, servers_cpu * 1e6 / calls};
 }
 
 /// One side's figures into a comparison's rows: its rate into `rate`, its CPU per call into `cpu`.

@@ -22,21 +22,6 @@ namespace {
 /// The batch size whose costs are reported: the one the targets judge.
 constexpr long costed_batch = 10000;
 
-/// What `keys` keys handled by `work` cost each, in us: this process's CPU and the servers'.
-struct KeyCosts {
-  double client;
-  double servers;
-};
-
-template <typename Work>
-KeyCosts costs_per_key(const std::vector<int>& servers, double keys, Work&& work) {
-  const double client_before = process_cpu_seconds();
-  const double servers_before = processes_cpu_seconds(servers);
-  work();
-  return {(process_cpu_seconds() - client_before) * 1e6 / keys,
-          (processes_cpu_seconds(servers) - servers_before) * 1e6 / keys};
-}
-
 } // namespace
 
 void run_batches(BenchContext& context, Scenario& scenario) {
@@ -94,22 +79,20 @@ void run_batches(BenchContext& context, Scenario& scenario) {
         client_cpu = &scenario.row(name + ", the client's CPU per key", "us/key", 0, false);
         servers_cpu = &scenario.row(name + ", the servers' CPU per key", "us/key", 0, false);
       }
-      const double keys = static_cast<double>(size * repeats);
       context.each_round(scenario.id, name, [&] {
-        double cluster_rate = 0, server_rate = 0;
-        const KeyCosts cluster_costs = costs_per_key(
-            cluster_servers, keys, [&] { cluster_rate = keys_per_second(on_cluster); });
-        const KeyCosts server_costs = costs_per_key(
-            one_server_process, keys, [&] { server_rate = keys_per_second(on_server); });
-        versus_server.add("toolkit, cluster", cluster_rate);
-        versus_raw.add(one_server, server_rate);
-        versus_server.add(one_server, server_rate);
+        const Measured on_cluster_side = measure_calls(
+            size * repeats, [&] { return keys_per_second(on_cluster); }, cluster_servers);
+        const Measured on_server_side = measure_calls(
+            size * repeats, [&] { return keys_per_second(on_server); }, one_server_process);
+        versus_server.add("toolkit, cluster", on_cluster_side.rate);
+        versus_raw.add(one_server, on_server_side.rate);
+        versus_server.add(one_server, on_server_side.rate);
         versus_raw.add(raw_side, raw_batches(raw, repeats, raw_commands));
         if (client_cpu && servers_cpu) {
-          client_cpu->add("toolkit, cluster", cluster_costs.client);
-          client_cpu->add(one_server, server_costs.client);
-          servers_cpu->add("toolkit, cluster", cluster_costs.servers);
-          servers_cpu->add(one_server, server_costs.servers);
+          client_cpu->add("toolkit, cluster", on_cluster_side.cpu_us_per_call);
+          client_cpu->add(one_server, on_server_side.cpu_us_per_call);
+          servers_cpu->add("toolkit, cluster", on_cluster_side.servers_cpu_us_per_call);
+          servers_cpu->add(one_server, on_server_side.servers_cpu_us_per_call);
         }
       });
     };
