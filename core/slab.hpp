@@ -46,7 +46,7 @@ public:
     }
     Slot& slot = slots_[index];
     slot.used = true;
-    ++live_;
+    if (++live_ > peak_) peak_ = live_;
     return {id_of(index), &slot.value};
   }
 
@@ -92,11 +92,16 @@ public:
   /// Slots held, live or free.
   std::size_t capacity() const noexcept { return slots_.size(); }
 
-  /// Gives back the memory of a burst (a stalled server's backlog) once nothing is live and more
-  /// than `keep` slots are held. Ids stay unique: new slots start above every generation given out.
-  /// True when it released something.
+  /// Gives back the memory of a burst (a stalled server's backlog) when nothing is live, more
+  /// than `keep` slots are held, and the objects live at once since the slab last emptied never
+  /// passed `keep`: the spare slots are the burst's. A load that keeps more than `keep` objects
+  /// in flight empties the slab between its rounds, and freeing its slots every round would
+  /// make every round allocate them again. Ids stay unique: new slots start above every
+  /// generation given out. True when it released something.
   bool shrink_when_empty(std::size_t keep) {
-    if (live_ != 0 || slots_.size() <= keep) return false;
+    if (live_ != 0) return false;
+    const std::size_t peak = std::exchange(peak_, 0);
+    if (slots_.size() <= keep || peak > keep) return false;
     for (const Slot& slot : slots_)
       if (slot.generation >= first_generation_) first_generation_ = slot.generation + 1;
     std::deque<Slot>().swap(slots_);
@@ -118,6 +123,7 @@ private:
   std::deque<Slot> slots_; // a deque: a T& stays valid while others are added
   std::vector<std::uint32_t> free_;
   std::size_t live_ = 0;
+  std::size_t peak_ = 0; ///< the most live at once since live_ was last 0
   std::uint32_t first_generation_ = 1; ///< of slots made from now on
 };
 
