@@ -8,6 +8,7 @@
 #include "redis_toolkit/logging.hpp"
 
 #include <caf/all.hpp>
+#include <caf/io/all.hpp>
 
 #include <algorithm>
 #include <vector>
@@ -68,74 +69,29 @@ struct CompletionState {
   /// reference count.
   std::vector<std::pair<const caf::abstract_actor*, caf::actor_addr>> watched;
   std::uint64_t owner = 0; ///< see spawn_completion_actor
-  std::size_t index = 0;
-  /// Requests of this round of the mailbox, per router, sent together by the posted flush.
+  /// Requests of this round of the mailbox, per router, sent together at the round's end.
   std::vector<std::pair<caf::actor, TaggedRequests>> outbox;
+  /// How many requests the last round sent: a new round's request list is made that large at
+  /// once, not grown call by call.
+  std::size_t last_round = 16;
   bool flush_posted = false;
   std::vector<Reply> replies; ///< the replies of the call being completed (see reply_atom)
-  /// Replies answered and handed on as copies, to go back to the I/O thread with the next
-  /// requests (take_reply); within spent_replies_kept and spent_reply_bytes_kept, the rest freed
-  /// here.
-  std::vector<Reply> spent_replies;
-  std::size_t spent_replies_bytes = 0; ///< the capacity of their strings
   static inline const char* name = "rtk_completion";
 };
 
 using send_atom = caf::atom_constant<caf::atom("rtk_csend")>;
 
-/// Calls made by callbacks leave in chunks of this many while later callbacks still run.
-constexpr std::size_t chunk_size = 16;
-
-/// Replies kept to go back to the I/O thread when this actor has no requests to send them with,
-/// at most: so many, and so many bytes of strings. An actor whose caller stopped after a burst
-/// holds them until its next requests, so the bound is what an idle actor may hold.
-constexpr std::size_t spent_replies_kept = 4096;
-constexpr std::size_t spent_reply_bytes_kept = 1024 * 1024;
-/// The largest string a reply is copied with (take_reply): beyond it the copy costs more than
-/// the free it moves.
-constexpr std::size_t largest_copied_reply = 16 * 1024;
-
-/// Puts the reply a callback gets into `into`: a copy made on this thread when it is a small
-/// string (or a status, an integer, nil), `from` itself otherwise. The original goes back to the
-/// I/O thread that allocated it (TaggedRequests::spent_replies): a block glibc's allocator gave
-/// one thread and another frees takes the owner's arena lock, which the owner's own allocations
-/// contend for, a futex round on every reply under load; a copy is freed where it was made.
-void take_reply(std::vector<Reply>& into, Reply& from) {
-  if (from.elements.empty() && from.text.size() <= largest_copied_reply) into.push_back(from);
-  else into.push_back(std::move(from));
-}
-
-/// Keeps this round's replies, handed on as copies, for the next requests to take back; what
-/// would pass the bounds is freed here instead.
-void keep_spent_replies(CompletionState& state, std::vector<Reply>& replies) {
-  std::size_t adding = 0;
-  for (const Reply& reply : replies) adding += reply.text.capacity();
-  if (state.spent_replies.size() + replies.size() <= spent_replies_kept &&
-      state.spent_replies_bytes + adding <= spent_reply_bytes_kept) {
-    state.spent_replies_bytes += adding;
-    if (state.spent_replies.empty())
-      state.spent_replies.swap(replies); // no allocation in the steady state
-    else
-      state.spent_replies.insert(state.spent_replies.end(),
-                                 std::make_move_iterator(replies.begin()),
-                                 std::make_move_iterator(replies.end()));
-  }
-  replies.clear();
-}
-
-using CompletionActor = caf::stateful_actor<CompletionState>;
+using CompletionActor = caf::stateful_actor<CompletionState, caf::io::broker>;
 
 void send_outbox(CompletionActor* self) {
   auto& state = self->state;
   state.flush_posted = false;
+  if (state.outbox.empty()) return;
   std::vector<std::pair<caf::actor, TaggedRequests>> outbox;
   outbox.swap(state.outbox);
+  state.last_round = 0;
   for (auto& [router, requests] : outbox) {
-    // Every router of the system runs on its one I/O thread: any of them takes the replies back.
-    if (!state.spent_replies.empty()) {
-      requests.spent_replies.swap(state.spent_replies);
-      state.spent_replies_bytes = 0;
-    }
+    state.last_round += requests.items.size();
     self->send(router, exec_atom::value, std::move(requests));
   }
 }
@@ -159,15 +115,9 @@ void add_call(CompletionActor* self, const caf::actor& router, CommandRequest& r
   if (target == state.outbox.end()) {
     state.outbox.emplace_back(router, TaggedRequests{});
     target = std::prev(state.outbox.end());
-    target->second.items.reserve(chunk_size); // a chunk's worth in one allocation
+    target->second.items.reserve(state.last_round);
   }
   target->second.items.emplace_back(tag, std::move(request));
-}
-
-std::size_t outbox_size(CompletionActor* self) {
-  std::size_t size = 0;
-  for (const auto& each : self->state.outbox) size += each.second.items.size();
-  return size;
 }
 
 /// The completion actor whose callbacks run on this thread just now, if any.
@@ -185,9 +135,19 @@ private:
   CompletionActor* previous_;
 };
 
-caf::behavior completion_actor(CompletionActor* self, std::uint64_t owner, std::size_t index) {
+/// Runs `callbacks` (whatever may complete calls, and so run user callbacks) as Running, then
+/// sends the calls they made.
+template <typename Callbacks>
+void run_callbacks(CompletionActor* self, Callbacks callbacks) {
+  {
+    Running running(self);
+    callbacks();
+  }
+  if (!self->state.outbox.empty()) send_outbox(self);
+}
+
+caf::behavior completion_actor(CompletionActor* self, std::uint64_t owner) {
   self->state.owner = owner;
-  self->state.index = index;
   self->set_down_handler([self](caf::down_msg& down) {
     auto& watched = self->state.watched;
     const auto found = std::find_if(watched.begin(), watched.end(),
@@ -195,10 +155,12 @@ caf::behavior completion_actor(CompletionActor* self, std::uint64_t owner, std::
     if (found == watched.end()) return;
     auto lost = self->state.calls.take_all_of(found->first);
     watched.erase(found);
-    for (auto& call : lost) call->fail("router unavailable: it ended before answering");
+    run_callbacks(self, [&] {
+      for (auto& call : lost) call->fail("router unavailable: it ended before answering");
+    });
   });
   return {
-      [self](run_atom, Task& task) { task(self); },
+      [self](run_atom, Task& task) { run_callbacks(self, [&] { task(self); }); },
       [self](call_atom, const caf::actor& router, CommandRequest& request,
              std::shared_ptr<PendingCall>& call) {
         add_call(self, router, request, call);
@@ -213,33 +175,30 @@ caf::behavior completion_actor(CompletionActor* self, std::uint64_t owner, std::
       },
       [self](send_atom) { send_outbox(self); },
       [self](reply_atom, TaggedReplies& answers) {
-        // Calls the callbacks make go straight into the outbox (call_here), and leave in chunks
-        // while the later callbacks still run: the router and Redis start on the first chunk
-        // instead of waiting for the last callback.
-        Running running(self);
-        std::vector<Reply>& each = self->state.replies;
-        std::size_t next = 0;
-        for (const auto& [tag, count] : answers.items) {
-          // One call's replies in a vector this actor keeps: its capacity serves every call.
-          each.clear();
-          const std::size_t end = std::min(next + count, answers.replies.size());
-          for (std::size_t i = next; i < end; ++i) take_reply(each, answers.replies[i]);
-          next = end;
-          if (auto call = self->state.calls.take(tag)) call->complete(&each, nullptr);
-          if (outbox_size(self) >= chunk_size) send_outbox(self);
-        }
-        if (!self->state.outbox.empty()) send_outbox(self);
+        // Calls the callbacks make go straight into the outbox (call_here) and leave together
+        // after the last callback: the router runs on this thread, so it could not start on
+        // an earlier part of them anyway.
+        run_callbacks(self, [&] {
+          std::vector<Reply>& each = self->state.replies;
+          std::size_t next = 0;
+          for (const auto& [tag, count] : answers.items) {
+            // One call's replies in a vector this actor keeps: its capacity serves every call.
+            each.clear();
+            const std::size_t end = std::min(next + count, answers.replies.size());
+            for (std::size_t i = next; i < end; ++i) each.push_back(std::move(answers.replies[i]));
+            next = end;
+            if (auto call = self->state.calls.take(tag)) call->complete(&each, nullptr);
+          }
+        });
         keep_request_buffers(answers.spent); // for the calls planned on this thread next
-        keep_spent_replies(self->state, answers.replies);
       },
   };
 }
 
 } // namespace
 
-caf::actor spawn_completion_actor(caf::actor_system& system, std::uint64_t owner,
-                                  std::size_t index) {
-  return system.spawn(completion_actor, owner, index);
+caf::actor spawn_completion_actor(caf::actor_system& system, std::uint64_t owner) {
+  return system.middleman().spawn_broker(completion_actor, owner);
 }
 
 std::uint64_t new_completion_owner() noexcept {
@@ -247,10 +206,12 @@ std::uint64_t new_completion_owner() noexcept {
   return ++last;
 }
 
-bool call_here(std::uint64_t owner, std::size_t index, const caf::actor& router,
-               CommandRequest& request, std::shared_ptr<PendingCall>& call) {
+bool in_completion_callback() noexcept { return running_here != nullptr; }
+
+bool call_here(std::uint64_t owner, const caf::actor& router, CommandRequest& request,
+               std::shared_ptr<PendingCall>& call) {
   CompletionActor* self = running_here;
-  if (self == nullptr || self->state.owner != owner || self->state.index != index) return false;
+  if (self == nullptr || self->state.owner != owner) return false;
   add_call(self, router, request, call);
   return true;
 }

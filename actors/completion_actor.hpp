@@ -1,13 +1,17 @@
 #pragma once
-// Completion actors: where the async toolkit's continuations and user callbacks run. A Task starts
-// requests with the actor as `self`, so their replies (and the callbacks they complete) arrive on
-// that actor, never on the I/O thread or the caller's thread.
+// Completion actors: where the async toolkit's continuations and user callbacks run. A toolkit has
+// one, a broker on CAF's I/O thread beside the routers and connections it talks to, so a round of
+// calls (the replies, their callbacks, the calls those make) moves between actors of one thread:
+// a message between them is a queue entry, where one to a worker thread is a wake-up (a futex, or
+// the multiplexer's pipe back), which costs more than the rest of the call on virtual machines.
+// A Task starts requests with the actor as `self`, so their replies (and the callbacks they
+// complete) arrive on that actor, never on the caller's thread.
 
 #include "redis_toolkit/actor_protocol.hpp"
 
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
-#include <caf/event_based_actor.hpp>
+#include <caf/io/broker.hpp>
 
 #include <atomic>
 #include <exception>
@@ -24,11 +28,11 @@ using run_atom = caf::atom_constant<caf::atom("rtk_run")>;
 /// ends first; its own end fails every call it still holds.
 using call_atom = caf::atom_constant<caf::atom("rtk_call")>;
 /// Work for a completion actor: (run_atom, Task).
-using Task = std::function<void(caf::event_based_actor* self)>;
+using Task = std::function<void(caf::io::broker* self)>;
 
-/// `owner` and `index` name the actor for call_here: the `index`th completion actor of the owner
-/// whose number is `owner` (new_completion_owner()).
-caf::actor spawn_completion_actor(caf::actor_system& system, std::uint64_t owner, std::size_t index);
+/// `owner` names the actor for call_here: the completion actor of the owner whose number is
+/// `owner` (new_completion_owner()). The system must have loaded CAF's middleman.
+caf::actor spawn_completion_actor(caf::actor_system& system, std::uint64_t owner);
 /// A number no other owner of completion actors in this process has had.
 std::uint64_t new_completion_owner() noexcept;
 
@@ -80,12 +84,16 @@ std::shared_ptr<PendingCall> make_pending_call(std::string server, const char* o
   return std::make_shared<PendingCallOf<Finish>>(std::move(server), operation, std::move(finish));
 }
 
-/// When this thread is running callbacks of the `index`th completion actor of `owner`, registers
+/// When this thread is running callbacks of the completion actor of `owner`, registers
 /// `call` and queues its request for `router` right there, as (call_atom, ...) would, and returns
 /// true: the calls a callback makes need no message of their own, and they leave with the
 /// callbacks' round. Calls from one thread keep their order either way. It touches no lock and no
 /// reference count: it runs for nearly every call of a caller that calls from its callbacks.
-bool call_here(std::uint64_t owner, std::size_t index, const caf::actor& router,
+/// True on a thread running a completion actor's callbacks: a blocking call there would wait for
+/// the very thread it holds.
+bool in_completion_callback() noexcept;
+
+bool call_here(std::uint64_t owner, const caf::actor& router,
                CommandRequest& request, std::shared_ptr<PendingCall>& call);
 
 } // namespace redis_toolkit::detail

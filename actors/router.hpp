@@ -71,15 +71,11 @@ using reply_atom = caf::atom_constant<caf::atom("rtk_reply")>;
 /// Operations sent together, each with the asker's tag, in the order they are to be sent.
 struct TaggedRequests {
   std::vector<std::pair<std::uint64_t, CommandRequest>> items;
-  /// Replies the asker was answered with earlier, already handed on (the callbacks got copies):
-  /// they go back to be freed on the I/O thread that made them (completion_actor.cpp says why).
-  std::vector<Reply> spent_replies;
 };
 
 /// Answers that were ready together: each tag with how many replies its operation has, and
-/// every operation's replies in one vector, in the order of `items`. One vector per message, not
-/// one per operation: the router fills it on the I/O thread and the asker empties it on its own,
-/// so each allocation made for it crosses threads.
+/// every operation's replies in one vector, in the order of `items`: one allocation per message,
+/// not one per operation.
 struct TaggedReplies {
   std::vector<std::pair<std::uint64_t, std::uint32_t>> items;
   std::vector<Reply> replies;

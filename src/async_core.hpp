@@ -94,15 +94,13 @@ void submit(ToolkitCore& core, const char* name, Plan plan, Callback<T> done) {
   auto call = make_pending_call(core.server(), name, finisher<T>(std::move(decode), std::move(done)));
   const caf::actor* router = core.live_router();
   if (refused || router == nullptr) {
-    core.run_task([call, refused](caf::event_based_actor*) {
+    core.run_task([call, refused](caf::io::broker*) {
       if (refused) call->complete(nullptr, refused);
       else call->fail("the toolkit was cleaned up");
     });
     return;
   }
-  const std::int32_t slot =
-      planned->request.commands.empty() ? any_slot : planned->request.commands.front().slot;
-  core.call_router(*router, std::move(planned->request), std::move(call), slot);
+  core.call_router(*router, std::move(planned->request), std::move(call));
 }
 
 /// submit() for an operation routed by the server's command table: when the toolkit has no table

@@ -28,7 +28,7 @@ void continue_scan(std::shared_ptr<ToolkitCore> core, std::shared_ptr<ClusterSca
   auto call = detail::make_pending_call(core->server(), "scan_cluster", std::move(finish));
   caf::actor router = core->router();
   if (!router) {
-    core->run_task([call](caf::event_based_actor*) { call->fail("the toolkit was cleaned up"); });
+    core->run_task([call](caf::io::broker*) { call->fail("the toolkit was cleaned up"); });
     return;
   }
   core->call_router(router, scan->next_request(), std::move(call));

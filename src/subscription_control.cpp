@@ -144,7 +144,7 @@ void SubscriptionControl::confirm_all(std::map<caf::actor, std::vector<std::stri
   const auto limit = wait_limit_;
   for (auto& [subscriber, group] : groups) {
     core_->run_task([subscriber = subscriber, group = group, handler, dynamic, patterns, limit,
-                     finish](caf::event_based_actor* self) {
+                     finish](caf::io::broker* self) {
       auto confirmed = [finish](caf::ok_atom) { finish(nullptr); };
       auto failed = [self, group, patterns, finish](caf::error& error) {
         finish(subscribe_failure(group, describe_failure(self->system(), error), patterns));
@@ -212,7 +212,7 @@ void SubscriptionControl::remove(const std::vector<std::string>& channels,
   };
   const auto limit = wait_limit_;
   for (auto& [subscriber, group] : groups) {
-    core_->run_task([subscriber = subscriber, group = group, limit, finish](caf::event_based_actor* self) {
+    core_->run_task([subscriber = subscriber, group = group, limit, finish](caf::io::broker* self) {
       self->request(subscriber, limit, unsubscribe_atom::value, group, caf::actor())
           .then([finish](bool removed) { finish(removed); }, [finish](caf::error&) { finish(false); });
     });
@@ -257,7 +257,7 @@ void SubscriptionControl::statistics(std::function<void(SubscriptionStatistics)>
   };
   const auto limit = wait_limit_;
   for (auto& subscriber : subscribers) {
-    core_->run_task([subscriber, limit, finish](caf::event_based_actor* self) {
+    core_->run_task([subscriber, limit, finish](caf::io::broker* self) {
       self->request(subscriber, limit, stats_atom::value)
           .then([finish](SubscriptionStatistics& answer) { finish(std::move(answer)); },
                 [finish](caf::error&) {

@@ -125,12 +125,31 @@ std::optional<std::vector<Reply>> RedisToolkit::transaction(
 std::optional<std::vector<Reply>> RedisToolkit::transaction(
     const std::vector<std::string>& watch_keys, const std::vector<CommandArguments>& reads,
     TransactionBuilder build, int max_attempts) {
-  using Outcome = std::optional<std::vector<Reply>>;
-  return detail::as_future<Outcome>([&](Callback<Outcome> done) {
-           detail::run_watched_transaction(core_, watch_keys, reads, std::move(build),
-                                           max_attempts, std::move(done));
-         })
-      .get();
+  // The async transaction's steps, one blocking call each, so that `build` runs on the caller's
+  // thread: it may call this toolkit or another one, which a builder run by the completion
+  // actor (on the I/O thread those calls need) could not.
+  const detail::CommandTable& table = core_->command_table_or_load();
+  for (int attempt = 0; attempt < std::max(1, max_attempts); ++attempt) {
+    const std::uint64_t session = detail::next_session_id();
+    std::int32_t slot = any_slot;
+    std::optional<detail::PlannedOperation<std::optional<std::vector<Reply>>>> commit;
+    try {
+      const std::vector<Reply> read = core_->run(detail::plan_session_open(
+          core_->context(), table, session, watch_keys, reads, slot));
+      commit.emplace(
+          detail::plan_session_close(core_->context(), table, session, build(read), slot));
+    } catch (...) {
+      // Give the session up (UNWATCH, and the connection unpinned); what the caller hears is
+      // the error, whatever UNWATCH answers.
+      try {
+        core_->run(detail::plan_session_close(core_->context(), table, session, {}, slot));
+      } catch (...) {
+      }
+      throw;
+    }
+    if (auto executed = core_->run(std::move(*commit))) return executed;
+  }
+  return std::nullopt; // a watched key changed on every attempt
 }
 
 Reply RedisToolkit::eval(const Script& script, const std::vector<std::string>& keys,

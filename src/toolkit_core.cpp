@@ -297,6 +297,14 @@ private:
 
 namespace {
 
+/// A blocking call inside an async callback would wait forever for the thread it holds: refused.
+void refuse_inside_callback(std::string_view operation) {
+  if (in_completion_callback())
+    throw ValidationError("a blocking call inside an async callback would wait forever for the "
+                          "thread that runs it (CAF's I/O thread); start the async call instead",
+                          std::string(operation));
+}
+
 /// What a blocked caller waits on: the router's replies, or why none will come. It lives on the
 /// caller's stack, so the rule: deliver() and fail() do everything under the mutex, and wait()
 /// returns only after taking that mutex; once the answering thread has unlocked it, the caller
@@ -431,7 +439,6 @@ ToolkitCore::ToolkitCore(caf::actor_system* system, RedisConnectionConfig config
   router_ = SharedRouter::acquire(*system_, config_, options_, tls_);
   router_actor_ = router_->actor();
   callers_ = std::make_unique<BlockingCallers>(*system_);
-  executor_count_ = std::clamp<std::size_t>(system_->scheduler().num_workers(), 1, 4);
   ProcessRegistry& registry = process_registry();
   std::lock_guard<std::mutex> lock(registry.mutex);
   registry.live_cores.insert(this);
@@ -445,56 +452,42 @@ ToolkitCore::~ToolkitCore() {
     registry.live_cores.erase(this);
   }
   close();
-  for (auto& executor : executors_) caf::anon_send_exit(executor, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(completion_, caf::exit_reason::user_shutdown);
 }
 
-std::size_t ToolkitCore::executor_index(std::int32_t slot) noexcept {
-  return (slot >= 0 ? static_cast<std::size_t>(slot)
-                    : next_executor_.fetch_add(1, std::memory_order_relaxed)) %
-         executor_count_;
-}
-
-caf::actor ToolkitCore::executor_at(std::size_t index) {
+caf::actor ToolkitCore::completion_actor() {
   const CallerThreadScope caller_thread;
-  // A few actors so that one slow callback does not hold up every other completion: as many as
-  // the system has workers to run callbacks side by side, 4 at most. More would cost without
-  // helping: a call that a callback makes for another completion actor's slot is a message of
-  // its own, while the calls for its own actor's slots leave with the callbacks' round (1 worker,
-  // 100 calls in flight over 100 keys: 4 completion actors took 1.8 more allocations per call and,
-  // when the worker shared its core with the I/O thread, cost a fifth of the throughput).
-  // The count, executor_count_, is fixed when the toolkit is made.
-  std::lock_guard<std::mutex> lock(executors_mutex_);
-  // Checked under the lock close() swaps the actors under: none is made after that swap while
-  // the process exits (run_task says why); a message to the invalid handle is dropped.
+  std::lock_guard<std::mutex> lock(completion_mutex_);
+  // Checked under the lock close() takes the actor under: none is made after that while the
+  // process exits (run_task says why); a message to the invalid handle is dropped.
   if (closed_for_exit()) return caf::actor();
-  while (executors_.size() < executor_count_)
-    executors_.push_back(spawn_completion_actor(*system_, completion_owner_, executors_.size()));
-  return executors_[index];
+  if (!completion_) completion_ = spawn_completion_actor(*system_, completion_owner_);
+  return completion_;
 }
 
 bool ToolkitCore::closed_for_exit() const noexcept { return closed_.load() && process_exiting(); }
 
-void ToolkitCore::run_task(Task task, std::int32_t slot) {
+void ToolkitCore::run_task(Task task) {
   // While the process exits, a closed toolkit spawns no completion actor: an actor system that is
   // a static of the caller's would wait for it forever. The task is dropped, and with it the call
   // it holds, which then completes with its ConnectionError (PendingCall's destructor).
   if (closed_for_exit()) return;
-  caf::anon_send(executor_at(executor_index(slot)), run_atom::value, std::move(task));
+  caf::anon_send(completion_actor(), run_atom::value, std::move(task));
 }
 
 void ToolkitCore::call_router(const caf::actor& router, CommandRequest request,
-                              std::shared_ptr<PendingCall> call, std::int32_t slot) {
+                              std::shared_ptr<PendingCall> call) {
   if (closed_for_exit()) return; // as run_task
-  const std::size_t index = executor_index(slot);
   // A callback of that very actor: no lock, no handle copied, no message.
-  if (call_here(completion_owner_, index, router, request, call)) return;
-  caf::anon_send(executor_at(index), call_atom::value, router, std::move(request), std::move(call));
+  if (call_here(completion_owner_, router, request, call)) return;
+  caf::anon_send(completion_actor(), call_atom::value, router, std::move(request), std::move(call));
 }
 
 std::vector<Reply> ToolkitCore::execute(CommandRequest request, std::string_view operation) {
   const CallerThreadScope caller_thread;
   if (closed_.load())
     throw ConnectionError(server_, std::string(operation), "the toolkit was cleaned up");
+  refuse_inside_callback(operation);
   // No scoped actor here: its mailbox lock is contended by the I/O thread on every reply, and
   // the router answers a ReplySink without any CAF response bookkeeping. The handle itself, not
   // a copy: a copy bumps the router's reference count, one cache line every calling thread writes.
@@ -514,6 +507,7 @@ PoolStatistics ToolkitCore::pool_statistics() {
   PoolStatistics statistics;
   statistics.server = server_;
   if (!router) return statistics;
+  refuse_inside_callback("pool_statistics");
   auto lease = callers_->borrow();
   (*lease)
       ->request(router, caf::infinite, stats_atom::value)
@@ -538,6 +532,7 @@ ToolkitMetrics ToolkitCore::metrics() {
   const CallerThreadScope caller_thread;
   ToolkitMetrics metrics;
   if (caf::actor router = this->router()) {
+    refuse_inside_callback("metrics");
     auto lease = callers_->borrow();
     (*lease)
         ->request(router, caf::infinite, metrics_atom::value)
@@ -626,14 +621,14 @@ void ToolkitCore::close() noexcept {
     if (auto subscription = each.lock()) subscription->stop();
   router_.reset(); // no call reads router_ (router() reads router_actor_ after closed_)
   callers_->close();
-  // Ending the completion actors completes every call they hold (PendingCall), whether or not its
-  // request still reaches the router; later tasks get fresh actors.
-  std::vector<caf::actor> executors;
+  // Ending the completion actor completes every call it holds (PendingCall), whether or not its
+  // request still reaches the router; later tasks get a fresh actor.
+  caf::actor completion;
   {
-    std::lock_guard<std::mutex> lock(executors_mutex_);
-    executors.swap(executors_);
+    std::lock_guard<std::mutex> lock(completion_mutex_);
+    completion.swap(completion_);
   }
-  for (auto& executor : executors) caf::anon_send_exit(executor, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(completion, caf::exit_reason::user_shutdown);
 }
 
 } // namespace redis_toolkit::detail

@@ -142,14 +142,13 @@ public:
   TableWait await_command_table(std::function<void(std::exception_ptr)> then);
   /// The outcome of a load await_command_table asked for: the table, or `error`; runs the waiters.
   void command_table_loaded(CommandTableHandle table, std::exception_ptr error);
-  /// Runs `task` on one of the core's completion actors (made on first use, ended with the core).
-  /// Tasks with the same `slot` (a key's hash slot) run on the same actor, in the order given, so
-  /// calls on one key keep their order; any_slot spreads tasks round robin.
-  void run_task(Task task, std::int32_t slot = any_slot);
-  /// Sends `request` to `router` from a completion actor (chosen like run_task's), which
-  /// completes `call` with the replies.
+  /// Runs `task` on the core's completion actor (made on first use, ended with the core), after
+  /// every task and call given before it from the same thread.
+  void run_task(Task task);
+  /// Sends `request` to `router` from the completion actor, which completes `call` with the
+  /// replies. Calls from one thread reach the router in the order given.
   void call_router(const caf::actor& router, CommandRequest request,
-                   std::shared_ptr<PendingCall> call, std::int32_t slot = any_slot);
+                   std::shared_ptr<PendingCall> call);
   /// Stops `subscription` when the core closes (the toolkit's cleanup stops every subscriber).
   void track(const std::shared_ptr<SubscriptionControl>& subscription);
   /// What every subscription of this core received and dropped, ended ones included.
@@ -161,9 +160,8 @@ private:
   class BlockingCallers;
   /// Closed, and the process is exiting: nothing new may start (run_task says why).
   bool closed_for_exit() const noexcept;
-  /// Which completion actor takes a task for `slot` (run_task says how it is chosen).
-  std::size_t executor_index(std::int32_t slot) noexcept;
-  caf::actor executor_at(std::size_t index);
+  /// The completion actor, made on first use; invalid once closed while the process exits.
+  caf::actor completion_actor();
 
   std::shared_ptr<Runtime> runtime_; // first member: destroyed last
   caf::actor_system* system_;
@@ -182,12 +180,9 @@ private:
   std::unique_ptr<BlockingCallers> callers_;
   std::mutex subscriptions_mutex_;
   std::vector<std::weak_ptr<SubscriptionControl>> subscriptions_;
-  /// Completion actors: as many as the system has workers, 4 at most (executor_at says why).
-  std::size_t executor_count_ = 1;
-  std::mutex executors_mutex_;
-  std::vector<caf::actor> executors_;
-  std::atomic<std::size_t> next_executor_{0};
-  /// This core's number for its completion actors (call_here).
+  std::mutex completion_mutex_;
+  caf::actor completion_; ///< see completion_actor()
+  /// This core's number for its completion actor (call_here).
   const std::uint64_t completion_owner_ = new_completion_owner();
   std::atomic<bool> closed_{false};
   std::mutex command_table_mutex_;

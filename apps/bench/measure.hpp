@@ -134,7 +134,7 @@ double resident_bytes_per_held_call(const std::string& host, std::uint16_t port,
 /// GETs per second through the async toolkit keeping `in_flight` calls outstanding from one caller.
 double async_gets_in_flight(redis_toolkit::AsyncRedisToolkit& toolkit, const std::string& key,
                             long in_flight, long operations);
-/// The same over `keys`, in turn: their slots spread the calls over the completion actors.
+/// The same over `keys`, in turn: their slots spread the calls over the pooled connections.
 double async_gets_in_flight(redis_toolkit::AsyncRedisToolkit& toolkit,
                             const std::vector<std::string>& keys, long in_flight, long operations);
 /// The same with the typed getter, which also decodes each value from the wire format.

@@ -128,7 +128,7 @@ void run_in_flight(BenchContext& context, Scenario& scenario) {
     });
   }
   // As services use it: the same window over 100 keys (same value), whose slots spread the calls
-  // over the toolkit's completion actors; raw hiredis cycles through the same 100 GETs.
+  // over the pooled connections; raw hiredis cycles through the same 100 GETs.
   std::vector<std::string> keys;
   const std::string stored = blocking.get_raw(benchmark_get_key).value_or(std::string());
   for (int i = 0; i < 100; ++i) {

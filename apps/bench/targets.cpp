@@ -95,10 +95,9 @@ const std::string per_call_messages =
     "pending entry in the connection and a completion that runs the callback, each with its "
     "allocations; under load the calls share the messages between the actors, but not that "
     "work, where raw hiredis appends to one buffer and parses replies in one loop on one thread. "
-    "The calls move in rounds (a completion actor's callbacks start the next calls, which leave "
-    "in chunks; Redis answers them together), and each round hands over between the I/O thread "
-    "and the workers; the toolkit's workers poll about 0.2 ms, yielding their core, before "
-    "sleeping so that a round seldom waits for a wake-up.";
+    "The calls move in rounds on CAF's I/O thread (the completion actor's callbacks start the "
+    "next calls, which leave together; Redis answers them together), where raw hiredis runs "
+    "the same loop with no actor and no message between its steps.";
 
 /// What a GET cost the process on each side at 100 in flight over 100 keys, in this run.
 std::string async_cpu_fact(const SuiteResults& results) {

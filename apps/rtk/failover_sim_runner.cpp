@@ -906,7 +906,7 @@ private:
                         OpKind::async_write, Outcome::ok};
       auto records = records_;
       Sink* sink = sinks[slot];
-      // Runs on a completion actor; frees the lane for its next write afterwards.
+      // Runs on the completion actor; frees the lane for its next write afterwards.
       auto finish = [records, shared_lanes, sink, slot, index = index, seq = seq](
                         OpRecord done, std::exception_ptr error, bool durable_ack) {
         done.end_ms = records->now_ms();

@@ -23,7 +23,7 @@ const std::vector<std::string> example_keys = {
     "example:async:b",    "example:async:counter", "example:async:bad-ttl",
 };
 
-/// Lets main() wait for callbacks: they run on the toolkit's completion actors, and the program
+/// Lets main() wait for callbacks: they run on the toolkit's completion actor, and the program
 /// must neither read their results nor end before they ran. No time limit is needed: every call
 /// completes exactly once, at worst with a ConnectionError after the socket timeout and retries.
 class Countdown {

@@ -174,8 +174,8 @@ private:
         error = std::current_exception();
       }
     }
-    // Callbacks of different keys run on different completion actors at once: the common path
-    // touches an atomic only, the lock is for a failure and the last completion.
+    // Callbacks run on CAF's I/O thread while the caller's thread may start more calls: the
+    // common path touches an atomic only, the lock is for a failure and the last completion.
     if (error) {
       std::lock_guard<std::mutex> lock(mutex_);
       if (!failure_) failure_ = error;

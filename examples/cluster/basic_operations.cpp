@@ -81,7 +81,7 @@ int main() try {
   std::cout << "the batch of " << items.size() << " keys spread over "
             << operations.group_keys_by_node(items).size() << " masters\n";
 
-  // 4. The same without blocking: futures, or callbacks run on the toolkit's completion actors.
+  // 4. The same without blocking: futures, or callbacks run on the toolkit's completion actor.
   redis_toolkit::AsyncRedisToolkit async_toolkit(config);
   std::vector<std::future<void>> writes;
   const auto orders = numbered_keys("order", 20);

@@ -10,9 +10,12 @@
 //   stored.get();   // rethrows the typed error, if any
 //   std::future<Reply> visits = toolkit.command({"INCR", "visits"});   // any Redis command
 //
-// Callbacks run on the toolkit's completion actors (CAF worker threads): never on the caller's
-// thread, never on the I/O thread, never while a lock of the toolkit is held. A callback that
-// throws is logged; the toolkit carries on. A request refused before sending (ValidationError,
+// Callbacks run on the toolkit's completion actor, on CAF's I/O thread beside the connections
+// (as hiredis, Boost.Redis and redis-plus-plus run theirs on their event loop): never on the
+// caller's thread, never while a lock of the toolkit is held. So keep them short, hand long work
+// to an actor or a thread of yours, and never block in one: a blocking toolkit call there throws
+// ValidationError. A callback may start further calls. A callback that throws is logged; the
+// toolkit carries on. A request refused before sending (ValidationError,
 // SerializationError) completes the same way, with that error. cleanup() (or the destructor)
 // completes every call still pending with a ConnectionError.
 

@@ -71,7 +71,7 @@ private:
   std::shared_ptr<detail::ToolkitCore> core_;
 };
 
-/// The same without blocking: futures, or callbacks run on the toolkit's completion actors.
+/// The same without blocking: futures, or callbacks run on the toolkit's completion actor.
 class AsyncClusterOperations {
 public:
   explicit AsyncClusterOperations(AsyncRedisToolkit& toolkit);

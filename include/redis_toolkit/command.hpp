@@ -28,8 +28,10 @@ using CommandArguments = std::vector<std::string>;
 enum class CommandNodes { masters, all };
 
 /// The read-modify-write step of a transaction: given the replies to its reads (made after WATCH),
-/// the commands to run between MULTI and EXEC. It runs on a toolkit thread, again on every retry;
-/// an exception it throws ends the transaction (nothing runs) and reaches the caller.
+/// the commands to run between MULTI and EXEC. It runs again on every retry: with the blocking
+/// RedisToolkit on the caller's thread (it may call a toolkit), with AsyncRedisToolkit as a
+/// callback (on the I/O thread: short, never blocking). An exception it throws ends the
+/// transaction (nothing runs) and reaches the caller.
 using TransactionBuilder =
     std::function<std::vector<CommandArguments>(const std::vector<Reply>& reads)>;
 

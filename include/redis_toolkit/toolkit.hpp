@@ -149,7 +149,8 @@ public:
   /// Read-modify-write: WATCH `watch_keys`, run `reads`, hand their replies to `build`, run the
   /// commands it returns between MULTI and EXEC on the same connection. When another client
   /// changed a watched key meanwhile, all of it runs again, up to `max_attempts` times; then
-  /// nullopt. In a cluster every key must hash to one slot. `build` runs on a toolkit thread.
+  /// nullopt. In a cluster every key must hash to one slot. `build` runs on the caller's thread
+  /// and may call this toolkit.
   ///   auto done = toolkit.transaction({"balance"}, {{"GET", "balance"}},
   ///       [](const std::vector<Reply>& read) -> std::vector<CommandArguments> {
   ///         const long balance = std::stol(read[0].as_optional_string().value_or("0"));

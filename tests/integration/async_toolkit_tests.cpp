@@ -148,6 +148,41 @@ BOOST_FIXTURE_TEST_CASE(a_throwing_callback_does_not_take_the_toolkit_down, rtk_
   BOOST_TEST(ready(toolkit.getter("k")).has_value());
 }
 
+
+// A callback runs on CAF's I/O thread, which every blocking call waits for: a blocking call made
+// there is refused with a ValidationError naming the operation, instead of waiting forever, and
+// the toolkits carry on. The blocking transaction's builder runs on the caller's thread, so it
+// may call a toolkit.
+BOOST_FIXTURE_TEST_CASE(a_blocking_call_inside_a_callback_is_refused_not_a_hang,
+                        rtk_test::ServerFixture) {
+  AsyncRedisToolkit toolkit(config());
+  RedisToolkit blocking(config());
+  blocking.setter("k", 1);
+  CallbackProbe<std::string> refusal;
+  toolkit.getter("k", [&blocking, done = refusal.callback()](Result<std::optional<Value>>) {
+    try {
+      blocking.getter("k");
+      done(Result<std::string>::success("the blocking call returned"));
+    } catch (const ValidationError& error) {
+      done(Result<std::string>::success(error.key() + ": " + error.reason()));
+    }
+  });
+  const std::string refused = refusal.wait().value();
+  BOOST_TEST(refused.find("getter: a blocking call inside an async callback") == 0, refused);
+  BOOST_TEST(ready(toolkit.getter("k"))->as_int() == 1);
+  BOOST_TEST(blocking.getter("k")->as_int() == 1);
+
+  blocking.command({"SET", "counter", "1"});
+  const auto committed = blocking.transaction(
+      {"counter"}, {{"GET", "counter"}}, [&blocking](const std::vector<Reply>& read) {
+        blocking.setter("other", 2); // a call of the caller's own, from the builder
+        return std::vector<CommandArguments>{
+            {"SET", "counter", std::to_string(std::stoi(read[0].as_string()) + 1)}};
+      });
+  BOOST_TEST(committed.has_value());
+  BOOST_TEST(blocking.command({"GET", "counter"}).as_string() == "2");
+  BOOST_TEST(blocking.getter("other")->as_int() == 2);
+}
 BOOST_FIXTURE_TEST_CASE(ten_thousand_operations_from_a_hundred_actors, rtk_test::ServerFixture) {
   caf::actor_system_config actor_config;
   actor_config.load<caf::io::middleman>();
