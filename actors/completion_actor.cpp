@@ -1,6 +1,5 @@
 #include "completion_actor.hpp"
 
-#include "request_buffers.hpp"
 #include "router.hpp"
 #include "slab.hpp"
 
@@ -190,7 +189,6 @@ caf::behavior completion_actor(CompletionActor* self, std::uint64_t owner) {
             if (auto call = self->state.calls.take(tag)) call->complete(&each, nullptr);
           }
         });
-        keep_request_buffers(answers.spent); // for the calls planned on this thread next
       },
   };
 }

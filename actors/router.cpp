@@ -1,5 +1,7 @@
 #include "router.hpp"
 
+#include "request_buffers.hpp"
+
 #include "cluster_topology.hpp"
 #include "node_connection.hpp"
 #include "resp.hpp"
@@ -50,19 +52,6 @@ struct Answers {
   TaggedReplies replies;
 };
 
-/// An asker's spent requests, until they can travel with its next answers (never a message of
-/// their own).
-struct Spent {
-  caf::strong_actor_ptr from;
-  std::vector<CommandRequest> requests;
-};
-
-/// Spent requests kept per asker at most: a bound on what waits for its next answers.
-constexpr std::size_t spent_kept_per_asker = 16384;
-/// Askers with spent requests kept at most. An asker that ended (a closed toolkit's completion
-/// actor) hears nothing more: the oldest entry then goes, and its handle with it.
-constexpr std::size_t spent_askers_kept = 32;
-
 struct RouterState;
 using Router = caf::io::stateful_broker<RouterState>;
 
@@ -103,7 +92,8 @@ struct RouterState {
   bool parts_posted = false;
   bool in_round = false; ///< a Round is open: it sends or posts what is unsent when it ends
   std::vector<Answers> answers; ///< sent by send_answers, posted once per round
-  std::vector<Spent> spent;     ///< joins an asker's Answers when its next one is made
+  /// Operations the last answers carried: a new round's answers are made that large at once.
+  std::size_t last_answered = 16;
   bool answers_posted = false;
   // Sentinel mode:
   std::vector<caf::actor> sentinel_connections; ///< one per sentinel, made on first use
@@ -216,9 +206,8 @@ void ActorPort::answer(std::uint64_t caller, std::vector<Reply>&& replies) {
   if (each == state.answers.end()) {
     state.answers.push_back(Answers{reply_to.tagged_to, {}});
     each = std::prev(state.answers.end());
-    auto spent = std::find_if(state.spent.begin(), state.spent.end(),
-                              [&](const Spent& one) { return one.from == reply_to.tagged_to; });
-    if (spent != state.spent.end()) each->replies.spent.swap(spent->requests);
+    each->replies.items.reserve(state.last_answered);
+    each->replies.replies.reserve(state.last_answered);
   }
   each->replies.items.emplace_back(reply_to.tag, static_cast<std::uint32_t>(replies.size()));
   // The replies move; the vector stays the core's, for its next operation (RouterPort::answer).
@@ -311,9 +300,12 @@ void send_answers(Router* self) {
   state.answers_posted = false;
   std::vector<Answers> answers;
   answers.swap(state.answers);
-  for (Answers& each : answers)
+  state.last_answered = 0;
+  for (Answers& each : answers) {
+    state.last_answered = std::max(state.last_answered, each.replies.items.size());
     caf::anon_send(caf::actor_cast<caf::actor>(each.to), reply_atom::value,
                    std::move(each.replies));
+  }
 }
 
 // ---- Sentinel mode ----------------------------------------------------------------------------
@@ -422,21 +414,6 @@ void take_discovery_reply(Router* self, std::uint64_t query, Reply reply) {
   self->state.discovery->take_reply(query, reply);
 }
 
-/// Keeps the requests `from` sent, spent now, for its next answers.
-void keep_spent(RouterState& state, const caf::strong_actor_ptr& from, TaggedRequests& requests) {
-  auto spent = std::find_if(state.spent.begin(), state.spent.end(),
-                            [&](const Spent& one) { return one.from == from; });
-  if (spent == state.spent.end()) {
-    if (state.spent.size() >= spent_askers_kept) state.spent.erase(state.spent.begin());
-    state.spent.push_back(Spent{from, {}});
-    spent = std::prev(state.spent.end());
-  }
-  for (auto& item : requests.items) {
-    if (spent->requests.size() >= spent_kept_per_asker) break;
-    spent->requests.push_back(std::move(item.second));
-  }
-}
-
 void receive_request(Router* self, CommandRequest& request, ReplyTo reply_to) {
   auto& state = self->state;
   auto [caller, added] = state.callers.add();
@@ -509,9 +486,13 @@ caf::behavior router(Router* self, RouterSettings settings) {
       [self](exec_atom, TaggedRequests& requests) {
         Round round(self);
         const caf::strong_actor_ptr& sender = self->current_sender();
-        for (auto& [tag, request] : requests.items)
+        for (auto& [tag, request] : requests.items) {
           receive_request(self, request, ReplyTo{{}, sender, tag, {}});
-        keep_spent(self->state, sender, requests);
+          // Spent now (RouterCore::submit swapped in an emptied operation's buffers). The asker,
+          // a completion actor, runs on this thread, and so do the callbacks that plan its next
+          // calls: they find the buffers here.
+          keep_request_buffers(request);
+        }
       },
       [self](answer_atom) { send_answers(self); },
       [self](send_atom) { send_parts(self); },

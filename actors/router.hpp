@@ -79,9 +79,6 @@ struct TaggedRequests {
 struct TaggedReplies {
   std::vector<std::pair<std::uint64_t, std::uint32_t>> items;
   std::vector<Reply> replies;
-  /// Spent requests of this asker's, their buffers emptied, for its thread to plan the next
-  /// ones in (keep_request_buffers, core/request_buffers.hpp).
-  std::vector<CommandRequest> spent;
 };
 
 /// Takes an operation's replies for a caller that is not an actor waiting on a response. take() is

@@ -55,11 +55,6 @@ void keep_request_buffers(CommandRequest& request) noexcept {
   }
 }
 
-void keep_request_buffers(std::vector<CommandRequest>& spent) noexcept {
-  for (CommandRequest& request : spent) keep_request_buffers(request);
-  spent.clear();
-}
-
 CommandRequest fresh_request() noexcept {
   CommandRequest request;
   Kept& buffers = kept();

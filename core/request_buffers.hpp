@@ -1,13 +1,12 @@
 #pragma once
 // The buffers of spent requests, kept per thread for the next requests planned on it. A request's
 // command vector and RESP bytes are made on the thread that plans the call and used up on the
-// router's: RouterCore::submit swaps them with an operation's emptied ones, the router hands
-// those back to the asker with its answers, and the asker's thread, which plans the next calls
-// (an async caller calling from its callbacks), takes them again instead of allocating. Memory
-// then goes back and forth between the two threads instead of being made on one and freed on
-// the other for every call, which glibc's allocator makes dear.
+// router's: RouterCore::submit swaps them with an operation's emptied ones. The router keeps
+// those of async calls on its own thread, CAF's I/O thread, where the callbacks that plan the
+// next calls run; a blocking caller's comes back with its replies. Memory then goes back and
+// forth instead of being made on one thread and freed on another for every call, which glibc's
+// allocator makes dear.
 //
-//   std::vector<CommandRequest> spent = ...;      // came back with the answers
 //   keep_request_buffers(spent);                  // on the thread that plans the next calls
 //   CommandRequest request = fresh_request();     // the same thread: no allocation for its buffers
 //
@@ -20,9 +19,7 @@
 
 namespace redis_toolkit::detail {
 
-/// Keeps the buffers of `spent` (emptied) for requests this thread plans next; empties `spent`.
-void keep_request_buffers(std::vector<CommandRequest>& spent) noexcept;
-/// The same for one request (a blocking caller's, which comes back with its replies).
+/// Keeps the buffers of `spent` (emptied) for requests this thread plans next.
 void keep_request_buffers(CommandRequest& spent) noexcept;
 /// A default request whose vector and bytes are kept buffers of this thread's when it has some.
 CommandRequest fresh_request() noexcept;

@@ -51,6 +51,12 @@ Kept drain() {
   }
 }
 
+/// Keeps every request of `spent`, as the router does for a round's requests, and empties it.
+void keep_all(std::vector<CommandRequest>& spent) {
+  for (CommandRequest& request : spent) keep_request_buffers(request);
+  spent.clear();
+}
+
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(request_buffers_tests)
@@ -61,7 +67,7 @@ BOOST_AUTO_TEST_CASE(a_fresh_request_takes_a_kept_buffer_back_empty) {
   spent.push_back(spent_request(100));
   const Command* commands = spent[0].commands.data();
   const char* wire = spent[0].wire.data();
-  keep_request_buffers(spent);
+  keep_all(spent);
   BOOST_TEST(spent.empty());
 
   CommandRequest fresh = fresh_request();
@@ -83,7 +89,7 @@ BOOST_AUTO_TEST_CASE(a_large_value_s_bytes_are_freed_not_kept) {
   drain();
   std::vector<CommandRequest> spent;
   spent.push_back(spent_request(64 * 1024));
-  keep_request_buffers(spent);
+  keep_all(spent);
   BOOST_TEST(drain() == (Kept{1, 0})); // the command vector only
 }
 
@@ -91,7 +97,7 @@ BOOST_AUTO_TEST_CASE(a_thread_keeps_at_most_its_bound_and_only_for_itself) {
   drain();
   std::vector<CommandRequest> spent;
   for (int i = 0; i < 20000; ++i) spent.push_back(spent_request(10));
-  keep_request_buffers(spent);
+  keep_all(spent);
   Kept elsewhere{1, 1};
   std::thread other([&] { elsewhere = drain(); });
   other.join();
@@ -99,7 +105,7 @@ BOOST_AUTO_TEST_CASE(a_thread_keeps_at_most_its_bound_and_only_for_itself) {
   BOOST_TEST(drain() == (Kept{16384, 16384})); // the count's bound, well within the bytes'
   // The bytes' bound: 4 KiB strings, 2 MiB of them.
   for (int i = 0; i < 1000; ++i) spent.push_back(spent_request(4000));
-  keep_request_buffers(spent);
+  keep_all(spent);
   const Kept large = drain();
   BOOST_TEST(large.strings == 2u * 1024 * 1024 / spent_request(4000).wire.capacity());
 }
