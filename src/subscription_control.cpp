@@ -294,6 +294,7 @@ bool SubscriptionControl::remove_and_wait(const std::vector<std::string>& channe
 }
 
 SubscriptionStatistics SubscriptionControl::statistics_and_wait() {
+  refuse_inside_callback("Subscription::statistics");
   return future_of<SubscriptionStatistics>([&](auto done) { statistics(done); }).get();
 }
 

@@ -6,7 +6,6 @@
 #include "cluster_scan.hpp"
 #include "toolkit_core.hpp"
 #include "script_eval.hpp"
-#include "watched_transaction.hpp"
 #include "async_core.hpp"
 
 #include <caf/actor.hpp>

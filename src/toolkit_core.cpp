@@ -293,17 +293,16 @@ private:
   std::vector<std::unique_ptr<caf::scoped_actor>> idle_;
 };
 
-// ---- ToolkitCore ----
-
-namespace {
-
-/// A blocking call inside an async callback would wait forever for the thread it holds: refused.
 void refuse_inside_callback(std::string_view operation) {
   if (in_completion_callback())
     throw ValidationError("a blocking call inside an async callback would wait forever for the "
                           "thread that runs it (CAF's I/O thread); start the async call instead",
                           std::string(operation));
 }
+
+// ---- ToolkitCore ----
+
+namespace {
 
 /// What a blocked caller waits on: the router's replies, or why none will come. It lives on the
 /// caller's stack, so the rule: deliver() and fail() do everything under the mutex, and wait()

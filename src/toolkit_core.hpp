@@ -81,6 +81,9 @@ public:
   CallerThreadScope(const CallerThreadScope&) = delete;
   CallerThreadScope& operator=(const CallerThreadScope&) = delete;
 };
+/// Throws ValidationError naming `operation` on a thread running async callbacks: a blocking
+/// call there would wait forever for the thread it holds (CAF's I/O thread).
+void refuse_inside_callback(std::string_view operation);
 /// True once the process is ending: the exit hook ran (main returned or exit() was called).
 bool process_exiting() noexcept;
 /// Keeps `object` alive (and reachable) until the process ends. A toolkit destroyed while the
