@@ -6,6 +6,7 @@
 #include "cluster_scan.hpp"
 #include "toolkit_core.hpp"
 #include "script_eval.hpp"
+#include "transaction_attempts.hpp"
 #include "async_core.hpp"
 
 #include <caf/actor.hpp>
@@ -124,31 +125,36 @@ std::optional<std::vector<Reply>> RedisToolkit::transaction(
 std::optional<std::vector<Reply>> RedisToolkit::transaction(
     const std::vector<std::string>& watch_keys, const std::vector<CommandArguments>& reads,
     TransactionBuilder build, int max_attempts) {
-  // The async transaction's steps, one blocking call each, so that `build` runs on the caller's
-  // thread: it may call this toolkit or another one, which a builder run by the completion
-  // actor (on the I/O thread those calls need) could not.
-  const detail::CommandTable& table = core_->command_table_or_load();
-  for (int attempt = 0; attempt < std::max(1, max_attempts); ++attempt) {
-    const std::uint64_t session = detail::next_session_id();
-    std::int32_t slot = any_slot;
-    std::optional<detail::PlannedOperation<std::optional<std::vector<Reply>>>> commit;
+  // The attempts' steps as blocking calls, so that `build` runs on the caller's thread: it may
+  // call this toolkit or another one, which a builder run by the completion actor (on the I/O
+  // thread those calls need) could not.
+  using Next = detail::TransactionAttempts::Next;
+  detail::TransactionAttempts attempts(watch_keys, reads, std::move(build), max_attempts);
+  while (attempts.next() != Next::finished) {
+    const detail::CommandTable& table = core_->command_table_or_load();
     try {
-      const std::vector<Reply> read = core_->run(detail::plan_session_open(
-          core_->context(), table, session, watch_keys, reads, slot));
-      commit.emplace(
-          detail::plan_session_close(core_->context(), table, session, build(read), slot));
-    } catch (...) {
-      // Give the session up (UNWATCH, and the connection unpinned); what the caller hears is
-      // the error, whatever UNWATCH answers.
-      try {
-        core_->run(detail::plan_session_close(core_->context(), table, session, {}, slot));
-      } catch (...) {
+      switch (attempts.next()) {
+        case Next::read:
+          attempts.reads_answered(core_->run(attempts.plan_reads(core_->context(), table)));
+          break;
+        case Next::commit:
+          attempts.committed(core_->run(attempts.plan_close(core_->context(), table)));
+          break;
+        case Next::give_up:
+          try {
+            core_->run(attempts.plan_close(core_->context(), table));
+          } catch (...) {
+            // What the caller hears is the transaction's error, whatever UNWATCH answers.
+          }
+          break;
+        case Next::finished:
+          break;
       }
-      throw;
+    } catch (...) {
+      attempts.failed(std::current_exception());
     }
-    if (auto executed = core_->run(std::move(*commit))) return executed;
   }
-  return std::nullopt; // a watched key changed on every attempt
+  return attempts.take_result();
 }
 
 Reply RedisToolkit::eval(const Script& script, const std::vector<std::string>& keys,

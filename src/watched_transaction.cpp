@@ -1,86 +1,82 @@
 #include "watched_transaction.hpp"
 
 #include "async_core.hpp"
+#include "transaction_attempts.hpp"
 
 namespace redis_toolkit::detail {
 namespace {
 
-using Outcome = std::optional<std::vector<Reply>>;
+using Outcome = TransactionAttempts::Outcome;
+using Next = TransactionAttempts::Next;
 
+/// Carries a TransactionAttempts' requests as async calls; every answer completes on the
+/// completion actor, where the machine decides the next step (the builder runs there too).
 class WatchedTransaction : public std::enable_shared_from_this<WatchedTransaction> {
 public:
   WatchedTransaction(const std::shared_ptr<ToolkitCore>& core, std::vector<std::string> watch_keys,
                      std::vector<CommandArguments> reads, TransactionBuilder build,
                      int max_attempts, Callback<Outcome> done)
-      : core_(core), watch_keys_(std::move(watch_keys)), reads_(std::move(reads)),
-        build_(std::move(build)), max_attempts_(std::max(1, max_attempts)),
+      : core_(core), attempts_(std::move(watch_keys), std::move(reads), std::move(build),
+                               max_attempts),
         done_(std::move(done)) {}
 
-  /// One attempt: WATCH and the reads.
-  void attempt() {
+  /// Runs the step the machine asks for; a step's answer calls this again.
+  void step() {
     auto core = core_.lock();
-    if (!core) return fail(cleaned_up());
-    if (attempts_++ == max_attempts_) return done_(Result<Outcome>::success(std::nullopt));
-    const std::uint64_t session = next_session_id();
+    if (!core) // nothing left to send on, nor to give a session up with
+      return done_(Result<Outcome>::failure(std::make_exception_ptr(
+          ConnectionError("", "transaction", "the toolkit was cleaned up"))));
     auto self = shared_from_this();
-    submit_with_table<std::vector<Reply>>(
-        core, "transaction",
-        [self, session](const OperationContext& context, const CommandTable& table) {
-          return plan_session_open(context, table, session, self->watch_keys_, self->reads_,
-                                   self->slot_);
-        },
-        [self, session](Result<std::vector<Reply>> reads) {
-          self->after_reads(session, std::move(reads));
-        });
+    switch (attempts_.next()) {
+      case Next::read:
+        // The first read may have to learn the command table first; later steps have it.
+        submit_with_table<std::vector<Reply>>(
+            core, "transaction",
+            [self](const OperationContext& context, const CommandTable& table) {
+              return self->attempts_.plan_reads(context, table);
+            },
+            [self](Result<std::vector<Reply>> reads) {
+              if (reads.ok()) self->attempts_.reads_answered(reads.value());
+              else self->attempts_.failed(reads.error());
+              self->step();
+            });
+        return;
+      case Next::commit:
+        submit<Outcome>(*core, "transaction", [&] { return plan_close(*core); },
+                        [self](Result<Outcome> executed) {
+                          if (executed.ok()) self->attempts_.committed(std::move(executed).value());
+                          else self->attempts_.failed(executed.error());
+                          self->step();
+                        });
+        return;
+      case Next::give_up:
+        // What the caller hears is the transaction's error, whatever UNWATCH answers.
+        submit<Outcome>(*core, "transaction", [&] { return plan_close(*core); },
+                        [](Result<Outcome>) {});
+        return finish();
+      case Next::finished:
+        return finish();
+    }
   }
 
 private:
-  /// The builder, then MULTI ... EXEC; or UNWATCH when anything went wrong (its error wins).
-  void after_reads(std::uint64_t session, Result<std::vector<Reply>> reads) {
-    auto core = core_.lock();
-    if (!core) return fail(cleaned_up());
-    std::exception_ptr error = reads.error();
-    std::optional<PlannedOperation<Outcome>> close;
-    const CommandTable* table = core->command_table();
-    if (!error) {
-      try {
-        close.emplace(plan_session_close(core->context(), *table, session,
-                                         build_(reads.value()), slot_));
-      } catch (...) {
-        error = std::current_exception();
-      }
-    }
-    auto self = shared_from_this();
-    if (error) {
-      // Give the session up; what the caller hears is the error, whatever UNWATCH answers.
-      if (table != nullptr)
-        submit<Outcome>(*core, "transaction",
-                        [&] { return plan_session_close(core->context(), *table, session, {}, slot_); },
-                        [](Result<Outcome>) {});
-      return fail(error);
-    }
-    submit<Outcome>(*core, "transaction", [&] { return std::move(*close); },
-                    [self](Result<Outcome> executed) {
-                      if (!executed.ok()) return self->fail(executed.error());
-                      if (executed.value()) return self->done_(std::move(executed));
-                      self->attempt(); // a watched key changed: read and build again
-                    });
+  PlannedOperation<Outcome> plan_close(ToolkitCore& core) {
+    // The reads were planned with the table, so the toolkit has it.
+    return attempts_.plan_close(core.context(), *core.command_table());
   }
 
-  void fail(std::exception_ptr error) { done_(Result<Outcome>::failure(std::move(error))); }
-
-  static std::exception_ptr cleaned_up() {
-    return std::make_exception_ptr(
-        ConnectionError("", "transaction", "the toolkit was cleaned up"));
+  void finish() {
+    std::optional<Result<Outcome>> result;
+    try {
+      result.emplace(Result<Outcome>::success(attempts_.take_result()));
+    } catch (...) {
+      result.emplace(Result<Outcome>::failure(std::current_exception()));
+    }
+    done_(std::move(*result));
   }
 
   std::weak_ptr<ToolkitCore> core_;
-  std::vector<std::string> watch_keys_;
-  std::vector<CommandArguments> reads_;
-  TransactionBuilder build_;
-  int max_attempts_;
-  int attempts_ = 0;
-  std::int32_t slot_ = any_slot;
+  TransactionAttempts attempts_;
   Callback<Outcome> done_;
 };
 
@@ -92,7 +88,7 @@ void run_watched_transaction(const std::shared_ptr<ToolkitCore>& core,
                              int max_attempts, Callback<std::optional<std::vector<Reply>>> done) {
   std::make_shared<WatchedTransaction>(core, std::move(watch_keys), std::move(reads),
                                        std::move(build), max_attempts, std::move(done))
-      ->attempt();
+      ->step();
 }
 
 } // namespace redis_toolkit::detail

@@ -1,8 +1,8 @@
 #pragma once
-// A read-modify-write transaction, for both fronts: WATCH and the reads on a session the router
-// pins, the caller's builder, then MULTI ... EXEC on the same connection; a watched key changed by
-// another client meanwhile runs it all again, up to a bound. Every step completes on a completion
-// actor; the blocking front waits for the last one.
+// The async front of a read-modify-write transaction: the steps TransactionAttempts
+// (core/transaction_attempts.hpp) decides, sent as async calls; every step and the builder run on
+// the completion actor. The blocking front (RedisToolkit::transaction) drives the same machine
+// with blocking calls, so that its builder runs on the caller's thread.
 
 #include "toolkit_core.hpp"
 

@@ -31,7 +31,8 @@ enum class CommandNodes { masters, all };
 /// the commands to run between MULTI and EXEC. It runs again on every retry: with the blocking
 /// RedisToolkit on the caller's thread (it may call a toolkit), with AsyncRedisToolkit as a
 /// callback (on the I/O thread: short, never blocking). An exception it throws ends the
-/// transaction (nothing runs) and reaches the caller.
+/// transaction (nothing runs) and reaches the caller; no commands end it with nothing run (the
+/// transaction answers an empty vector).
 using TransactionBuilder =
     std::function<std::vector<CommandArguments>(const std::vector<Reply>& reads)>;
 

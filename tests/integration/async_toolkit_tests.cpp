@@ -172,6 +172,23 @@ BOOST_FIXTURE_TEST_CASE(a_blocking_call_inside_a_callback_is_refused_not_a_hang,
   BOOST_TEST(ready(toolkit.getter("k"))->as_int() == 1);
   BOOST_TEST(blocking.getter("k")->as_int() == 1);
 
+  // A subscription's statistics wait for its subscriber actor, on the same thread: refused too.
+  Subscription subscription = blocking.subscribe({"news"}, [](const std::string&, const Value&) {});
+  CallbackProbe<std::string> statistics_refusal;
+  toolkit.getter("k", [&subscription, done = statistics_refusal.callback()](
+                          Result<std::optional<Value>>) {
+    try {
+      subscription.statistics();
+      done(Result<std::string>::success("statistics returned"));
+    } catch (const ValidationError& error) {
+      done(Result<std::string>::success(error.key() + ": " + error.reason()));
+    }
+  });
+  const std::string statistics_refused = statistics_refusal.wait().value();
+  BOOST_TEST(statistics_refused.find("Subscription::statistics: a blocking call inside") == 0,
+             statistics_refused);
+  BOOST_TEST(subscription.statistics().channels.size() == 1u); // outside a callback it answers
+
   blocking.command({"SET", "counter", "1"});
   const auto committed = blocking.transaction(
       {"counter"}, {{"GET", "counter"}}, [&blocking](const std::vector<Reply>& read) {

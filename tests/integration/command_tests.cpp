@@ -213,6 +213,22 @@ BOOST_AUTO_TEST_CASE(a_read_modify_write_transaction_runs_again_when_another_cli
                                         }),
                     ValidationError);
   BOOST_TEST(toolkit.command({"GET", "balance"}).as_string() == "79");
+  // A builder with nothing to do: nothing runs, the answer is an empty vector (not a conflict,
+  // which would be nullopt), and the session is closed at once for the next one, on both fronts.
+  auto nothing_to_do = [](const std::vector<Reply>&) { return std::vector<CommandArguments>(); };
+  auto nothing = toolkit.transaction({"balance"}, {{"GET", "balance"}}, nothing_to_do);
+  BOOST_REQUIRE(nothing.has_value());
+  BOOST_TEST(nothing->empty());
+  auto nothing_async = async_toolkit.transaction({"balance"}, {{"GET", "balance"}}, nothing_to_do);
+  BOOST_REQUIRE(nothing_async.wait_for(10s) == std::future_status::ready);
+  const auto nothing_ran = nothing_async.get();
+  BOOST_REQUIRE(nothing_ran.has_value());
+  BOOST_TEST(nothing_ran->empty());
+  auto spend_one = [](const std::vector<Reply>& read) -> std::vector<CommandArguments> {
+    return {{"SET", "balance", std::to_string(std::stol(read.at(0).as_string()) - 1)}};
+  };
+  BOOST_TEST(toolkit.transaction({"balance"}, {{"GET", "balance"}}, spend_one).has_value());
+  BOOST_TEST(toolkit.command({"GET", "balance"}).as_string() == "78");
 }
 
 BOOST_AUTO_TEST_CASE(concurrent_read_modify_write_transactions_lose_no_update) {
