@@ -67,7 +67,11 @@ public:
   void start_timer(RouterTimer timer, std::uint64_t id, RouterClock::duration after) override;
   void refresh_topology() override;
   void topology_needed() override;
-  RouterClock::time_point now() override { return RouterClock::now(); }
+  /// Within a Round, the time of its first reading: a round of a thousand calls reads the clock
+  /// once, not twice per call (when each call arrived, when it was answered); what it measures
+  /// (call latency, waits in error messages) is never finer than one round.
+  RouterClock::time_point now() override;
+  std::optional<RouterClock::time_point> round_time;
 
   void query(std::uint64_t query, DiscoveryTarget target,
              std::vector<std::string> command) override;
@@ -173,6 +177,12 @@ std::optional<ConnectionRef> connection_of(RouterState& state, const caf::actor_
 void send_answers(Router* self);
 caf::actor sentinel_connection(Router* self, std::size_t index);
 void take_discovery_reply(Router* self, std::uint64_t query, Reply reply);
+
+RouterClock::time_point ActorPort::now() {
+  if (!self->state.in_round) return RouterClock::now();
+  if (!round_time) round_time = RouterClock::now();
+  return *round_time;
+}
 
 void ActorPort::parts_queued() {
   auto& state = self->state;
@@ -386,6 +396,7 @@ public:
   ~Round() {
     auto& state = self_->state;
     state.in_round = false;
+    state.port.round_time.reset();
     const bool alone = self_->mailbox().empty();
     send_or_post(state.core->has_unsent(), state.parts_posted, alone, send_parts, send_atom::value);
     send_or_post(!state.answers.empty(), state.answers_posted, alone, send_answers,
