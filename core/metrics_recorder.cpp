@@ -56,10 +56,15 @@ std::size_t latency_bucket(std::chrono::nanoseconds elapsed) noexcept {
 
 MetricsRecorder::Counts& MetricsRecorder::counts_for(std::string_view name) {
   if (name.empty()) name = "unknown";
+  if (last_name_ != nullptr && *last_name_ == name) return *last_counts_;
   auto found = by_name_.find(name);
-  if (found != by_name_.end()) return found->second;
-  if (by_name_.size() >= ToolkitMetrics::max_command_names) name = "other";
-  return by_name_[std::string(name)];
+  if (found == by_name_.end()) {
+    if (by_name_.size() >= ToolkitMetrics::max_command_names) name = "other";
+    found = by_name_.try_emplace(std::string(name)).first;
+  }
+  last_name_ = &found->first;
+  last_counts_ = &found->second;
+  return found->second;
 }
 
 void MetricsRecorder::record(std::string_view encoded, CallOutcome outcome,

@@ -27,6 +27,9 @@ std::size_t latency_bucket(std::chrono::nanoseconds elapsed) noexcept;
 
 class MetricsRecorder {
 public:
+  MetricsRecorder() = default;
+  MetricsRecorder(const MetricsRecorder&) = delete; // the last entry's cache points into by_name_
+  MetricsRecorder& operator=(const MetricsRecorder&) = delete;
   /// One call of the command encoded as `encoded`, answered with `outcome` after `elapsed`.
   void record(std::string_view encoded, CallOutcome outcome, std::chrono::nanoseconds elapsed);
   /// The commands so far, sorted by name, with the figures counted outside this class.
@@ -45,6 +48,10 @@ private:
   };
   Counts& counts_for(std::string_view name);
   std::map<std::string, Counts, std::less<>> by_name_;
+  /// The entry the last call counted into (a map's entries stay put): calls come in runs of one
+  /// command, and a compare of a short name costs less than a walk of the map per call.
+  const std::string* last_name_ = nullptr;
+  Counts* last_counts_ = nullptr;
 };
 
 } // namespace redis_toolkit::detail

@@ -138,6 +138,32 @@ BOOST_AUTO_TEST_CASE(key_slots_match_redis_cluster) {
   BOOST_TEST(hash_tag_key("user:123", "cart") == "{user:123}:cart");
 }
 
+BOOST_AUTO_TEST_CASE(key_slots_agree_with_the_bitwise_crc16_for_every_length_and_byte) {
+  // key_slot reads two bytes per step: every length (odd and even) and every byte value against
+  // the CRC16-XMODEM of the Redis Cluster specification, one bit at a time.
+  auto bitwise = [](const std::string& key) {
+    std::uint16_t crc = 0;
+    for (unsigned char c : key) {
+      crc = static_cast<std::uint16_t>(crc ^ (c << 8));
+      for (int bit = 0; bit < 8; ++bit)
+        crc = static_cast<std::uint16_t>((crc & 0x8000) ? (crc << 1) ^ 0x1021 : crc << 1);
+    }
+    return static_cast<std::uint16_t>(crc % 16384);
+  };
+  BOOST_TEST(bitwise("123456789") == 0x31C3 % 16384); // the specification's check value
+  std::uint32_t seed = 12345;
+  for (std::size_t length = 0; length <= 67; ++length)
+    for (int sample = 0; sample < 40; ++sample) {
+      std::string key(length, '\0');
+      for (char& c : key) {
+        seed = seed * 1103515245u + 12345u;
+        c = static_cast<char>((seed >> 16) & 0xff);
+      }
+      if (key.find('{') != std::string::npos) continue; // tags are covered above
+      BOOST_TEST(key_slot(key) == bitwise(key), "length " << length);
+    }
+}
+
 BOOST_AUTO_TEST_CASE(retry_delays_follow_the_python_toolkit) {
   using detail::retry_delay_before;
   std::chrono::duration<double> first(0.1);
