@@ -169,8 +169,15 @@ PreparedCommand prepare_command(const OperationContext& context, CommandLookup& 
 
 PlannedOperation<Reply> plan_command(const OperationContext& context, const CommandTable& table,
                                      const CommandArguments& arguments) {
-  PreparedCommand prepared = prepare_command(context, table, arguments);
+  // The hot path of command(): the bytes go into the request's wire (whose buffers the router
+  // hands back for reuse) rather than a string of their own, and the key positions into this
+  // thread's scratch, so that a plain command plans without an allocation of its own.
+  thread_local std::vector<std::size_t> key_scratch;
   CommandRequest request = new_request(context, 1);
+  CommandLookup lookup(table);
+  lookup.keys().swap(key_scratch);
+  PreparedCommand prepared = prepare_command(context, lookup, arguments, &request.wire);
+  lookup.keys().swap(key_scratch);
   request.commands.push_back(std::move(prepared.command));
   return {"command", std::move(request),
           [server = context.server, name = std::move(prepared.name)](std::vector<Reply>& replies) {

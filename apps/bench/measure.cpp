@@ -405,6 +405,14 @@ double async_gets_in_flight(AsyncRedisToolkit& toolkit, const std::vector<std::s
   });
 }
 
+double async_commands_in_flight(AsyncRedisToolkit& toolkit, const Arguments& command,
+                                long in_flight, long operations) {
+  const std::vector<std::string> one{std::string()}; // the window walks keys; the command is fixed
+  return toolkit_window(in_flight, operations, one, [&](const std::string&, auto* run) {
+    toolkit.command(command, [run](Result<Reply> result) { run->on_reply(result.ok()); });
+  });
+}
+
 double async_getters_in_flight(AsyncRedisToolkit& toolkit, const std::vector<std::string>& keys,
                                long in_flight, long operations) {
   return toolkit_window(in_flight, operations, keys, [&toolkit](const std::string& key, auto* run) {

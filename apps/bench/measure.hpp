@@ -137,6 +137,9 @@ double async_gets_in_flight(redis_toolkit::AsyncRedisToolkit& toolkit, const std
 /// The same over `keys`, in turn: their slots spread the calls over the pooled connections.
 double async_gets_in_flight(redis_toolkit::AsyncRedisToolkit& toolkit,
                             const std::vector<std::string>& keys, long in_flight, long operations);
+/// `command` (any command, a Reply back) through the async toolkit, the same way.
+double async_commands_in_flight(redis_toolkit::AsyncRedisToolkit& toolkit, const Arguments& command,
+                                long in_flight, long operations);
 /// The same with the typed getter, which also decodes each value from the wire format.
 double async_getters_in_flight(redis_toolkit::AsyncRedisToolkit& toolkit,
                                const std::vector<std::string>& keys, long in_flight,

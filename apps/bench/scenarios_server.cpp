@@ -228,12 +228,7 @@ void run_commands(BenchContext& context, Scenario& scenario) {
   context.each_round(scenario.id, in_flight.name, [&] {
     const long operations = sizes.deep_operations;
     in_flight.add("command() async",
-                  keep_in_flight(100, operations, [&](std::function<void(bool)> done) {
-                    async_toolkit.command({"GET", key},
-                                          [done = std::move(done)](Result<Reply> result) {
-                                            done(result.ok());
-                                          });
-                  }));
+                  async_commands_in_flight(async_toolkit, {"GET", key}, 100, operations));
     in_flight.add("get_raw async", async_gets_in_flight(async_toolkit, key, 100, operations));
     in_flight.add("hiredis pipelined", raw_window(raw, operations, 100, {{"GET", key}}));
   });
