@@ -61,8 +61,12 @@ public:
 
 private:
   PlannedOperation<Outcome> plan_close(ToolkitCore& core) {
-    // The reads were planned with the table, so the toolkit has it.
-    return attempts_.plan_close(core.context(), *core.command_table());
+    // The reads were planned with the table, so the toolkit has it; a throw here is that step's
+    // failure (submit() hands it to the step's callback).
+    const CommandTable* table = core.command_table();
+    if (table == nullptr)
+      throw ConnectionError(core.server(), "transaction", "the command table is gone");
+    return attempts_.plan_close(core.context(), *table);
   }
 
   void finish() {
