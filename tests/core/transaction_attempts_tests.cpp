@@ -69,6 +69,24 @@ std::vector<CommandArguments> spend(const std::vector<Reply>& read) {
   return {{"SET", "balance", std::to_string(balance - 30)}};
 }
 
+/// What `step` threw (null when it threw nothing): a planning step's refusal, a decoder's error.
+template <typename Step>
+std::exception_ptr error_of(Step step) {
+  try {
+    step();
+  } catch (...) {
+    return std::current_exception();
+  }
+  return nullptr;
+}
+
+/// A builder that refuses whatever it read, with `reason`.
+TransactionBuilder gives_up(std::string reason) {
+  return [reason](const std::vector<Reply>&) -> std::vector<CommandArguments> {
+    throw std::runtime_error(reason);
+  };
+}
+
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(transaction_attempts_tests)
@@ -129,11 +147,7 @@ BOOST_AUTO_TEST_CASE(a_changed_watched_key_reads_again_on_a_new_session_up_to_th
 }
 
 BOOST_AUTO_TEST_CASE(a_builder_that_throws_gives_the_session_up_and_its_error_reaches_the_caller) {
-  TransactionAttempts attempts({"balance"}, {{"GET", "balance"}},
-                               [](const std::vector<Reply>&) -> std::vector<CommandArguments> {
-                                 throw std::runtime_error("insufficient funds");
-                               },
-                               5);
+  TransactionAttempts attempts({"balance"}, {{"GET", "balance"}}, gives_up("insufficient funds"), 5);
   auto reads = attempts.plan_reads(one_server, no_table);
   BOOST_TEST((attempts.reads_answered(answer(reads, {status("OK"), bulk("10")})) == Next::give_up));
   auto unwatch = attempts.plan_close(one_server, no_table);
@@ -150,13 +164,8 @@ BOOST_AUTO_TEST_CASE(failed_reads_give_the_session_up) {
   TransactionAttempts attempts({"balance"}, {{"GET", "balance"}}, spend, 5);
   auto reads = attempts.plan_reads(one_server, no_table);
   // The reads' decoder throws the typed error of a lost connection.
-  std::exception_ptr error;
-  try {
-    answer(reads, {Reply::failure(Reply::Type::connection_failed, "127.0.0.1:6379", "reset"),
-                   Reply::failure(Reply::Type::connection_failed, "127.0.0.1:6379", "reset")});
-  } catch (...) {
-    error = std::current_exception();
-  }
+  const Reply reset = Reply::failure(Reply::Type::connection_failed, "127.0.0.1:6379", "reset");
+  const std::exception_ptr error = error_of([&] { answer(reads, {reset, reset}); });
   BOOST_REQUIRE(error);
   BOOST_TEST((attempts.failed(error) == Next::give_up));
   BOOST_TEST(names(attempts.plan_close(one_server, no_table).request) == (Names{"UNWATCH"}));
@@ -165,12 +174,7 @@ BOOST_AUTO_TEST_CASE(failed_reads_give_the_session_up) {
 
 BOOST_AUTO_TEST_CASE(a_refused_plan_sends_nothing_not_even_unwatch) {
   TransactionAttempts attempts({}, {{"GET", "balance"}}, spend, 5); // no watch keys
-  std::exception_ptr error;
-  try {
-    attempts.plan_reads(one_server, no_table);
-  } catch (...) {
-    error = std::current_exception();
-  }
+  const std::exception_ptr error = error_of([&] { attempts.plan_reads(one_server, no_table); });
   BOOST_REQUIRE(error);
   BOOST_TEST(attempts.attempts() == 0);
   BOOST_TEST((attempts.failed(error) == Next::finished));
@@ -186,12 +190,7 @@ BOOST_AUTO_TEST_CASE(a_refused_command_from_the_builder_gives_the_session_up) {
                                5);
   auto reads = attempts.plan_reads(cluster, no_table);
   BOOST_TEST((attempts.reads_answered(answer(reads, {status("OK"), bulk("1")})) == Next::commit));
-  std::exception_ptr error;
-  try {
-    attempts.plan_close(cluster, no_table);
-  } catch (...) {
-    error = std::current_exception();
-  }
+  const std::exception_ptr error = error_of([&] { attempts.plan_close(cluster, no_table); });
   BOOST_REQUIRE(error);
   BOOST_TEST((attempts.failed(error) == Next::give_up)); // the WATCH is still open: UNWATCH
   auto unwatch = attempts.plan_close(cluster, no_table);
@@ -212,12 +211,7 @@ BOOST_AUTO_TEST_CASE(a_failed_exec_ends_it_without_unwatch) {
   Reply refused;
   refused.type = Reply::Type::error;
   refused.text = "ERR wrong number of arguments";
-  std::exception_ptr error;
-  try {
-    answer(commit, {status("OK"), refused, abort});
-  } catch (...) {
-    error = std::current_exception();
-  }
+  const std::exception_ptr error = error_of([&] { answer(commit, {status("OK"), refused, abort}); });
   BOOST_REQUIRE(error);
   BOOST_TEST((attempts.failed(error) == Next::finished));
   BOOST_CHECK_EXCEPTION(attempts.take_result(), CommandError, [](const CommandError& e) {
@@ -241,11 +235,7 @@ BOOST_AUTO_TEST_CASE(a_builder_with_nothing_to_do_ends_it_with_nothing_run) {
 }
 
 BOOST_AUTO_TEST_CASE(the_first_error_is_the_one_the_caller_hears) {
-  TransactionAttempts attempts({"balance"}, {{"GET", "balance"}},
-                               [](const std::vector<Reply>&) -> std::vector<CommandArguments> {
-                                 throw std::runtime_error("builder");
-                               },
-                               5);
+  TransactionAttempts attempts({"balance"}, {{"GET", "balance"}}, gives_up("builder"), 5);
   auto reads = attempts.plan_reads(one_server, no_table);
   attempts.reads_answered(answer(reads, {status("OK"), bulk("1")}));
   attempts.plan_close(one_server, no_table); // UNWATCH
