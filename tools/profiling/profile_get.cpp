@@ -5,6 +5,8 @@
 //   profile_get blocking N [HOST PORT]           N blocking get_raw calls, one at a time
 //   profile_get async N IN_FLIGHT [HOST PORT]    N async get_raw calls over 100 keys, IN_FLIGHT
 //                                                kept in flight by the callbacks
+//   profile_get getter N IN_FLIGHT [HOST PORT]   the same with the typed getter (it decodes the
+//                                                wire format; the keys hold a stored string)
 //
 // Without HOST and PORT it uses LocalRedis (a throwaway redis-server with RTK_LOCAL_REDIS=
 // throwaway); give a server started apart when the profiler follows children (strace -f).
@@ -52,33 +54,47 @@ bool blocking_gets(const redis_toolkit::RedisConnectionConfig& config, long call
   return true;
 }
 
-bool async_gets(const redis_toolkit::RedisConnectionConfig& config, long calls, long in_flight) {
+bool async_gets(const redis_toolkit::RedisConnectionConfig& config, long calls, long in_flight,
+                bool typed) {
   redis_toolkit::AsyncRedisToolkit toolkit(config);
   std::vector<std::string> keys;
   for (int i = 0; i < 100; ++i) {
     keys.push_back("profile:key:" + std::to_string(i));
-    toolkit.set_raw(keys.back(), stored).get();
+    if (typed) toolkit.setter(keys.back(), redis_toolkit::Value(stored)).get();
+    else toolkit.set_raw(keys.back(), stored).get();
   }
   std::mutex mutex;
   std::condition_variable finished;
   long started = std::min(in_flight, calls), completed = 0;
   std::atomic<bool> wrong{false};
   std::atomic<std::size_t> next{0};
-  std::function<void()> start_one = [&] {
+  std::function<void()> start_one;
+  // What a reply's callback does after checking it: counts it and keeps the window full.
+  auto completed_one = [&] {
+    bool another = false;
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      ++completed;
+      if (started < calls) {
+        ++started;
+        another = true;
+      }
+      if (completed == calls) finished.notify_one();
+    }
+    if (another) start_one(); // keeps the window full, from the completion's thread
+  };
+  start_one = [&] {
     const std::string& key = keys[next.fetch_add(1) % keys.size()];
+    if (typed) {
+      toolkit.getter(key, [&](redis_toolkit::Result<std::optional<redis_toolkit::Value>> result) {
+        if (!result.ok() || !result.value() || result.value()->as_string() != stored) wrong = true;
+        completed_one();
+      });
+      return;
+    }
     toolkit.get_raw(key, [&](redis_toolkit::Result<std::optional<std::string>> result) {
       if (!result.ok() || !result.value() || *result.value() != stored) wrong = true;
-      bool another = false;
-      {
-        std::lock_guard<std::mutex> lock(mutex);
-        ++completed;
-        if (started < calls) {
-          ++started;
-          another = true;
-        }
-        if (completed == calls) finished.notify_one();
-      }
-      if (another) start_one(); // keeps the window full, from the completion's thread
+      completed_one();
     });
   };
   for (long i = 0; i < std::min(in_flight, calls); ++i) start_one();
@@ -88,7 +104,7 @@ bool async_gets(const redis_toolkit::RedisConnectionConfig& config, long calls, 
 }
 
 int usage() {
-  std::cerr << "usage: profile_get blocking N [HOST PORT] | profile_get async N IN_FLIGHT [HOST PORT]\n";
+  std::cerr << "usage: profile_get blocking N [HOST PORT] | profile_get async|getter N IN_FLIGHT [HOST PORT]\n";
   return 2;
 }
 
@@ -98,7 +114,8 @@ int main(int argc, char** argv) try {
   if (argc < 3) return usage();
   const std::string mode = argv[1];
   const long calls = std::atol(argv[2]);
-  const bool async = mode == "async";
+  const bool typed = mode == "getter";
+  const bool async = mode == "async" || typed;
   if ((!async && mode != "blocking") || calls <= 0 || (async && argc < 4)) return usage();
   const long in_flight = async ? std::atol(argv[3]) : 1;
   const int address_at = async ? 4 : 3;
@@ -113,7 +130,7 @@ int main(int argc, char** argv) try {
   }
   const double cpu_before = cpu_seconds();
   const auto begin = Clock::now();
-  const bool right = async ? async_gets(config, calls, in_flight) : blocking_gets(config, calls);
+  const bool right = async ? async_gets(config, calls, in_flight, typed) : blocking_gets(config, calls);
   const double wall = std::chrono::duration<double>(Clock::now() - begin).count();
   const double cpu = cpu_seconds() - cpu_before;
   std::cout << mode << ": " << calls << " calls (" << in_flight << " in flight) in " << wall
