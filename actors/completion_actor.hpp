@@ -84,15 +84,15 @@ std::shared_ptr<PendingCall> make_pending_call(std::string server, const char* o
   return std::make_shared<PendingCallOf<Finish>>(std::move(server), operation, std::move(finish));
 }
 
+/// True on a thread running a completion actor's callbacks: a blocking call there would wait for
+/// the very thread it holds.
+bool in_completion_callback() noexcept;
+
 /// When this thread is running callbacks of the completion actor of `owner`, registers
 /// `call` and queues its request for `router` right there, as (call_atom, ...) would, and returns
 /// true: the calls a callback makes need no message of their own, and they leave with the
 /// callbacks' round. Calls from one thread keep their order either way. It touches no lock and no
 /// reference count: it runs for nearly every call of a caller that calls from its callbacks.
-/// True on a thread running a completion actor's callbacks: a blocking call there would wait for
-/// the very thread it holds.
-bool in_completion_callback() noexcept;
-
 bool call_here(std::uint64_t owner, const caf::actor& router,
                CommandRequest& request, std::shared_ptr<PendingCall>& call);
 
