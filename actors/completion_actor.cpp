@@ -2,6 +2,7 @@
 
 #include "router.hpp"
 #include "slab.hpp"
+#include "spare_buffers.hpp"
 
 #include "redis_toolkit/errors.hpp"
 #include "redis_toolkit/logging.hpp"
@@ -114,7 +115,7 @@ void add_call(CompletionActor* self, const caf::actor& router, CommandRequest& r
   if (target == state.outbox.end()) {
     state.outbox.emplace_back(router, TaggedRequests{});
     target = std::prev(state.outbox.end());
-    target->second.items.reserve(state.last_round);
+    target->second.items = Spares<decltype(target->second.items)>::take(state.last_round);
   }
   target->second.items.emplace_back(tag, std::move(request));
 }
@@ -189,6 +190,9 @@ caf::behavior completion_actor(CompletionActor* self, std::uint64_t owner) {
             if (auto call = self->state.calls.take(tag)) call->complete(&each, nullptr);
           }
         });
+        // The router, on this thread, makes its next answers in them.
+        Spares<decltype(answers.items)>::give_back(answers.items);
+        Spares<decltype(answers.replies)>::give_back(answers.replies);
       },
   };
 }

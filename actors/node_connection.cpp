@@ -2,6 +2,7 @@
 
 #include "pending_requests.hpp"
 #include "resp.hpp"
+#include "spare_buffers.hpp"
 
 #include "redis_toolkit/logging.hpp"
 
@@ -219,8 +220,11 @@ void send_batch(NodeConnection* self, CommandBatch batch, Requester requester) {
   state.in_flight.push(std::move(requester), batch.count, Clock::now());
   arm_timer(self);
   // Batches that are already in the mailbox join this one: a flush message queued behind them
-  // writes them all with one system call.
-  state.outgoing += batch.encoded;
+  // writes them all with one system call. The first of a round lends its bytes (no copy); the
+  // emptied buffer goes back to the router's spares, on this thread, for its next pipeline.
+  if (state.outgoing.empty()) state.outgoing.swap(batch.encoded);
+  else state.outgoing += batch.encoded;
+  Spares<std::string>::give_back(batch.encoded);
   if (state.flush_posted) return;
   if (self->mailbox().empty()) { // nothing to share a write with
     flush_outgoing(self);

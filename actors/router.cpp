@@ -7,6 +7,7 @@
 #include "resp.hpp"
 #include "router_core.hpp"
 #include "slab.hpp"
+#include "spare_buffers.hpp"
 #include "subscriber.hpp"
 #include "topology_discovery.hpp"
 
@@ -216,8 +217,8 @@ void ActorPort::answer(std::uint64_t caller, std::vector<Reply>&& replies) {
   if (each == state.answers.end()) {
     state.answers.push_back(Answers{reply_to.tagged_to, {}});
     each = std::prev(state.answers.end());
-    each->replies.items.reserve(state.last_answered);
-    each->replies.replies.reserve(state.last_answered);
+    each->replies.items = Spares<decltype(each->replies.items)>::take(state.last_answered);
+    each->replies.replies = Spares<decltype(each->replies.replies)>::take(state.last_answered);
   }
   each->replies.items.emplace_back(reply_to.tag, static_cast<std::uint32_t>(replies.size()));
   // The replies move; the vector stays the core's, for its next operation (RouterPort::answer).
@@ -504,6 +505,8 @@ caf::behavior router(Router* self, RouterSettings settings) {
           // calls: they find the buffers here.
           keep_request_buffers(request);
         }
+        // The completion actor, on this thread, makes its next requests in it.
+        Spares<decltype(requests.items)>::give_back(requests.items);
       },
       [self](answer_atom) { send_answers(self); },
       [self](send_atom) { send_parts(self); },
@@ -517,6 +520,8 @@ caf::behavior router(Router* self, RouterSettings settings) {
       [self](part_atom, std::uint64_t part_id, std::vector<Reply>& replies) {
         Round round(self);
         self->state.core->take_part(part_id, replies);
+        // The connection, on this thread, collects its next replies in it.
+        Spares<std::vector<Reply>>::give_back(replies);
       },
       [self](retry_atom, std::uint64_t id) {
         self->state.core->timer_fired(RouterTimer::retry, id);

@@ -3,6 +3,8 @@
 // so each reply completes the oldest request; a request made of N pipelined commands completes after
 // its N-th reply. No sockets and no actors here: the connection actor drives it, the tests drive it.
 
+#include "spare_buffers.hpp"
+
 #include "redis_toolkit/reply.hpp"
 
 #include <chrono>
@@ -35,7 +37,7 @@ public:
       return;
     }
     entries_.push_back(Entry{std::move(promise), {}, count, sent_at, {}});
-    entries_.back().replies.reserve(count);
+    entries_.back().replies = Spares<std::vector<Reply>>::take(count);
   }
 
   void push_internal(std::uint32_t count, Clock::time_point sent_at, InternalCallback callback) {

@@ -2,6 +2,7 @@
 
 #include "pending_requests.hpp"
 #include "redirection_policy.hpp"
+#include "spare_buffers.hpp"
 
 #include "redis_toolkit/logging.hpp"
 
@@ -342,6 +343,8 @@ void RouterCore::queue_part(std::uint64_t id, Operation& operation, std::int32_t
     fresh.node = node;
     fresh.connection = connection_index;
     fresh.generation = nodes_[node].connections[connection_index].generation;
+    fresh.batch.encoded = Spares<std::string>::take(last_part_bytes_);
+    fresh.layout = Spares<std::vector<ReplyPosition>>::take(last_part_commands_);
     unsent_.push_back(std::move(fresh));
     part = std::prev(unsent_.end());
     if (unsent_.size() == 1) port_.parts_queued();
@@ -378,7 +381,11 @@ void RouterCore::queue_part(std::uint64_t id, Operation& operation, std::int32_t
 void RouterCore::flush() {
   std::vector<Part> unsent;
   unsent.swap(unsent_);
+  last_part_bytes_ = 0;
+  last_part_commands_ = 0;
   for (Part& part : unsent) {
+    last_part_bytes_ = std::max(last_part_bytes_, part.batch.encoded.size());
+    last_part_commands_ = std::max(last_part_commands_, part.layout.size());
     const std::uint64_t part_id = next_part_id_++;
     const std::uint64_t generation = nodes_[part.node].connections[part.connection].generation;
     if (part.generation != generation && part.connection == session_connection()) {
@@ -542,6 +549,8 @@ void RouterCore::take_part(std::uint64_t part_id, std::vector<Reply>& replies) {
     }
     if (operation != nullptr) finish_part(id);
   }
+  // The next round's parts are laid out in it (the router's thread queues them).
+  Spares<std::vector<ReplyPosition>>::give_back(part.layout);
 }
 
 /// Takes the reply to command `index`: stores it, or books it for a redirection or a retry.

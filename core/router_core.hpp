@@ -274,6 +274,10 @@ private:
   std::unordered_map<std::uint64_t, Part> parts_;
   std::uint64_t next_part_id_ = 1;
   std::vector<Part> unsent_; ///< this round's pipelines, until flush()
+  /// The largest pipeline of the last flush(), in bytes and commands: a new part's buffers are
+  /// made (or taken from the spares) that large at once, not grown command by command.
+  std::size_t last_part_bytes_ = 0;
+  std::size_t last_part_commands_ = 0;
   std::size_t next_any_ = 0;
   std::size_t next_replica_ = 0;
   mutable std::size_t next_subscriber_node_ = 0;

@@ -20,6 +20,7 @@
 
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -58,7 +59,9 @@ bool async_gets(const redis_toolkit::RedisConnectionConfig& config, long calls, 
                 bool typed) {
   redis_toolkit::AsyncRedisToolkit toolkit(config);
   std::vector<std::string> keys;
-  for (int i = 0; i < 100; ++i) {
+  const char* key_count = std::getenv("PROFILE_GET_KEYS");
+  const int count = key_count ? std::max(1, std::atoi(key_count)) : 100;
+  for (int i = 0; i < count; ++i) {
     keys.push_back("profile:key:" + std::to_string(i));
     if (typed) toolkit.setter(keys.back(), redis_toolkit::Value(stored)).get();
     else toolkit.set_raw(keys.back(), stored).get();
