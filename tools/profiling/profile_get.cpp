@@ -8,6 +8,8 @@
 //   profile_get getter N IN_FLIGHT [HOST PORT]   the same with the typed getter (it decodes the
 //                                                wire format; the keys hold a stored string)
 //
+// PROFILE_GET_KEYS=N spreads the async calls over N keys instead of 100 (1: one key, so one
+// pooled connection, as `rtk bench`'s in-flight rows read).
 // Without HOST and PORT it uses LocalRedis (a throwaway redis-server with RTK_LOCAL_REDIS=
 // throwaway); give a server started apart when the profiler follows children (strace -f).
 // Prints the calls, the wall time and the process's CPU per call; exits 1 when a reply is wrong.
