@@ -6,11 +6,50 @@
 
 #include "redis_toolkit/errors.hpp"
 
+#include <cstring>
+
 namespace redis_toolkit::detail {
 namespace {
 
 /// A decoder keeps only the server's name: it may run after the toolkit is gone.
 using ErrorScope = std::string;
+
+/// A decoder's copy of its key, for its error messages: inline up to 48 bytes, so that the keys
+/// services use cost no allocation per call (a std::string keeps 15 bytes inline, and
+/// "user:12345:profile" is 18); a longer key is kept on the heap. Sized so that a decoder with
+/// the server's name and the key fits its InlineFunction.
+class ErrorKey {
+public:
+  explicit ErrorKey(std::string_view key) : size_(key.size()) {
+    char* to = inline_;
+    if (size_ > inline_capacity) to = heap_ = new char[size_];
+    std::memcpy(to, key.data(), size_);
+  }
+  ErrorKey(const ErrorKey& other) : ErrorKey(other.view()) {}
+  /// Leaves `other` empty.
+  ErrorKey(ErrorKey&& other) noexcept : size_(other.size_) {
+    if (size_ > inline_capacity) heap_ = other.heap_;
+    else std::memcpy(inline_, other.inline_, size_);
+    other.size_ = 0;
+  }
+  ErrorKey& operator=(const ErrorKey&) = delete;
+  ~ErrorKey() {
+    if (size_ > inline_capacity) delete[] heap_;
+  }
+
+  std::string_view view() const noexcept {
+    return {size_ > inline_capacity ? heap_ : inline_, size_};
+  }
+  operator std::string_view() const noexcept { return view(); }
+
+private:
+  static constexpr std::size_t inline_capacity = 48;
+  std::size_t size_;
+  union {
+    char inline_[inline_capacity];
+    char* heap_;
+  };
+};
 
 ErrorScope scope_of(const OperationContext& context) { return context.server; }
 
@@ -19,13 +58,16 @@ PlannedOperation<T> planned(const char* name, CommandRequest request, Decoder<T>
   return {name, std::move(request), std::move(decode)};
 }
 
-Decoder<void> expect_success(ErrorScope scope, const char* name, std::string key) {
+// The largest decoder here (the server's name, an operation's name, the key) stays inline.
+static_assert(sizeof(ErrorScope) + sizeof(const char*) + sizeof(ErrorKey) <= decoder_capacity);
+
+Decoder<void> expect_success(ErrorScope scope, const char* name, ErrorKey key) {
   return [scope = std::move(scope), name, key = std::move(key)](std::vector<Reply>& replies) {
     throw_if_failed(replies.at(0), scope, name, key);
   };
 }
 
-Decoder<std::int64_t> expect_integer(ErrorScope scope, const char* name, std::string key) {
+Decoder<std::int64_t> expect_integer(ErrorScope scope, const char* name, ErrorKey key) {
   return [scope = std::move(scope), name, key = std::move(key)](std::vector<Reply>& replies) {
     return decode_integer(replies.at(0), scope, name, key);
   };
@@ -37,14 +79,14 @@ PlannedOperation<void> plan_setter(const OperationContext& context, std::string_
                                    const Value& value) {
   auto request = set_request(context, key, encode_for_key(key, value, context.options));
   return planned<void>("setter", std::move(request),
-                       expect_success(scope_of(context), "setter", std::string(key)));
+                       expect_success(scope_of(context), "setter", ErrorKey(key)));
 }
 
 PlannedOperation<void> plan_setter_with_ttl(const OperationContext& context, std::string_view key,
                                             const Value& value, std::int64_t seconds) {
   auto request = set_request(context, key, encode_for_key(key, value, context.options), seconds);
   return planned<void>("setter_with_ttl", std::move(request),
-                       expect_success(scope_of(context), "setter_with_ttl", std::string(key)));
+                       expect_success(scope_of(context), "setter_with_ttl", ErrorKey(key)));
 }
 
 PlannedOperation<std::int64_t> plan_setter_durable(const OperationContext& context,
@@ -57,7 +99,7 @@ PlannedOperation<std::int64_t> plan_setter_durable(const OperationContext& conte
   for (Command& command : request.commands) command.blocking = true; // WAIT holds its connection
   return planned<std::int64_t>(
       "setter_durable", std::move(request),
-      [scope = scope_of(context), key = std::string(key)](std::vector<Reply>& replies) {
+      [scope = scope_of(context), key = ErrorKey(key)](std::vector<Reply>& replies) {
         throw_if_failed(replies.at(0), scope, "setter_durable", key);
         return decode_integer(replies.at(1), scope, "setter_durable", key);
       });
@@ -67,14 +109,14 @@ PlannedOperation<void> plan_set_raw(const OperationContext& context, std::string
                                     std::string bytes) {
   auto request = set_request(context, key, std::move(bytes));
   return planned<void>("set", std::move(request),
-                       expect_success(scope_of(context), "set", std::string(key)));
+                       expect_success(scope_of(context), "set", ErrorKey(key)));
 }
 
 PlannedOperation<std::optional<Value>> plan_getter(const OperationContext& context,
                                                    std::string_view key) {
   return planned<std::optional<Value>>(
       "getter", as_reads(single_key_request(context, "GET", key)),
-      [scope = scope_of(context), key = std::string(key)](std::vector<Reply>& replies) {
+      [scope = scope_of(context), key = ErrorKey(key)](std::vector<Reply>& replies) {
         throw_if_failed(replies.at(0), scope, "getter", key);
         return decode_get(replies[0], key);
       });
@@ -84,7 +126,7 @@ PlannedOperation<std::optional<std::string>> plan_get_raw(const OperationContext
                                                           std::string_view key) {
   return planned<std::optional<std::string>>(
       "get", as_reads(single_key_request(context, "GET", key)),
-      [scope = scope_of(context), key = std::string(key)](std::vector<Reply>& replies) {
+      [scope = scope_of(context), key = ErrorKey(key)](std::vector<Reply>& replies) {
         throw_if_failed(replies.at(0), scope, "get", key);
         return decode_raw_get(replies[0]);
       });
@@ -92,14 +134,14 @@ PlannedOperation<std::optional<std::string>> plan_get_raw(const OperationContext
 
 PlannedOperation<bool> plan_deleter(const OperationContext& context, std::string_view key) {
   return planned<bool>("deleter", single_key_request(context, "DEL", key),
-                       [scope = scope_of(context), key = std::string(key)](std::vector<Reply>& replies) {
+                       [scope = scope_of(context), key = ErrorKey(key)](std::vector<Reply>& replies) {
                          return decode_integer(replies.at(0), scope, "deleter", key) > 0;
                        });
 }
 
 PlannedOperation<std::int64_t> plan_get_ttl(const OperationContext& context, std::string_view key) {
   return planned<std::int64_t>("get_ttl", as_reads(single_key_request(context, "TTL", key)),
-                               expect_integer(scope_of(context), "get_ttl", std::string(key)));
+                               expect_integer(scope_of(context), "get_ttl", ErrorKey(key)));
 }
 
 PlannedOperation<void> plan_batch_set(const OperationContext& context,
@@ -146,7 +188,7 @@ PlannedOperation<std::int64_t> plan_publisher(const OperationContext& context,
                                               PubSubKind kind) {
   const char* command = kind == PubSubKind::sharded ? "SPUBLISH" : "PUBLISH";
   return planned<std::int64_t>("publisher", publish_request(context, channel, value, command),
-                               expect_integer(scope_of(context), "publisher", std::string(channel)));
+                               expect_integer(scope_of(context), "publisher", ErrorKey(channel)));
 }
 
 PlannedOperation<std::vector<ClusterNodeInfo>> plan_nodes_info(const OperationContext& context) {

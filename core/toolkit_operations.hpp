@@ -17,8 +17,9 @@ namespace redis_toolkit::detail {
 /// Turns the replies (one per command, in order) into the result; throws the typed error. Room
 /// inside for what the decoders here capture (a server's name, a key, a word or two, or another
 /// decoder), so that a call's decoder costs no allocation of its own.
+inline constexpr std::size_t decoder_capacity = 96;
 template <typename T>
-using Decoder = InlineFunction<T(std::vector<Reply>&), 96>;
+using Decoder = InlineFunction<T(std::vector<Reply>&), decoder_capacity>;
 
 template <typename T>
 struct PlannedOperation {

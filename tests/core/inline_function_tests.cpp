@@ -3,12 +3,16 @@
 #include "inline_function.hpp"
 #include "toolkit_operations.hpp"
 
+#include "redis_toolkit/config.hpp"
+#include "redis_toolkit/errors.hpp"
+
 #include <boost/test/unit_test.hpp>
 
 #include <array>
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 using namespace redis_toolkit;
 using namespace redis_toolkit::detail;
@@ -114,6 +118,33 @@ BOOST_AUTO_TEST_CASE(a_decoder_that_keeps_a_server_name_and_a_key_costs_no_alloc
   Decoder<std::size_t> decode = decoder;
   std::vector<Reply> replies(2);
   BOOST_TEST(decode(replies) == 2u + 37u + 23u + 6u);
+}
+
+BOOST_AUTO_TEST_CASE(a_single_key_decoder_names_its_key_short_or_long_through_copies) {
+  // The decoders keep the key inline up to a bound and on the heap beyond: both name it, in the
+  // decoder as planned, in a copy and in what a move leaves behind.
+  RedisOptions options;
+  const OperationContext context{options, "127.0.0.1:6379", false};
+  for (const std::string& key : {std::string("user:12345:profile"), std::string(48, 'k'),
+                                std::string(49, 'l'), std::string(60, 'm')}) {
+    auto planned = plan_get_raw(context, key);
+    auto copy = planned.decode;
+    auto moved = std::move(planned.decode);
+    for (auto* decode : {&copy, &moved}) {
+      std::vector<Reply> replies{Reply::failure(Reply::Type::timed_out, "127.0.0.1:6379", "no reply")};
+      try {
+        (*decode)(replies);
+        BOOST_FAIL("a failed reply must throw");
+      } catch (const TimeoutError& error) {
+        BOOST_TEST(std::string(error.what()).find("'" + key + "'") != std::string::npos,
+                   error.what());
+      }
+    }
+    std::vector<Reply> value(1);
+    value[0].type = Reply::Type::string;
+    value[0].text = "stored";
+    BOOST_TEST(copy(value).value_or("") == "stored");
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
