@@ -384,8 +384,12 @@ void RouterCore::flush() {
   last_part_bytes_ = 0;
   last_part_commands_ = 0;
   for (Part& part : unsent) {
-    last_part_bytes_ = std::max(last_part_bytes_, part.batch.encoded.size());
-    last_part_commands_ = std::max(last_part_commands_, part.layout.size());
+    // Capped: after one huge pipeline (a batch of large values) the next part, likely small,
+    // must not reserve as much; a part that does grow that large grows as before.
+    constexpr std::size_t largest_hint = 1 << 20;
+    last_part_bytes_ = std::max(last_part_bytes_, std::min(part.batch.encoded.size(), largest_hint));
+    last_part_commands_ =
+        std::max(last_part_commands_, std::min(part.layout.size(), largest_hint / sizeof(ReplyPosition)));
     const std::uint64_t part_id = next_part_id_++;
     const std::uint64_t generation = nodes_[part.node].connections[part.connection].generation;
     if (part.generation != generation && part.connection == session_connection()) {
