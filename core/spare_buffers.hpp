@@ -14,9 +14,10 @@
 //
 // Rules: a small buffer (under spare_worthy_bytes) is made fresh, as glibc's per-thread caches
 // serve those well, and a kept buffer is not lent to a small message that may carry it off to
-// another thread (a blocking caller's replies); a thread keeps at most spares_per_kind buffers of a kind and spare_bytes_per_thread
-// bytes of them all; a buffer beyond either bound is freed as before, so what a burst leaves
-// behind stays bounded. Only the thread that kept a buffer takes it: no locking.
+// another thread (a blocking caller's replies). A thread keeps at most spares_per_kind buffers
+// of a kind and spare_bytes_per_thread bytes of them all; a buffer beyond either bound is freed
+// as before, so what a burst leaves behind stays bounded. Only the thread that kept a buffer
+// takes it: no locking.
 
 #include <cstddef>
 #include <utility>

@@ -23,7 +23,7 @@ public:
   explicit ErrorKey(std::string_view key) : size_(key.size()) {
     char* to = inline_;
     if (size_ > inline_capacity) to = heap_ = new char[size_];
-    std::memcpy(to, key.data(), size_);
+    if (size_ > 0) std::memcpy(to, key.data(), size_); // an empty view's data() may be null
   }
   ErrorKey(const ErrorKey& other) : ErrorKey(other.view()) {}
   /// Leaves `other` empty.
