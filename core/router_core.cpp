@@ -381,12 +381,12 @@ void RouterCore::queue_part(std::uint64_t id, Operation& operation, std::int32_t
 void RouterCore::flush() {
   std::vector<Part> unsent;
   unsent.swap(unsent_);
+  // Capped: after one huge pipeline (a batch of large values) the next part, likely small, must
+  // not reserve as much; a part that does grow that large grows as before.
+  constexpr std::size_t largest_hint = 1 << 20;
   last_part_bytes_ = 0;
   last_part_commands_ = 0;
   for (Part& part : unsent) {
-    // Capped: after one huge pipeline (a batch of large values) the next part, likely small,
-    // must not reserve as much; a part that does grow that large grows as before.
-    constexpr std::size_t largest_hint = 1 << 20;
     last_part_bytes_ = std::max(last_part_bytes_, std::min(part.batch.encoded.size(), largest_hint));
     last_part_commands_ =
         std::max(last_part_commands_, std::min(part.layout.size(), largest_hint / sizeof(ReplyPosition)));

@@ -12,6 +12,9 @@
 //   ... fill, send; the receiver, done with it:
 //   Spares<std::vector<Item>>::give_back(items);            // emptied and kept, or freed
 //
+// Its counterpart for small buffers is request_buffers.hpp, which keeps thousands of each call's
+// own command vectors and bytes; this keeps a few large buffers that carry a whole round.
+//
 // Rules: a small buffer (under spare_worthy_bytes) is made fresh, as glibc's per-thread caches
 // serve those well, and a kept buffer is not lent to a small message that may carry it off to
 // another thread (a blocking caller's replies). A thread keeps at most spares_per_kind buffers
